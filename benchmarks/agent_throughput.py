@@ -16,10 +16,22 @@ import sys
 import time
 
 from sciresearcher.agent.config import AgentConfig
-from sciresearcher.agent.loop import run_agent
+from sciresearcher.agent.batch import run_batch
 from sciresearcher.llm import LLMConfig, make_client
 from sciresearcher.records import Task
 from sciresearcher.testing import echo_tool
+
+
+async def async_echo_tool(text: str) -> str:
+    """Echo the text back (a coroutine, as the search, read and python tools are).
+
+    Args:
+        text: The text to echo.
+    """
+    return text
+
+
+async_echo_tool.__name__ = "echo_tool"  # the name the test server's scripted replies call
 
 
 def main() -> None:
@@ -28,6 +40,11 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=4)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--tool-kind", default="async", choices=["async", "sync"],
+                        help="async: a coroutine tool, as search/read/python are; sync: a plain function, which the "
+                             "loop runs in a worker thread")
+    parser.add_argument("--http-client", default="auto", choices=["auto", "aiohttp", "httpx"],
+                        help="the openai SDK's transport (auto: aiohttp where installed)")
     args = parser.parse_args()
 
     # The server runs in its own process, as a real inference server would: sharing this process's GIL
@@ -37,19 +54,13 @@ def main() -> None:
     try:
         base_url = proc.stdout.readline().strip()
         client = make_client(LLMConfig(backend="openai", model="bench", base_url=base_url,
-                                       max_concurrency=args.concurrency, timeout_s=30))
+                                       max_concurrency=args.concurrency, timeout_s=30,
+                                       http_client=args.http_client))
         tasks = [Task(id=f"t{i}", question=f"question {i}", answer="42") for i in range(args.trajectories)]
-        sem = asyncio.Semaphore(args.concurrency)
-
-        async def one(task: Task):
-            async with sem:
-                return await run_agent(task, client, [echo_tool], AgentConfig(), backend="openai")
-
-        async def run_all():
-            return await asyncio.gather(*(one(t) for t in tasks))
-
         started = time.perf_counter()
-        trajs = asyncio.run(run_all())
+        tool = echo_tool if args.tool_kind == "sync" else async_echo_tool
+        trajs = asyncio.run(run_batch(tasks, client, [tool], AgentConfig(), concurrency=args.concurrency,
+                                      backend="openai"))
         elapsed = time.perf_counter() - started
     finally:
         proc.terminate()
@@ -60,7 +71,7 @@ def main() -> None:
     achieved = len(trajs) / elapsed
     ideal = args.concurrency / (args.turns * args.latency) if args.latency > 0 else float("inf")
     print(json.dumps({"trajectories": len(trajs), "ok": ok, "mean_turns": turns, "elapsed_s": round(elapsed, 3),
-                      "achieved_per_s": round(achieved, 2), "ideal_per_s": round(ideal, 2)}))
+                      "http_client": client.transport, "tool_kind": args.tool_kind, "achieved_per_s": round(achieved, 2), "ideal_per_s": round(ideal, 2)}))
     print(f"throughput_ratio={achieved / ideal:.3f}")
 
 

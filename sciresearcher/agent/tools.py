@@ -13,10 +13,12 @@ It does not decide when to stop; that is the loop's job.
 from __future__ import annotations
 
 import asyncio
+import copy
 import inspect
 import json
 import re
 import types
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
@@ -78,11 +80,30 @@ def _hint_schema(hint: Any, where: str) -> dict[str, Any]:
     raise ConfigError(f"tool {where}: unsupported type hint {hint!r}")
 
 
+_SCHEMAS: weakref.WeakKeyDictionary[Any, dict[bool, dict[str, Any]]] = weakref.WeakKeyDictionary()
+
+
 def tool_schema(fn: Callable[..., Any]) -> dict[str, Any]:
     """The OpenAI tool schema `{"type": "function", "function": {name, description, parameters}}`.
 
-    Raises ConfigError when the docstring is missing or an argument is undocumented or untyped.
+    Raises ConfigError when the docstring is missing or an argument is undocumented or untyped. Schemas
+    are remembered per function (an agent run builds its toolset once per trajectory); a copy is returned.
     """
+    func, bound = getattr(fn, "__func__", fn), hasattr(fn, "__self__") and hasattr(fn, "__func__")
+    try:
+        cached = _SCHEMAS.get(func, {}).get(bound)
+    except TypeError:  # an unhashable or unreferenceable callable: not remembered
+        return _build_schema(fn)
+    if cached is None:
+        cached = _build_schema(fn)
+        try:
+            _SCHEMAS.setdefault(func, {})[bound] = cached
+        except TypeError:
+            pass
+    return copy.deepcopy(cached)
+
+
+def _build_schema(fn: Callable[..., Any]) -> dict[str, Any]:
     name = getattr(fn, "__name__", "operation")
     doc = inspect.getdoc(fn)
     if not doc:
@@ -226,4 +247,6 @@ class Toolset:
 
     async def execute_all(self, calls: list[ToolCall]) -> list[ToolOutcome]:
         """Runs one turn's tool calls concurrently; results keep the calls' order."""
+        if len(calls) == 1:  # the common case: no task to schedule, so no extra trip through the event loop
+            return [await self.execute(calls[0])]
         return list(await asyncio.gather(*(self.execute(c) for c in calls)))

@@ -138,6 +138,7 @@ async def run_eval(config: EvalConfig, out: str | Path, *, llm: LLMClient | None
     """Runs (or resumes) an evaluation into `out` and returns the summary written to summary.json."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from sciresearcher.agent.batch import settle_heap
     from sciresearcher.runs import RunDir
 
     bench = load_benchmark(config.benchmark, path=config.benchmark_file, limit=config.limit,
@@ -190,6 +191,7 @@ async def run_eval(config: EvalConfig, out: str | Path, *, llm: LLMClient | None
                     n_ok += int(bool(traj.grade and traj.grade.correct))
                     progress.update(bar, advance=1, acc=f"correct {n_ok}/{n_done}")
 
+                settle_heap()  # see agent/batch.py: keeps full GC passes from stalling every agent
                 await asyncio.gather(*(worker(t, s) for t, s in todo))
             trajectories = list(records.latest().values())
         summary = summarize_run(bench, trajectories, config.k)

@@ -38,6 +38,10 @@ class LLMConfig(BaseModel):
     backoff_base_s: float = Field(1.0, gt=0, description="first retry delay; doubles each retry, with jitter")
     backoff_max_s: float = Field(60.0, gt=0)
     timeout_s: float = Field(600.0, gt=0, description="per request")
+    http_client: Literal["auto", "aiohttp", "httpx"] = Field(
+        "auto", description="openai backend transport: aiohttp (the SDK's DefaultAioHttpClient; auto picks it when "
+        "aiohttp is installed) or httpx (the SDK's default)"
+    )
     stream: bool = Field(False, description="use streaming responses (assembled into one reply)")
     cache_dir: str | None = Field(None, description="on-disk response cache keyed by request hash")
     enable_thinking: bool | None = Field(None, description="Qwen3-style thinking switch (local/openai via template)")

@@ -64,6 +64,20 @@ async def _close_quietly(client: Any) -> None:
 _UNCLOSABLE: list[Any] = []
 
 
+async def _close_at_shutdown(state: dict[str, Any]) -> Any:
+    """An async generator that waits at its `yield`; closed at loop shutdown (or by `aclose`), it closes the
+    SDK client still in `state` (none when the client was already taken away and closed elsewhere)."""
+    try:
+        yield
+    finally:
+        client = state.pop("client", None)
+        if client is not None:
+            try:
+                await client.close()
+            except (RuntimeError, OSError) as exc:  # pragma: no cover - the loop is already tearing down
+                log.debug("closing an SDK client at event-loop shutdown: %r", exc)
+
+
 def parse_retry_after(headers: Any) -> float | None:
     """Seconds to wait from `retry-after-ms`, or `Retry-After` as seconds or an HTTP date; None if absent."""
     if headers is None:
@@ -131,20 +145,48 @@ class ManagedClient:
             return state
         with self._loops_lock:
             for old in [lp for lp in self._loops if lp.is_closed()]:
-                client = self._loops.pop(old).get("client")
-                if client is not None:
-                    task = loop.create_task(_close_quietly(client))
+                # A loop closed without `shutdown_asyncgens` (a hand-made loop): close its client from here,
+                # then finish its shutdown guard here too, so the guard's finalizer never targets the dead loop.
+                old_state = self._loops.pop(old)
+                client = old_state.pop("client", None)
+                guard = old_state.pop("shutdown_guard", None)
+                for job in ([_close_quietly(client)] if client is not None else []) + (
+                        [guard.aclose()] if guard is not None else []):
+                    task = loop.create_task(job)
                     self._closing.add(task)
                     task.add_done_callback(self._closing.discard)
             return self._loops.setdefault(loop, {"semaphore": asyncio.Semaphore(self.config.max_concurrency)})
 
     def _per_loop_client(self, factory: Callable[[], Any]) -> Any:
-        """One SDK client per event loop: its connection pool is bound to the loop that created it."""
+        """One SDK client per event loop: its connection pool is bound to the loop that created it.
+
+        The client is closed on its own loop when that loop shuts down (`asyncio.run` and every runner call
+        `loop.shutdown_asyncgens()`, which closes the open async generator `_close_at_shutdown` starts), so
+        sync callers that run one loop per call leave no open sockets or sessions behind.
+        """
         state = self._loop_state()
         client = state.get("client")
         if client is None:
             client = state["client"] = factory()
+            guard = state["shutdown_guard"] = _close_at_shutdown(state)
+            try:  # start it now, synchronously, up to its `yield` (this registers it with the running loop)
+                guard.asend(None).send(None)
+            except StopIteration:
+                pass
         return client
+
+    async def aclose(self) -> None:
+        """Closes the SDK client of the running event loop (the next call opens a new one)."""
+        state = self._loops.get(asyncio.get_running_loop())
+        guard = state.pop("shutdown_guard", None) if state else None
+        if guard is not None:
+            await guard.aclose()  # its `finally` closes the client
+
+    async def __aenter__(self) -> ManagedClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
     def _sem(self) -> asyncio.Semaphore:
         """`max_concurrency` requests in flight per event loop (one loop in the usual case)."""

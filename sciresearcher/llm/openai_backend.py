@@ -11,6 +11,7 @@ timeouts, connection errors and unreadable bodies; the SDK's own retries are off
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -61,13 +62,21 @@ def _message_from(content: str | None, reasoning: str | None, calls: list[dict[s
                    tool_calls=tool_calls or None)
 
 
-def _usage(raw: Any) -> Usage:
-    if raw is None:
+def _usage(raw: dict[str, Any] | None) -> Usage:
+    if not raw:
         return Usage()
-    details = getattr(raw, "prompt_tokens_details", None)
-    cached = getattr(details, "cached_tokens", None) or 0
-    return Usage(prompt_tokens=raw.prompt_tokens or 0, completion_tokens=raw.completion_tokens or 0,
+    cached = (raw.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
+    return Usage(prompt_tokens=raw.get("prompt_tokens") or 0, completion_tokens=raw.get("completion_tokens") or 0,
                  cached_tokens=cached)
+
+
+def _reasoning(message: dict[str, Any]) -> str | None:
+    """vLLM/SGLang/DeepSeek say `reasoning_content`; OpenRouter and newer vLLM say `reasoning`."""
+    return message.get("reasoning_content") or message.get("reasoning") or None
+
+
+def _body_error(what: str) -> ProviderError:
+    return ProviderError(f"unreadable response body: {what}", retryable=True)
 
 
 class OpenAIClient(ManagedClient):
@@ -81,17 +90,31 @@ class OpenAIClient(ManagedClient):
         send = config.send_reasoning
         self._send_reasoning = send if send is not None else not (
             config.base_url is None or any(host in config.base_url for host in _REJECT_REASONING))
+        # Chosen, and the SDK and transport imported, here rather than on the first call: an import inside a
+        # running event loop stalls every coroutine on it (about 1.5 s for the SDK).
+        self.transport = _transport_for(config)
+        # The first loop's SDK client is built now too: building one loads the TLS trust store and imports
+        # the HTTP stack (~110 ms), which inside the loop would hold up every agent's first request. It binds
+        # to no loop until its first request (aiohttp and httpx open sessions and pools lazily).
+        self._spare: Any = self._new_sdk_client()
+
+    def _new_sdk_client(self) -> Any:
+        import openai
+
+        # An explicit HTTP client (the SDK's documented way to configure HTTP): the SDK's own default
+        # wrapper schedules `aclose()` on whatever loop is running when it is garbage-collected, which fails
+        # with "Event loop is closed" for a client of a finished loop. One TLS context serves them all.
+        return openai.AsyncOpenAI(
+            api_key=self._key, base_url=self.config.base_url, timeout=self.config.timeout_s, max_retries=0,
+            http_client=_http_client(self.transport, self.config.timeout_s))
+
+    def _take_sdk_client(self) -> Any:
+        spare, self._spare = self._spare, None
+        return spare if spare is not None else self._new_sdk_client()
 
     @property
     def _client(self) -> Any:
-        import openai
-
-        # An explicit DefaultAsyncHttpxClient (the SDK's documented way to configure HTTP): the SDK's own
-        # wrapper schedules `aclose()` on whatever loop is running when it is garbage-collected, which fails
-        # with "Event loop is closed" for a client of a finished loop.
-        return self._per_loop_client(lambda: openai.AsyncOpenAI(
-            api_key=self._key, base_url=self.config.base_url, timeout=self.config.timeout_s, max_retries=0,
-            http_client=openai.DefaultAsyncHttpxClient(timeout=self.config.timeout_s)))
+        return self._per_loop_client(self._take_sdk_client)
 
     def _request(self, messages: list[Message], tools: list[dict[str, Any]] | None,
                  sampling: dict[str, Any]) -> dict[str, Any]:
@@ -112,16 +135,15 @@ class OpenAIClient(ManagedClient):
         return request
 
     async def _post(self, body: dict[str, Any], *, stream: bool) -> Any:
-        # The SDK's documented escape hatch for raw bodies: `create()` re-walks every message through its
-        # TypedDict transform, which cost ~5 ms per call on long agent histories; our messages are already
-        # plain OpenAI-format dicts, so they are sent as they are and parsed into the SDK's models.
+        # `client.post` is the SDK's documented escape hatch for raw bodies: `create()` re-walks every message
+        # through its TypedDict transform (~5 ms per call on long agent histories) and the response through
+        # pydantic models (~1 ms); our messages are already OpenAI-format dicts and the reply is read as JSON.
         from openai import AsyncStream
-        from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
         if stream:
-            return await self._client.post("/chat/completions", cast_to=ChatCompletion, body=body, stream=True,
-                                           stream_cls=AsyncStream[ChatCompletionChunk])
-        return await self._client.post("/chat/completions", cast_to=ChatCompletion, body=body)
+            return await self._client.post("/chat/completions", cast_to=object, body=body, stream=True,
+                                           stream_cls=AsyncStream[object])
+        return await self._client.post("/chat/completions", cast_to=object, body=body)
 
     async def _chat_once(self, messages: list[Message], tools: list[dict[str, Any]] | None,
                          sampling: dict[str, Any]) -> ChatResult:
@@ -134,16 +156,7 @@ class OpenAIClient(ManagedClient):
             raise
         except Exception as exc:
             raise map_openai_error(exc, self.model) from exc
-        if not getattr(response, "choices", None):
-            raise ProviderError("the provider returned no choices", retryable=True)
-        choice = response.choices[0]
-        msg = choice.message
-        extra = getattr(msg, "model_extra", None) or {}
-        reasoning = getattr(msg, "reasoning_content", None) or extra.get("reasoning_content") or extra.get("reasoning")
-        calls = [{"id": c.id, "name": c.function.name, "arguments": c.function.arguments}
-                 for c in (msg.tool_calls or [])]
-        return ChatResult(message=_message_from(msg.content, reasoning, calls), usage=_usage(response.usage),
-                          finish_reason=choice.finish_reason, model=response.model)
+        return _result(response)
 
     async def _stream(self, request: dict[str, Any]) -> ChatResult:
         stream = await self._post({**request, "stream": True, "stream_options": {"include_usage": True}},
@@ -153,30 +166,86 @@ class OpenAIClient(ManagedClient):
         calls: dict[int, dict[str, Any]] = {}
         finish, model, usage = None, None, Usage()
         async for chunk in stream:
-            model = chunk.model or model
-            if chunk.usage is not None:
-                usage = _usage(chunk.usage)
-            for choice in chunk.choices or []:
-                delta = choice.delta
-                finish = choice.finish_reason or finish
-                if delta is None:
+            if not isinstance(chunk, dict):
+                raise _body_error(f"a stream chunk is {type(chunk).__name__}, not a JSON object")
+            model = chunk.get("model") or model
+            if chunk.get("usage"):
+                usage = _usage(chunk["usage"])
+            for choice in chunk.get("choices") or []:
+                finish = choice.get("finish_reason") or finish
+                delta = choice.get("delta")
+                if not delta:
                     continue
-                if delta.content:
-                    content.append(delta.content)
-                extra = getattr(delta, "model_extra", None) or {}
-                piece = getattr(delta, "reasoning_content", None) or extra.get("reasoning_content") \
-                    or extra.get("reasoning")
+                if delta.get("content"):
+                    content.append(delta["content"])
+                piece = _reasoning(delta)
                 if piece:
                     reasoning.append(piece)
-                for tc in delta.tool_calls or []:
-                    slot = calls.setdefault(tc.index, {"id": None, "name": "", "arguments": ""})
-                    if tc.id:
-                        slot["id"] = tc.id
-                    if tc.function is not None:
-                        slot["name"] += tc.function.name or ""
-                        slot["arguments"] += tc.function.arguments or ""
+                for tc in delta.get("tool_calls") or []:
+                    slot = calls.setdefault(tc.get("index", 0), {"id": None, "name": "", "arguments": ""})
+                    if tc.get("id"):
+                        slot["id"] = tc["id"]
+                    function = tc.get("function") or {}
+                    slot["name"] += function.get("name") or ""
+                    slot["arguments"] += function.get("arguments") or ""
         if finish is None:  # the connection closed before the server said the reply was complete
             raise ProviderError("the response stream ended before the reply finished", retryable=True)
         message = _message_from("".join(content) or None, "".join(reasoning),
                                 [calls[i] for i in sorted(calls)])
         return ChatResult(message=message, usage=usage, finish_reason=finish, model=model)
+
+
+def _result(response: Any) -> ChatResult:
+    """A chat-completions JSON body -> ChatResult; a body of the wrong shape is a retryable ProviderError."""
+    if not isinstance(response, dict):
+        raise _body_error(f"expected a JSON object, got {type(response).__name__}")
+    choices = response.get("choices")
+    if not choices:
+        raise ProviderError("the provider returned no choices", retryable=True)
+    choice = choices[0]
+    msg = choice.get("message")
+    if not isinstance(msg, dict):
+        raise _body_error("choices[0].message is missing")
+    calls = [{"id": c.get("id"), "name": (c.get("function") or {}).get("name"),
+              "arguments": (c.get("function") or {}).get("arguments")} for c in msg.get("tool_calls") or []]
+    return ChatResult(message=_message_from(msg.get("content"), _reasoning(msg), calls),
+                      usage=_usage(response.get("usage")), finish_reason=choice.get("finish_reason"),
+                      model=response.get("model"))
+
+
+def _transport_for(config: LLMConfig) -> str:
+    """`aiohttp` (the SDK's DefaultAioHttpClient: half the CPU per request of its httpx pool with 32 agents
+    in flight, see benchmarks/agent_throughput.py) where installed and not overridden, else `httpx`."""
+    import importlib.util
+
+    import openai  # noqa: F401  (imported now, see OpenAIClient.__init__)
+
+    choice = config.http_client
+    has_aiohttp = importlib.util.find_spec("aiohttp") is not None
+    if choice == "aiohttp" and not has_aiohttp:
+        raise ConfigError("llm.http_client is aiohttp but aiohttp is not installed",
+                          hint="pip install 'openai[aiohttp]', or set --llm.http-client httpx")
+    if choice == "auto":
+        choice = "aiohttp" if has_aiohttp else "httpx"
+    if choice == "aiohttp":
+        import aiohttp  # noqa: F401
+    return choice
+
+
+@functools.cache
+def _tls_context() -> Any:
+    """The SDK's default TLS context (system trust store or certifi, as httpx builds it), built once:
+    building one costs ~55 ms, and every event loop gets its own HTTP client."""
+    try:
+        import httpx2 as httpx  # the SDK's HTTP library from openai 3
+    except ImportError:  # pragma: no cover - older SDKs
+        import httpx
+    return httpx.create_ssl_context()
+
+
+def _http_client(transport: str, timeout_s: float) -> Any:
+    import openai
+
+    if transport == "aiohttp":
+        return openai.DefaultAioHttpClient(timeout=timeout_s, verify=_tls_context())
+    return openai.DefaultAsyncHttpxClient(timeout=timeout_s, verify=_tls_context())

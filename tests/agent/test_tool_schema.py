@@ -78,3 +78,25 @@ def test_model_facing_schemas_have_no_return_entry():
     schemas = Toolset([search, echo_tool]).schemas
     assert all("return" not in s["function"] for s in schemas)
     assert schemas[0]["function"]["parameters"] == tool_schema(search)["function"]["parameters"]
+
+
+def test_schemas_are_remembered_per_function_and_handed_out_as_copies():
+    from sciresearcher.agent import tools as tools_module
+
+    first = tool_schema(echo_tool)
+    first["function"]["parameters"]["properties"].clear()  # a caller editing its copy
+    assert tool_schema(echo_tool)["function"]["parameters"]["properties"]  # the remembered one is intact
+    assert echo_tool in tools_module._SCHEMAS
+
+    class Holder:
+        def look(self, query: str) -> str:
+            """Looks something up.
+
+            Args:
+                query: what to look up
+            """
+            return query
+
+    a, b = Holder(), Holder()
+    assert tool_schema(a.look) == tool_schema(b.look) == tool_schema(Holder().look)
+    assert "self" not in tool_schema(a.look)["function"]["parameters"]["properties"]

@@ -14,11 +14,20 @@ from sciresearcher.llm.testserver import Fault, OpenAITestServer
 from sciresearcher.records import Message, ToolCall
 
 USER = [Message.system("sys"), Message.user("hello")]
+HTTP_CLIENT = {"name": "auto"}
+
+
+@pytest.fixture(autouse=True, params=["aiohttp", "httpx"])
+def http_client(request):
+    """Every test here runs over both of the SDK's transports (aiohttp is the default where installed)."""
+    HTTP_CLIENT["name"] = request.param
+    yield request.param
+    HTTP_CLIENT["name"] = "auto"
 
 
 def client_for(server: OpenAITestServer, **kw):
     cfg = {"backend": "openai", "model": "test-model", "base_url": server.base_url, "backoff_base_s": 0.01,
-           "max_retries": 3, "timeout_s": 5.0}
+           "max_retries": 3, "timeout_s": 5.0, "http_client": HTTP_CLIENT["name"]}
     return make_client(LLMConfig(**{**cfg, **kw}))
 
 
@@ -266,3 +275,52 @@ def test_one_client_across_event_loops_and_threads(caplog):
         for t in threads:
             t.join()
     assert counts == [8, 8, 8] and "Event loop is closed" not in caplog.text
+
+
+def test_each_loops_sdk_client_is_closed_when_its_loop_ends(http_client):
+    """Sync callers run one loop per call: each loop's HTTP client and sockets close with the loop."""
+    import gc
+    import sys
+
+    leaks: list[str] = []
+    old_hook = sys.unraisablehook
+    sys.unraisablehook = lambda u: leaks.append(f"{u.exc_value!r}")
+    try:
+        with OpenAITestServer(lambda body: "ok") as srv:
+            client = client_for(srv)
+            sdk_clients = []
+
+            async def call():
+                sdk_clients.append(client._client)
+                return (await client.chat(USER)).message.content
+
+            assert [asyncio.run(call()) for _ in range(3)] == ["ok"] * 3
+            assert len({id(c) for c in sdk_clients}) == 3 and all(c.is_closed() for c in sdk_clients)
+
+            async def explicit():
+                async with make_client(LLMConfig(backend="openai", model="m", base_url=srv.base_url,
+                                                 http_client=http_client)) as own:
+                    await own.chat(USER)
+                    sdk = own._client
+                assert sdk.is_closed()  # closed by `async with`, before the loop ends
+                return own
+
+            asyncio.run(explicit())
+            del client, sdk_clients
+            gc.collect()
+    finally:
+        sys.unraisablehook = old_hook
+    assert not leaks, leaks
+
+
+def test_transport_choice(monkeypatch):
+    import importlib.util
+
+    with OpenAITestServer(lambda body: "ok") as srv:
+        assert client_for(srv, http_client="auto").transport == "aiohttp"  # installed with the core package
+        real = importlib.util.find_spec
+        monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "aiohttp" else real(name, *a))
+        assert client_for(srv, http_client="auto").transport == "httpx"
+        with pytest.raises(ConfigError, match="aiohttp is not installed") as err:
+            client_for(srv, http_client="aiohttp")
+        assert "--llm.http-client httpx" in err.value.hint
