@@ -15,8 +15,8 @@ import subprocess
 import sys
 import time
 
-from sciresearcher.agent.config import AgentConfig
 from sciresearcher.agent.batch import run_batch
+from sciresearcher.agent.config import AgentConfig
 from sciresearcher.llm import LLMConfig, make_client
 from sciresearcher.records import Task
 from sciresearcher.testing import echo_tool

@@ -46,7 +46,7 @@ class FunctionCall(_Record):
         """The arguments as a dict; raises ValueError when they are not a JSON object."""
         value = json.loads(self.arguments or "{}")
         if not isinstance(value, dict):
-            raise ValueError(f"tool-call arguments must be a JSON object, got {type(value).__name__}")
+            raise ValueError(f"tool-call arguments must be a JSON object, got {type(value).__name__}")  # noqa: TRY004 (caught as ValueError)
         return value
 
 

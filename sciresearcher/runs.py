@@ -34,6 +34,23 @@ log = logging.getLogger(__name__)
 FAILED_STATUSES = frozenset({"error", "failed"})
 
 
+def iter_jsonl(path: Path, *, hint: str | None = None, complete_lines_only: bool = False,
+               ) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed value) for each non-blank line of a JSONL file; a line that is not JSON raises
+    DataError naming the file and line. `complete_lines_only` stops before a last line with no newline
+    (a writer may be mid-line)."""
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            if complete_lines_only and not line.endswith("\n"):
+                return
+            try:
+                yield lineno, json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{path}:{lineno}: not valid JSON ({exc.msg})", hint=hint) from exc
+
+
 def _to_dict(record: BaseModel | dict[str, Any]) -> dict[str, Any]:
     return record.model_dump(mode="json") if isinstance(record, BaseModel) else record
 
@@ -95,20 +112,9 @@ class RecordLog:
         """Every record in file order; a corrupt line raises DataError naming file and line."""
         if not self.path.exists():
             return
-        with open(self.path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                if not line.endswith("\n"):
-                    # a concurrent writer is mid-line; stop at what is complete
-                    return
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise DataError(
-                        f"{self.path}:{lineno}: corrupt record ({exc.msg})",
-                        hint="this line was not written by SciResearcher; move it out of the file to resume",
-                    ) from exc
+        hint = "this line was not written by SciResearcher; move it out of the file to resume"
+        for _, record in iter_jsonl(self.path, hint=hint, complete_lines_only=True):
+            yield record
 
     def latest(self) -> dict[str, dict[str, Any]]:
         """The last record of each id (a retried id's newest attempt)."""

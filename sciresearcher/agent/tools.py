@@ -239,7 +239,7 @@ class Toolset:
                         result = await result
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # a tool failure is data for the model, not a crash
+        except Exception as exc:  # noqa: BLE001 - a tool failure is data for the model, not a crash
             return self._error(call, f"tool '{name}' failed: {type(exc).__name__}: {exc}", format_error=False)
         text = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False, default=str)
         text, cut = truncate(text, self.max_output_chars)

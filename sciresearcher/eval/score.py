@@ -8,7 +8,6 @@ Grading uses the rule-based graders, or the HLE judge when one is given.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from sciresearcher.errors import DataError
 from sciresearcher.eval.benchmarks import Benchmark
 from sciresearcher.eval.grading import grade
 from sciresearcher.eval.metrics import Sample, summarize
+from sciresearcher.runs import iter_jsonl
 
 log = logging.getLogger(__name__)
 
@@ -26,13 +26,7 @@ def read_responses(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise DataError(f"responses file {path} does not exist")
     rows = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from exc
+    for lineno, row in iter_jsonl(path):
         if not isinstance(row, dict) or "task_id" not in row or "response" not in row:
             raise DataError(f"{path}:{lineno}: each line needs task_id and response")
         rows.append(row)

@@ -19,7 +19,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 from sciresearcher.errors import ConfigError, ProviderError
 from sciresearcher.llm.accounting import Ledger, cost_of, price_for
@@ -182,7 +182,7 @@ class ManagedClient:
         if guard is not None:
             await guard.aclose()  # its `finally` closes the client
 
-    async def __aenter__(self) -> ManagedClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -20,13 +20,13 @@ app = typer.Typer(help="Run code in the Python sandbox the agent uses.", no_args
 @app.command("exec")
 def exec_command(
     code: str | None = typer.Option(None, "-c", "--code", help="Python code to run (use - to read stdin)"),
-    file: Path | None = typer.Option(  # noqa: B008
+    file: Path | None = typer.Option(
         None, "--file", "-f", help="a .py file to run", exists=True, dir_okay=False
     ),
     mode: str = typer.Option("auto", "--mode", help="auto, bwrap, unshare or rlimit"),
     timeout_s: float | None = typer.Option(None, "--timeout", help="wall-time limit of the call in seconds"),
     memory_mb: int | None = typer.Option(None, "--memory-mb", help="memory limit in MB"),
-    config: Path | None = typer.Option(None, "--config", help="YAML SandboxConfig"),  # noqa: B008
+    config: Path | None = typer.Option(None, "--config", help="YAML SandboxConfig"),
     text: bool = typer.Option(False, "--text", help="print the readable report the agent sees, not JSON"),
 ) -> None:
     """Run CODE (or --file) in a fresh sandbox session and print the result as JSON."""

@@ -21,6 +21,7 @@ from typing import Any
 
 from sciresearcher.errors import DataError, TrainingError
 from sciresearcher.records import Trajectory
+from sciresearcher.runs import iter_jsonl
 
 log = logging.getLogger(__name__)
 
@@ -66,16 +67,7 @@ def read_sft_rows(path: str | Path) -> list[dict[str, Any]]:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"SFT dataset {path} does not exist", hint="point dataset at a JSONL file of SFT rows")
-    rows = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from exc
-            rows.append(normalise_row(row, where=f"{path}:{lineno}"))
+    rows = [normalise_row(row, where=f"{path}:{lineno}") for lineno, row in iter_jsonl(path)]
     if not rows:
         raise DataError(f"SFT dataset {path} is empty")
     return rows

@@ -30,17 +30,7 @@ ADDED_TOKENS = [
 ]
 _NON_SPECIAL = {"<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>", "<think>", "</think>"}
 
-_WORDS = (
-    "the of and to in is that for with as by on are from this protein gene cell cells enzyme binding "
-    "receptor expression pathway mutation acid molecule reaction rate constant concentration temperature "
-    "pressure energy mass molar mol mM uM nM kDa kJ kcal K Pa atm L mL g mg ug hydrogen carbon nitrogen "
-    "oxygen sulfur phosphorus sodium potassium calcium magnesium iron zinc copper chloride DNA RNA mRNA "
-    "kinase phosphatase inhibitor activation glucose ATP NADH pH pKa Km Vmax kcat half-life yield "
-    "question answer explanation confidence search read python print import numpy math result evidence "
-    "paper study patients mice tumor apoptosis p53 BRCA1 CRISPR sequence amino residue helix domain "
-    "Explanation: Answer: Confidence: tool arguments name query goal code doc_id what which how many "
-    "calculate compute value equals approximately increase decrease significant found reported"
-).split()
+_WORDS = ["the", "of", "and", "to", "in", "is", "that", "for", "with", "as", "by", "on", "are", "from", "this", "protein", "gene", "cell", "cells", "enzyme", "binding", "receptor", "expression", "pathway", "mutation", "acid", "molecule", "reaction", "rate", "constant", "concentration", "temperature", "pressure", "energy", "mass", "molar", "mol", "mM", "uM", "nM", "kDa", "kJ", "kcal", "K", "Pa", "atm", "L", "mL", "g", "mg", "ug", "hydrogen", "carbon", "nitrogen", "oxygen", "sulfur", "phosphorus", "sodium", "potassium", "calcium", "magnesium", "iron", "zinc", "copper", "chloride", "DNA", "RNA", "mRNA", "kinase", "phosphatase", "inhibitor", "activation", "glucose", "ATP", "NADH", "pH", "pKa", "Km", "Vmax", "kcat", "half-life", "yield", "question", "answer", "explanation", "confidence", "search", "read", "python", "print", "import", "numpy", "math", "result", "evidence", "paper", "study", "patients", "mice", "tumor", "apoptosis", "p53", "BRCA1", "CRISPR", "sequence", "amino", "residue", "helix", "domain", "Explanation:", "Answer:", "Confidence:", "tool", "arguments", "name", "query", "goal", "code", "doc_id", "what", "which", "how", "many", "calculate", "compute", "value", "equals", "approximately", "increase", "decrease", "significant", "found", "reported"]
 
 
 def _training_text(seed: int) -> list[str]:

@@ -14,7 +14,7 @@ from sciresearcher.records import Trajectory
 
 
 def sciresearcher(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sciresearcher", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "sciresearcher", *args], capture_output=True, text=True, check=False,
                           cwd=cwd, timeout=300)
 
 

@@ -306,7 +306,8 @@ def test_each_loops_sdk_client_is_closed_when_its_loop_ends(http_client):
                 return own
 
             asyncio.run(explicit())
-            del client, sdk_clients
+            sdk_clients.clear()
+            client = None
             gc.collect()
     finally:
         sys.unraisablehook = old_hook
