@@ -80,13 +80,13 @@ class AnthropicClient(ManagedClient):
                               hint="pip install -e '.[anthropic]'") from exc
         self._key = api_key(config, "ANTHROPIC_API_KEY")
         self._warned: set[str] = set()
+        self._prebuild_sdk_client()
 
-    @property
-    def _client(self) -> Any:
+    def _new_sdk_client(self) -> Any:
         import anthropic
 
-        return self._per_loop_client(lambda: anthropic.AsyncAnthropic(
-            api_key=self._key, base_url=self.config.base_url, timeout=self.config.timeout_s, max_retries=0))
+        return anthropic.AsyncAnthropic(api_key=self._key, base_url=self.config.base_url,
+                                        timeout=self.config.timeout_s, max_retries=0)
 
     def _thinking(self, sampling: dict[str, Any]) -> dict[str, Any] | None:
         if "thinking" in sampling:

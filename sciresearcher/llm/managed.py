@@ -18,7 +18,6 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable
 from typing import Any, Self
 
 from sciresearcher.errors import ConfigError, ProviderError
@@ -127,6 +126,7 @@ class ManagedClient:
         self._cache = ResponseCache(config.cache_dir) if config.cache_dir else None
         self._price = price_for(self.model, config.prices)
         self._rng = random.Random()
+        self._spare: Any = None  # see _prebuild_sdk_client
 
     def _cache_context(self, salt: Any) -> dict[str, Any]:
         c = self.config
@@ -157,7 +157,21 @@ class ManagedClient:
                     task.add_done_callback(self._closing.discard)
             return self._loops.setdefault(loop, {"semaphore": asyncio.Semaphore(self.config.max_concurrency)})
 
-    def _per_loop_client(self, factory: Callable[[], Any]) -> Any:
+    def _new_sdk_client(self) -> Any:
+        """A fresh SDK client (backends that talk HTTP through an SDK override this)."""
+        raise NotImplementedError
+
+    def _prebuild_sdk_client(self) -> None:
+        """Builds the first event loop's SDK client now, outside any loop: building one imports the HTTP
+        stack and loads the TLS trust store (~110 ms), which inside the loop would hold up every coroutine.
+        SDK clients bind to no loop until their first request (httpx and aiohttp open pools lazily)."""
+        self._spare = self._new_sdk_client()
+
+    @property
+    def _client(self) -> Any:
+        return self._per_loop_client()
+
+    def _per_loop_client(self) -> Any:
         """One SDK client per event loop: its connection pool is bound to the loop that created it.
 
         The client is closed on its own loop when that loop shuts down (`asyncio.run` and every runner call
@@ -167,7 +181,8 @@ class ManagedClient:
         state = self._loop_state()
         client = state.get("client")
         if client is None:
-            client = state["client"] = factory()
+            spare, self._spare = self._spare, None
+            client = state["client"] = spare if spare is not None else self._new_sdk_client()
             guard = state["shutdown_guard"] = _close_at_shutdown(state)
             try:  # start it now, synchronously, up to its `yield` (this registers it with the running loop)
                 guard.asend(None).send(None)

@@ -93,10 +93,7 @@ class OpenAIClient(ManagedClient):
         # Chosen, and the SDK and transport imported, here rather than on the first call: an import inside a
         # running event loop stalls every coroutine on it (about 1.5 s for the SDK).
         self.transport = _transport_for(config)
-        # The first loop's SDK client is built now too: building one loads the TLS trust store and imports
-        # the HTTP stack (~110 ms), which inside the loop would hold up every agent's first request. It binds
-        # to no loop until its first request (aiohttp and httpx open sessions and pools lazily).
-        self._spare: Any = self._new_sdk_client()
+        self._prebuild_sdk_client()
 
     def _new_sdk_client(self) -> Any:
         import openai
@@ -107,14 +104,6 @@ class OpenAIClient(ManagedClient):
         return openai.AsyncOpenAI(
             api_key=self._key, base_url=self.config.base_url, timeout=self.config.timeout_s, max_retries=0,
             http_client=_http_client(self.transport, self.config.timeout_s))
-
-    def _take_sdk_client(self) -> Any:
-        spare, self._spare = self._spare, None
-        return spare if spare is not None else self._new_sdk_client()
-
-    @property
-    def _client(self) -> Any:
-        return self._per_loop_client(self._take_sdk_client)
 
     def _request(self, messages: list[Message], tools: list[dict[str, Any]] | None,
                  sampling: dict[str, Any]) -> dict[str, Any]:

@@ -152,3 +152,30 @@ def test_thinking_drops_forced_tool_choice_and_per_call_switch(replay_server):
     with_thinking, without = (r[2] for r in replay_server.requests)
     assert "tool_choice" not in with_thinking and "top_k" not in with_thinking and with_thinking["top_p"] == 0.95
     assert "thinking" not in without and without["tool_choice"] == {"type": "any"}
+
+
+def test_each_loops_sdk_client_is_closed_when_its_loop_ends(replay_server):
+    """One loop per call (a sync caller): every loop's SDK client closes with it, nothing is left to a finalizer."""
+    import gc
+    import sys
+
+    replay_server.queue("final_answer.json", "final_answer.json", "final_answer.json")
+    client = client_for(replay_server)
+    leaks: list[str] = []
+    old_hook = sys.unraisablehook
+    sys.unraisablehook = lambda u: leaks.append(f"{u.exc_value!r}")
+    sdk_clients = []
+    try:
+        async def call():
+            sdk_clients.append(client._client)
+            return await client.chat(list(QUESTION))
+
+        for _ in range(3):
+            assert asyncio.run(call()).message.content
+        assert len({id(c) for c in sdk_clients}) == 3 and all(c.is_closed() for c in sdk_clients)
+        sdk_clients.clear()
+        client = None
+        gc.collect()
+    finally:
+        sys.unraisablehook = old_hook
+    assert not leaks, leaks
