@@ -10,10 +10,13 @@ stemming. It holds no index logic.
 
 from __future__ import annotations
 
+import collections
 import functools
+import hashlib
 import logging
 import os
 import re
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -96,12 +99,19 @@ def _cuda() -> bool:
 
 
 class Encoder:
-    """A sentence-transformers model returning L2-normalised float32 embeddings."""
+    """A sentence-transformers model returning L2-normalised float32 embeddings.
 
-    def __init__(self, model: str | None = None, batch_size: int = 64) -> None:
+    `cache_size` > 0 keeps that many text embeddings in memory (least recently used out first), for callers
+    that embed the same texts again: the reader scores a document's paragraphs for every new goal.
+    """
+
+    def __init__(self, model: str | None = None, batch_size: int = 64, cache_size: int = 0) -> None:
         self.name = model_label(model)
         self.path = resolve_model(model)
         self.batch_size = batch_size
+        self.cache_size = cache_size
+        self._cache: collections.OrderedDict[bytes, np.ndarray] = collections.OrderedDict()
+        self._cache_lock = threading.Lock()
 
     @property
     def model(self):
@@ -114,6 +124,27 @@ class Encoder:
     def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self.cache_size > 0:
+            return self._encode_cached(texts)
+        return self._encode(texts, progress=progress)
+
+    def _encode_cached(self, texts: list[str]) -> np.ndarray:
+        keys = [hashlib.blake2b(t.encode("utf-8"), digest_size=16).digest() for t in texts]
+        with self._cache_lock:
+            found = {k: self._cache[k] for k in keys if k in self._cache}
+            for k in found:
+                self._cache.move_to_end(k)
+        missing = list({k: t for k, t in zip(keys, texts) if k not in found}.items())
+        if missing:
+            vecs = self._encode([t for _, t in missing])
+            with self._cache_lock:
+                for (k, _), v in zip(missing, vecs):
+                    found[k] = self._cache[k] = v
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        return np.stack([found[k] for k in keys])
+
+    def _encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
         vecs = self.model.encode(
             texts, batch_size=self.batch_size, normalize_embeddings=True,
             convert_to_numpy=True, show_progress_bar=progress,

@@ -108,6 +108,10 @@ class EvidenceSelector:
         self.config = config or EvidenceConfig()
         self.use_dense = self.config.use_dense if use_dense is None else use_dense
         self._model = model
+        size = self.config.embedding_cache_size
+        if encoder is not None and encoder.cache_size == 0 and size > 0:
+            # the index's encoder, with a cache of our own (the loaded model is shared, not loaded again)
+            encoder = Encoder(encoder.path, batch_size=encoder.batch_size, cache_size=size)
         self._encoder = encoder
         self.dense_weight = dense_weight
         self.context_weight = context_weight
@@ -117,7 +121,7 @@ class EvidenceSelector:
             return None
         if self._encoder is None:
             try:
-                self._encoder = Encoder(self._model)
+                self._encoder = Encoder(self._model, cache_size=self.config.embedding_cache_size)
                 _ = self._encoder.model
             except Exception as exc:  # noqa: BLE001 - missing extra or model: fall back to lexical, say so once
                 log.warning("dense evidence scoring unavailable (%s); using BM25 only", exc)

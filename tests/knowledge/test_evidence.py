@@ -54,3 +54,33 @@ def test_dense_scoring_finds_paraphrases(scifact_docs):
 def test_empty_documents_give_an_empty_selection():
     sel = EvidenceSelector(use_dense=False).select("anything", [Document(id="x:empty", text="")])
     assert sel.documents == [] and sel.sentences == []
+
+
+def test_rereading_with_a_new_goal_embeds_only_what_is_new():
+    """The selector's encoder remembers paragraph and sentence vectors; the cache is bounded (LRU)."""
+    sel = EvidenceSelector(use_dense=True)
+    enc = sel._encoder_or_none()
+    if enc is None:
+        import pytest
+
+        pytest.skip("the dense model is not installed")
+    embedded: list[str] = []
+    real = enc._encode
+
+    def counting(texts, **kw):
+        embedded.extend(texts)
+        return real(texts, **kw)
+
+    enc._encode = counting
+    first = sel.select("glucokinase half-saturation constant", DOCS)
+    n_first = len(embedded)
+    embedded.clear()
+    again = sel.select("glucokinase half-saturation constant", DOCS)
+    assert embedded == [] and [e.text for e in again.sentences] == [e.text for e in first.sentences]
+    sel.select("how far do arctic terns fly", DOCS)
+    assert embedded[:1] == ["how far do arctic terns fly"] and len(embedded) < n_first
+
+    small = type(enc)(cache_size=2)
+    vecs = small.encode(["a", "b", "c", "a"])
+    assert vecs.shape[0] == 4 and (vecs[0] == vecs[3]).all() and len(small._cache) == 2
+    assert abs(float(vecs[0] @ small.encode(["a"])[0]) - 1.0) < 1e-5
