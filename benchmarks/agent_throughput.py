@@ -3,6 +3,9 @@ OpenAI-compatible test server answering every call after a fixed latency (defaul
 
 Ideal throughput is concurrency / (turns x latency) trajectories per second (32 / 0.8 s = 40/s): the loop,
 the openai backend, tool execution and record building should add almost nothing to the model's latency.
+`run_batch` drives the trajectories (as a script would); the tool is a coroutine like search/read/python
+(`--tool-kind sync` runs a plain function in a worker thread instead) and the openai backend uses the SDK's
+aiohttp transport (`--http-client httpx` for the SDK's default). The test server runs in its own process.
 Last line: `throughput_ratio=<achieved / ideal>` (goal >= 0.9).
 """
 
