@@ -25,9 +25,25 @@ from sciresearcher.records import FunctionCall, Message, ToolCall, Usage
 _REJECT_REASONING = ("api.openai.com", "api.deepseek.com")
 
 
-def map_openai_error(exc: Exception, model: str) -> ProviderError:
+def _refused(exc: BaseException) -> ConnectionRefusedError | None:
+    """The ConnectionRefusedError under an SDK error, if any (the aiohttp transport reports a refused
+    connection as a connect *timeout*, httpx as "All connection attempts failed")."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, ConnectionRefusedError):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def map_openai_error(exc: Exception, model: str, base_url: str | None = None) -> ProviderError:
     """SDK exception -> ProviderError with retryability decided by status and kind."""
     import openai
+
+    if isinstance(exc, openai.APIConnectionError) and _refused(exc) is not None:  # APITimeoutError included
+        return ProviderError(f"cannot connect to {base_url or 'the endpoint'}: connection refused",
+                             retryable=True, hint="is the server running? check --llm.base-url")
 
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
@@ -144,7 +160,7 @@ class OpenAIClient(ManagedClient):
         except ProviderError:
             raise
         except Exception as exc:
-            raise map_openai_error(exc, self.model) from exc
+            raise map_openai_error(exc, self.model, self.config.base_url) from exc
         return _result(response)
 
     async def _stream(self, request: dict[str, Any]) -> ChatResult:

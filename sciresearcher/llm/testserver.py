@@ -175,11 +175,10 @@ class OpenAITestServer:
 def _handler_for(server: OpenAITestServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
-        # As production servers do (uvicorn under vLLM sets TCP_NODELAY): headers and body leave in one
-        # buffered write, flushed at the end of each request (streams flush per chunk), and Nagle is off.
+        # As production servers do: headers and body leave in one buffered write, flushed at the end of each
+        # request (streams flush per chunk), with Nagle off (TCP_NODELAY, as uvicorn under vLLM sets it).
         wbufsize = 1 << 16
         disable_nagle_algorithm = True
-        disable_nagle_algorithm = True  # headers and body are separate writes: avoid 40 ms delayed-ACK stalls
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             return

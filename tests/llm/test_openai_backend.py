@@ -325,3 +325,17 @@ def test_transport_choice(monkeypatch):
         with pytest.raises(ConfigError, match="aiohttp is not installed") as err:
             client_for(srv, http_client="aiohttp")
         assert "--llm.http-client httpx" in err.value.hint
+
+
+def test_refused_connection_says_so_not_timeout(http_client):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    client = make_client(LLMConfig(backend="openai", model="m", base_url=f"http://127.0.0.1:{port}/v1",
+                                   max_retries=0, http_client=http_client))
+    with pytest.raises(ProviderError) as err:
+        chat(client)
+    assert f"cannot connect to http://127.0.0.1:{port}/v1: connection refused" in str(err.value)
+    assert err.value.__cause__.retryable and "is the server running" in str(err.value)  # retried, then given up
