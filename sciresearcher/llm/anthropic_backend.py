@@ -17,7 +17,6 @@ by ManagedClient; the SDK's own retries are off. `base_url` points it at a proxy
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -30,7 +29,8 @@ from sciresearcher.llm.anthropic_format import (
 )
 from sciresearcher.llm.base import ChatResult
 from sciresearcher.llm.config import LLMConfig
-from sciresearcher.llm.managed import ManagedClient, api_key, parse_retry_after
+from sciresearcher.llm.managed import ManagedClient, api_key
+from sciresearcher.llm.sdk_errors import map_sdk_error
 from sciresearcher.records import Message
 
 log = logging.getLogger(__name__)
@@ -45,27 +45,13 @@ _DROPPED = frozenset({
 })
 
 
-def map_anthropic_error(exc: Exception, model: str) -> ProviderError:
+def map_anthropic_error(exc: Exception, model: str, base_url: str | None = None) -> ProviderError:
     """SDK exception -> ProviderError with retryability decided by status and kind."""
     import anthropic
 
-    if isinstance(exc, anthropic.APIStatusError):
-        status = exc.status_code
-        hint = None
-        if status == 404:
-            hint = f"check --llm.model: Anthropic does not serve '{model}'"
-        elif status in (401, 403):
-            hint = "check the API key variable (--llm.api-key-env, default ANTHROPIC_API_KEY)"
-        return ProviderError(f"HTTP {status} from Anthropic: {exc.message}", status_code=status,
-                             retryable=status in (408, 429) or status >= 500,
-                             retry_after=parse_retry_after(exc.response.headers), hint=hint)
-    if isinstance(exc, anthropic.APITimeoutError):
-        return ProviderError("request timed out", retryable=True)
-    if isinstance(exc, anthropic.APIConnectionError):
-        return ProviderError(f"connection error: {exc}", retryable=True)
-    if isinstance(exc, (json.JSONDecodeError, anthropic.APIResponseValidationError)):
-        return ProviderError(f"unreadable response body: {exc}", retryable=True)
-    return ProviderError(f"{type(exc).__name__}: {exc}", retryable=False)
+    return map_sdk_error(exc, anthropic, provider="Anthropic", base_url=base_url,
+                         not_found_hint=f"check --llm.model: Anthropic does not serve '{model}'",
+                         auth_hint="check the API key variable (--llm.api-key-env, default ANTHROPIC_API_KEY)")
 
 
 class AnthropicClient(ManagedClient):
@@ -159,7 +145,7 @@ class AnthropicClient(ManagedClient):
         except AssertionError as exc:  # the SDK's stream accumulator found no message: a cut or foreign body
             raise ProviderError(f"unreadable response stream: {exc!r}", retryable=True) from exc
         except Exception as exc:
-            raise map_anthropic_error(exc, self.model) from exc
+            raise map_anthropic_error(exc, self.model, self.config.base_url) from exc
         if getattr(response, "stop_reason", None) is None:  # a stream cut before message_delta/message_stop
             raise ProviderError("the response stream ended before the reply finished", retryable=True)
         message, usage, finish, model = from_anthropic(response)

@@ -12,56 +12,27 @@ timeouts, connection errors and unreadable bodies; the SDK's own retries are off
 from __future__ import annotations
 
 import functools
-import json
 from typing import Any
 
 from sciresearcher.errors import ConfigError, ProviderError
 from sciresearcher.llm.base import ChatResult
 from sciresearcher.llm.config import LLMConfig
-from sciresearcher.llm.managed import ManagedClient, api_key, parse_retry_after
+from sciresearcher.llm.managed import ManagedClient, api_key
+from sciresearcher.llm.sdk_errors import map_sdk_error
 from sciresearcher.records import FunctionCall, Message, ToolCall, Usage
 
 # Hosted APIs known to reject `reasoning_content` on input messages (self-hosted servers use it).
 _REJECT_REASONING = ("api.openai.com", "api.deepseek.com")
 
 
-def _refused(exc: BaseException) -> ConnectionRefusedError | None:
-    """The ConnectionRefusedError under an SDK error, if any (the aiohttp transport reports a refused
-    connection as a connect *timeout*, httpx as "All connection attempts failed")."""
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, ConnectionRefusedError):
-            return exc
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__
-    return None
-
-
 def map_openai_error(exc: Exception, model: str, base_url: str | None = None) -> ProviderError:
     """SDK exception -> ProviderError with retryability decided by status and kind."""
     import openai
 
-    if isinstance(exc, openai.APIConnectionError) and _refused(exc) is not None:  # APITimeoutError included
-        return ProviderError(f"cannot connect to {base_url or 'the endpoint'}: connection refused",
-                             retryable=True, hint="is the server running? check --llm.base-url")
-
-    if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        retryable = status == 429 or status >= 500 or status == 408
-        hint = None
-        if status == 404:
-            hint = f"check --llm.model: the server does not serve '{model}' (GET /v1/models lists what it has)"
-        elif status in (401, 403):
-            hint = "check the API key variable (--llm.api-key-env) and your access to this model"
-        return ProviderError(f"HTTP {status} from the provider: {exc.message}", status_code=status,
-                             retryable=retryable, retry_after=parse_retry_after(exc.response.headers), hint=hint)
-    if isinstance(exc, openai.APITimeoutError):
-        return ProviderError("request timed out", retryable=True)
-    if isinstance(exc, openai.APIConnectionError):
-        return ProviderError(f"connection error: {exc}", retryable=True)
-    if isinstance(exc, (json.JSONDecodeError, openai.APIResponseValidationError, ValueError)):
-        return ProviderError(f"unreadable response body: {exc}", retryable=True)
-    return ProviderError(f"{type(exc).__name__}: {exc}", retryable=False)
+    return map_sdk_error(
+        exc, openai, provider="the provider", base_url=base_url, unreadable=(ValueError,),
+        not_found_hint=f"check --llm.model: the server does not serve '{model}' (GET /v1/models lists what it has)",
+        auth_hint="check the API key variable (--llm.api-key-env) and your access to this model")
 
 
 def to_openai_messages(messages: list[Message]) -> list[dict[str, Any]]:

@@ -179,3 +179,15 @@ def test_each_loops_sdk_client_is_closed_when_its_loop_ends(replay_server):
     finally:
         sys.unraisablehook = old_hook
     assert not leaks, leaks
+
+
+def test_refused_connection_says_so():
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    client = make_client(LLMConfig(backend="anthropic", model="claude-sonnet-4-5", max_retries=0,
+                                   base_url=f"http://127.0.0.1:{port}"))
+    with pytest.raises(ProviderError, match=f"cannot connect to http://127.0.0.1:{port}: connection refused"):
+        chat(client)
