@@ -38,6 +38,7 @@ from sciresearcher.train.sft import (
     last_checkpoint,
     load_tokenizer,
     peft_config,
+    schedule_args,
 )
 
 log = logging.getLogger(__name__)
@@ -136,17 +137,8 @@ def build_grpo_trainer(config: GRPORunConfig, *, environment_factory: Callable[[
             max_tool_calling_iterations=config.max_tool_calling_iterations,
             mask_truncated_completions=config.mask_truncated_completions,
             temperature=config.temperature,
-            num_train_epochs=config.num_train_epochs,
-            max_steps=config.max_steps,
-            learning_rate=config.learning_rate,
-            per_device_train_batch_size=config.per_device_train_batch_size,
-            gradient_accumulation_steps=config.gradient_accumulation_steps,
-            logging_steps=config.logging_steps,
-            save_steps=config.save_steps,
-            save_total_limit=config.save_total_limit,
-            report_to=config.report_to,
             log_completions=config.log_completions,
-            seed=config.seed,
+            **schedule_args(config),
             **device,
             **config.trainer_overrides,
         )

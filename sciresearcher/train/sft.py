@@ -85,6 +85,13 @@ def check_model_dir(path: str) -> Path:
     return model
 
 
+def schedule_args(config: Any) -> dict[str, Any]:
+    """The TrainingArguments fields SFT and GRPO configs share: length, batch, logging and checkpoints."""
+    names = ("num_train_epochs", "max_steps", "learning_rate", "per_device_train_batch_size",
+             "gradient_accumulation_steps", "logging_steps", "save_steps", "save_total_limit", "report_to", "seed")
+    return {name: getattr(config, name) for name in names}
+
+
 def device_settings(use_cpu: bool | None, bf16: bool | None, gradient_checkpointing: bool | None) -> dict[str, Any]:
     """Resolved device flags: CPU means fp32 and no gradient checkpointing (DESIGN §7)."""
     import torch
@@ -156,19 +163,10 @@ def build_sft_trainer(config: SFTRunConfig, rows: list[dict[str, Any]] | None = 
         output_dir=config.output_dir,
         assistant_only_loss=True,
         max_length=config.max_length,
-        num_train_epochs=config.num_train_epochs,
-        max_steps=config.max_steps,
-        learning_rate=config.learning_rate,
         lr_scheduler_type=config.lr_scheduler_type,
-        warmup_steps=config.warmup_ratio,
+        warmup_steps=config.warmup_ratio,  # transformers 5: a value < 1 is a fraction of the steps
         weight_decay=config.weight_decay,
-        per_device_train_batch_size=config.per_device_train_batch_size,
-        gradient_accumulation_steps=config.gradient_accumulation_steps,
-        logging_steps=config.logging_steps,
-        save_steps=config.save_steps,
-        save_total_limit=config.save_total_limit,
-        report_to=config.report_to,
-        seed=config.seed,
+        **schedule_args(config),
         dataset_num_proc=None,
         **device,
         **config.trainer_overrides,
