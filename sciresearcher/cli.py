@@ -20,6 +20,7 @@ from rich.logging import RichHandler
 from rich.markup import escape
 
 from sciresearcher.agent.ask_cli import ask_command
+from sciresearcher.data.cli import data_app
 from sciresearcher.errors import ConfigError, SciResearcherError
 from sciresearcher.eval.cli import eval_app, report_command
 from sciresearcher.knowledge.cli import index_app, read_command, search_command
@@ -45,6 +46,9 @@ CONFIGS: dict[str, str] = {
     "grpo": "sciresearcher.train.grpo:GRPORunConfig",
     "sandbox": "sciresearcher.sandbox.config:SandboxConfig",
     "knowledge": "sciresearcher.knowledge.config:KnowledgeConfig",
+    "clean": "sciresearcher.data.config:ScreenConfig",
+    "filter": "sciresearcher.data.config:FilterConfig",
+    "export": "sciresearcher.data.config:ExportConfig",
 }
 
 
@@ -86,6 +90,7 @@ app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(index_app, name="index")
 app.add_typer(eval_app, name="eval")
 app.add_typer(train_app, name="train")
+app.add_typer(data_app, name="data")
 app.command("search", help="Search the configured literature index and sources.")(search_command)
 app.command("read", help="Run the reader sub-agent on one document for a goal.")(read_command)
 app.command("report", help="Write a self-contained HTML report with a trajectory viewer for a run.")(report_command)

@@ -20,7 +20,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Self
 
@@ -53,6 +53,19 @@ def iter_jsonl(path: Path, *, hint: str | None = None, complete_lines_only: bool
 
 def _to_dict(record: BaseModel | dict[str, Any]) -> dict[str, Any]:
     return record.model_dump(mode="json") if isinstance(record, BaseModel) else record
+
+
+def write_jsonl_atomic(path: str | Path, records: Iterable[BaseModel | dict[str, Any]]) -> Path:
+    """Writes a whole derived JSONL file (an export, a filter's output): temporary file, fsync, rename, so a
+    reader sees the old file or the new one, never half of one. Record logs of a run use `RecordLog` instead."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(_to_dict(r), ensure_ascii=False) + "\n" for r in records)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return path
 
 
 class RecordLog:

@@ -46,10 +46,6 @@ def run_command(
 
     Extra flags override config keys, e.g. --agent.max_turns 8 --judge.llm.model o3-mini-2025-01-31.
     """
-    from sciresearcher.config import load_config
-    from sciresearcher.eval.config import EvalConfig
-    from sciresearcher.eval.harness import run_eval
-
     overrides: dict = {}
     for key, value in (("benchmark", benchmark), ("benchmark_file", str(benchmark_file) if benchmark_file else None),
                        ("samples", samples), ("limit", limit)):
@@ -57,12 +53,22 @@ def run_command(
             overrides[key] = value
     if k is not None:
         overrides["k"] = _ks(k)
+    run_from_cli(list(ctx.args), config, overrides, model=model, backend=backend, out=out, quiet=quiet, name="eval")
+
+
+def run_from_cli(args: list[str], config: Path | None, overrides: dict, *, model: str | None, backend: str | None,
+                 out: Path | None, quiet: bool, name: str) -> None:
+    """Shared by `eval run` and `data rollout`: config file, then dotted flags, then the named options; run; print."""
+    from sciresearcher.config import load_config
+    from sciresearcher.eval.config import EvalConfig
+    from sciresearcher.eval.harness import run_eval
+
     llm = {kk: v for kk, v in (("model", model), ("backend", backend)) if v is not None}
     if llm:
-        overrides["llm"] = llm
-    cfg = load_config(EvalConfig, config, list(ctx.args))
+        overrides = {**overrides, "llm": llm}
+    cfg = load_config(EvalConfig, config, args)
     cfg = load_config(EvalConfig, None, _deep_merge(cfg.model_dump(mode="json"), overrides))
-    run_path = out or Path("runs") / f"eval-{time.strftime('%Y%m%d-%H%M%S')}"
+    run_path = out or Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
     summary = asyncio.run(run_eval(cfg, run_path, show_progress=not quiet))
     err.print(f"[dim]run directory: {run_path}; `sciresearcher report {run_path}` writes the HTML report[/]")
     typer.echo(json.dumps(summary, indent=2, default=str))

@@ -24,7 +24,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from sciresearcher.agent.toolbox import ToolsConfig
-from sciresearcher.errors import DataError, TrainingError
+from sciresearcher.data.tasks import read_tasks
+from sciresearcher.errors import TrainingError
 from sciresearcher.llm.config import LLMConfig
 from sciresearcher.records import Task
 from sciresearcher.train.rewards import final_text, make_judge_reward, outcome_reward  # noqa: F401 (re-export)
@@ -82,22 +83,6 @@ class GRPORunConfig(BaseModel):
     trainer_overrides: dict[str, Any] = Field(default_factory=dict, description="extra GRPOConfig arguments")
 
 
-def read_tasks(path: str | Path) -> list[Task]:
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"GRPO task file {path} does not exist", hint="point dataset at a JSONL of Task records")
-    tasks = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                tasks.append(Task.model_validate_json(line))
-            except ValueError as exc:
-                raise DataError(f"{path}:{lineno}: not a Task record ({str(exc).splitlines()[0]})") from exc
-    if not tasks:
-        raise DataError(f"GRPO task file {path} is empty")
-    return tasks
-
-
 def task_rows(tasks: list[Task], system_prompt: str | None = None) -> list[dict[str, Any]]:
     """Dataset rows: the conversational prompt and the task as JSON (for the reward)."""
     from sciresearcher.agent.prompts import SYSTEM_PROMPT, render_question
@@ -121,7 +106,7 @@ def build_grpo_trainer(config: GRPORunConfig, *, environment_factory: Callable[[
 
     model_dir = check_model_dir(config.model)
     tokenizer = load_tokenizer(model_dir)
-    tasks = tasks if tasks is not None else read_tasks(config.dataset)
+    tasks = tasks if tasks is not None else read_tasks(config.dataset, what="GRPO task file")
     if environment_factory is None:
         from sciresearcher.train.environment import research_environment_factory
 

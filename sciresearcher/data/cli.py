@@ -1,0 +1,144 @@
+"""`sciresearcher data rollout|clean|filter|export`: the arrows from tasks to training data (DESIGN §2).
+
+Wiring only: `rollout` is `eval run` over a task file (the same harness, config and run directory); `clean`
+screens tasks (`screen.py`); `filter` is rejection sampling (`rejection.py`); `export` writes TRL and verl
+datasets (`export.py`). `clean` and `filter` write their outputs whole (temporary file, then rename) into a run
+directory with the resolved config and summary.json, so a rerun with the same inputs gives the same files.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+data_app = typer.Typer(help="Roll out a teacher on tasks, screen tasks, filter trajectories, export datasets.",
+                       no_args_is_help=True)
+err = Console(stderr=True)
+_OVERRIDES = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+@data_app.command("rollout", context_settings=_OVERRIDES)
+def rollout_command(
+    ctx: typer.Context,
+    tasks: Path = typer.Argument(..., help="Task JSONL (from synthesis or `data clean`)"),
+    model: str | None = typer.Option(None, "--model", "-m", help="teacher model name or local model directory"),
+    backend: str | None = typer.Option(None, "--backend", help="openai | anthropic | local"),
+    samples: int | None = typer.Option(None, "--samples", "-n", help="trajectories per task"),
+    limit: int | None = typer.Option(None, "--limit", help="first N tasks"),
+    config: Path | None = typer.Option(None, "--config", "-c", help="EvalConfig YAML (`config init eval`)"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="run directory (default runs/rollout-<time>)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
+) -> None:
+    """Teacher trajectories on a task file, graded and resumable (the `eval run` harness on your tasks).
+
+    Extra flags override config keys, e.g. --llm.base_url http://127.0.0.1:8000/v1 --concurrency 16.
+    """
+    from sciresearcher.eval.cli import run_from_cli
+
+    overrides: dict[str, Any] = {"benchmark": str(tasks)}
+    for key, value in (("samples", samples), ("limit", limit)):
+        if value is not None:
+            overrides[key] = value
+    run_from_cli(list(ctx.args), config, overrides, model=model, backend=backend, out=out, quiet=quiet,
+                 name="rollout")
+
+
+@data_app.command("clean", context_settings=_OVERRIDES)
+def clean_command(
+    ctx: typer.Context,
+    tasks: Path = typer.Argument(..., help="Task JSONL to screen"),
+    out: Path = typer.Option(..., "--out", "-o", help="run directory: tasks.jsonl, removed.jsonl, summary.json"),
+    config: Path | None = typer.Option(None, "--config", "-c", help="ScreenConfig YAML (`config init clean`)"),
+) -> None:
+    """Drop tasks that overlap an eval set (contamination) or an earlier task (near-duplicates).
+
+    Extra flags override keys, e.g. --eval_sets '["auto", "hle-bio-chem-gold=hle.jsonl"]' --n 13.
+    """
+    from sciresearcher.config import load_config
+    from sciresearcher.data.config import ScreenConfig
+    from sciresearcher.data.screen import load_eval_sets, screen_summary, screen_tasks
+    from sciresearcher.data.tasks import read_tasks
+    from sciresearcher.runs import RunDir, write_jsonl_atomic
+
+    cfg = load_config(ScreenConfig, config, list(ctx.args))
+    task_list = read_tasks(tasks)
+    eval_sets = load_eval_sets(cfg.eval_sets)
+    with RunDir(out, {"input": str(tasks), **cfg.model_dump(mode="json")}) as run:
+        run.attach_log()
+        result = screen_tasks(task_list, cfg, eval_sets)
+        write_jsonl_atomic(run.path / "tasks.jsonl", result.kept)
+        write_jsonl_atomic(run.path / "removed.jsonl", result.removed)
+        summary = screen_summary(result, eval_sets, tasks)
+        run.write_json("summary.json", summary)
+    typer.echo(json.dumps(summary, indent=2))
+
+
+@data_app.command("filter", context_settings=_OVERRIDES)
+def filter_command(
+    ctx: typer.Context,
+    runs: list[Path] = typer.Argument(..., help="rollout run directories or trajectory JSONL files"),
+    out: Path = typer.Option(..., "--out", "-o", help="run directory: kept.jsonl, rejected.jsonl, summary.json"),
+    tasks: Path | None = typer.Option(None, "--tasks", "-t", help="Task JSONL: regrade ungraded, screen by question"),
+    config: Path | None = typer.Option(None, "--config", "-c", help="FilterConfig YAML (`config init filter`)"),
+) -> None:
+    """Rejection sampling: keep correct, well-formed, uncontaminated trajectories, at most N per task.
+
+    Extra flags override keys, e.g. --max_per_task 1 --min_tool_calls 1 --screen null.
+    """
+    from sciresearcher.config import load_config
+    from sciresearcher.data.config import FilterConfig
+    from sciresearcher.data.rejection import read_trajectories, select_trajectories
+    from sciresearcher.data.screen import eval_index, load_eval_sets
+    from sciresearcher.data.tasks import read_tasks
+    from sciresearcher.runs import RunDir, write_jsonl_atomic
+
+    cfg = load_config(FilterConfig, config, list(ctx.args))
+    if tasks is not None:
+        cfg = cfg.model_copy(update={"tasks": str(tasks)})
+    trajectories = read_trajectories(runs)
+    task_map = {t.id: t for t in read_tasks(cfg.tasks)} if cfg.tasks else None
+    eval_sets = load_eval_sets(cfg.screen.eval_sets) if cfg.screen else None
+    index = eval_index(eval_sets, cfg.screen) if eval_sets is not None and cfg.screen else None
+    with RunDir(out, {"inputs": [str(r) for r in runs], **cfg.model_dump(mode="json")}) as run:
+        run.attach_log()
+        selection = select_trajectories(trajectories, cfg, task_map, index)
+        write_jsonl_atomic(run.path / "kept.jsonl", selection.kept)
+        write_jsonl_atomic(run.path / "rejected.jsonl", selection.rejected)
+        summary = selection.summary()
+        if eval_sets is not None:
+            summary.update(eval_sets.summary())
+        run.write_json("summary.json", summary)
+    typer.echo(json.dumps(summary, indent=2))
+
+
+@data_app.command("export", context_settings=_OVERRIDES)
+def export_command(
+    ctx: typer.Context,
+    source: Path = typer.Argument(..., help="a `data filter` run (kept.jsonl), trajectories, or a Task JSONL"),
+    out: Path = typer.Option(..., "--out", "-o", help="directory for train/val files"),
+    fmt: str | None = typer.Option(None, "--format", "-f", help="trl-sft | verl-sft | trl-grpo | verl-rl"),
+    val_fraction: float | None = typer.Option(None, "--val-fraction", help="share of tasks held out"),
+    config: Path | None = typer.Option(None, "--config", "-c", help="ExportConfig YAML (`config init export`)"),
+) -> None:
+    """Write training datasets: SFT rows from trajectories, RL prompts from tasks (TRL or verl layout)."""
+    from sciresearcher.config import load_config
+    from sciresearcher.data.config import ExportConfig
+    from sciresearcher.data.export import export_tasks, export_trajectories, source_kind
+    from sciresearcher.data.rejection import read_trajectories
+    from sciresearcher.data.tasks import read_tasks
+
+    cfg = load_config(ExportConfig, config, list(ctx.args))
+    update = {k: v for k, v in (("format", fmt), ("val_fraction", val_fraction)) if v is not None}
+    if update:
+        cfg = load_config(ExportConfig, None, {**cfg.model_dump(), **update})
+    kind, path = source_kind(source)
+    if kind == "tasks":
+        written = export_tasks(read_tasks(path), cfg, out)
+    else:
+        written = export_trajectories(read_trajectories([path]), cfg, out)
+    err.print(f"[dim]{cfg.format}: " + ", ".join(f"{s} {w['rows']} rows" for s, w in written.items()) + f" in {out}[/]")
+    typer.echo(json.dumps(written, indent=2))

@@ -1,0 +1,155 @@
+"""Exports: kept trajectories to SFT datasets, tasks to RL datasets (TRL and verl), with a stable train/val split.
+
+- `trl-sft`: JSONL rows `{"messages", "tools"}` (`train.rows.trajectory_to_sft_row`: tool-call arguments and the
+  tool list as JSON strings) that `sciresearcher train sft` and TRL's `SFTTrainer` read;
+- `verl-sft`: the same rows as parquet (`messages`, `tools` as a JSON string) for verl's multi-turn SFT dataset;
+- `trl-grpo`: Task JSONL, what `sciresearcher train grpo` reads (the prompt is rendered at train time);
+- `verl-rl`: parquet with verl's fields: `data_source`, `prompt` (system + user messages, rendered as the agent
+  renders them), `ability`, `reward_model` {`style`: "rule", `ground_truth`}, `extra_info` {`split`, `index`,
+  `task_id`, `task` (the Task as JSON, for `data/verl_reward.py`'s `compute_score`)}, and `agent_name`.
+
+The split is by task id (a salted hash), so every trajectory of a task lands in the same split and a re-export
+gives the same split. Files are written whole to a temporary name and renamed, so a kill never leaves half a
+dataset. It does not upload anywhere (push the parquet with `datasets` if you want it on the Hub).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from sciresearcher.data.config import ExportConfig
+from sciresearcher.errors import DataError
+from sciresearcher.records import Task, Trajectory
+from sciresearcher.runs import iter_jsonl, write_jsonl_atomic
+
+
+def split_of(task_id: str, val_fraction: float, seed: int = 0) -> str:
+    """'train' or 'val', from a salted hash of the task id (stable across runs and machines)."""
+    if val_fraction <= 0:
+        return "train"
+    digest = hashlib.blake2b(f"{seed}:{task_id}".encode(), digest_size=8).digest()
+    return "val" if int.from_bytes(digest, "big") / 2**64 < val_fraction else "train"
+
+
+def _write_atomic(path: Path, write: Any) -> Path:
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def _write_parquet(path: Path, rows: list[dict[str, Any]]) -> Path:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as exc:  # pragma: no cover - pyarrow comes with datasets (the train extra)
+        raise DataError("parquet export needs pyarrow", hint="pip install 'sciresearcher[train]'") from exc
+    return _write_atomic(path, lambda tmp: pq.write_table(pa.Table.from_pylist(rows), tmp))
+
+
+def _by_split(items: list[tuple[str, dict[str, Any]]], config: ExportConfig) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {"train": [], "val": []}
+    for task_id, row in items:
+        out[split_of(task_id, config.val_fraction, config.seed)].append(row)
+    return {name: rows for name, rows in out.items() if rows}
+
+
+def sft_rows(trajectories: list[Trajectory], config: ExportConfig) -> dict[str, list[dict[str, Any]]]:
+    """SFT rows by split; with `config.tokenizer`, every row is checked to render and mask (TrainingError)."""
+    from sciresearcher.train.rows import trajectory_to_sft_row
+
+    if not trajectories:
+        raise DataError("no trajectories to export", hint="run `sciresearcher data filter` first and check "
+                        "its summary.json: every trajectory may have been rejected")
+    splits = _by_split([(t.task_id, trajectory_to_sft_row(t)) for t in trajectories], config)
+    if config.tokenizer:
+        from sciresearcher.train.rows import validate_sft_rows
+        from sciresearcher.train.sft import check_model_dir, load_tokenizer
+
+        tokenizer = load_tokenizer(check_model_dir(config.tokenizer))
+        for rows in splits.values():
+            for _ in validate_sft_rows(rows, tokenizer, config.max_length):  # raises on the first bad row
+                pass
+    return splits
+
+
+def verl_rl_rows(tasks: list[Task], config: ExportConfig) -> dict[str, list[dict[str, Any]]]:
+    """verl RL rows by split: the agent's prompt, the gold answer, and the Task for the reward function."""
+    from sciresearcher.agent.prompts import SYSTEM_PROMPT, render_question
+
+    system = SYSTEM_PROMPT if config.system_prompt is None else config.system_prompt
+    items = []
+    for index, task in enumerate(tasks):
+        split = split_of(task.id, config.val_fraction, config.seed)
+        pipeline = task.provenance.pipeline if task.provenance else "tasks"
+        prompt = ([{"role": "system", "content": system}] if system else []) + [
+            {"role": "user", "content": render_question(task)}]
+        items.append((task.id, {
+            "data_source": f"sciresearcher/{pipeline}",
+            "agent_name": "tool_agent",
+            "prompt": prompt,
+            "ability": task.category or "science",
+            "reward_model": {"style": "rule", "ground_truth": task.answer},
+            "extra_info": {"split": split, "index": index, "task_id": task.id, "task": task.model_dump_json()},
+        }))
+    return _by_split(items, config)
+
+
+def source_kind(source: Path) -> tuple[str, Path]:
+    """('trajectories' | 'tasks', file) for a `data filter` / rollout run directory, or a JSONL of either."""
+    if source.is_dir():
+        for name, kind in (("kept.jsonl", "trajectories"), ("trajectories.jsonl", "trajectories"),
+                           ("tasks.jsonl", "tasks")):
+            if (source / name).is_file():
+                return kind, source / name
+        raise DataError(f"{source} holds no kept.jsonl, trajectories.jsonl or tasks.jsonl",
+                        hint="pass a `data filter`, `data rollout` or `data clean` run directory, or a JSONL file")
+    if not source.is_file():
+        raise DataError(f"{source} does not exist", hint="pass a run directory or a JSONL file")
+    for lineno, row in iter_jsonl(source):  # the first record decides
+        if isinstance(row, dict) and "task_id" in row and "messages" in row:
+            return "trajectories", source
+        if isinstance(row, dict) and "question" in row and "answer" in row:
+            return "tasks", source
+        raise DataError(f"{source}:{lineno}: neither a Trajectory nor a Task record",
+                        hint="trajectories have task_id and messages; tasks have id, question and answer")
+    raise DataError(f"{source} is empty")
+
+
+def export_trajectories(trajectories: list[Trajectory], config: ExportConfig, out: Path) -> dict[str, Any]:
+    """Writes the SFT formats; returns {split: {"path", "rows"}}."""
+    out.mkdir(parents=True, exist_ok=True)
+    splits = sft_rows(trajectories, config)
+    written = {}
+    for split, rows in splits.items():
+        if config.format == "trl-sft":
+            path = write_jsonl_atomic(out / f"{split}.jsonl", rows)
+        elif config.format == "verl-sft":
+            path = _write_parquet(out / f"{split}.parquet", rows)
+        else:
+            raise DataError(f"format {config.format} exports tasks, not trajectories",
+                            hint="pass a Task JSONL, or use --format trl-sft / verl-sft for trajectories")
+        written[split] = {"path": str(path), "rows": len(rows)}
+    return written
+
+
+def export_tasks(tasks: list[Task], config: ExportConfig, out: Path) -> dict[str, Any]:
+    """Writes the RL formats; returns {split: {"path", "rows"}}."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = {}
+    if config.format == "trl-grpo":
+        splits = _by_split([(t.id, json.loads(t.model_dump_json())) for t in tasks], config)
+        for split, rows in splits.items():
+            written[split] = {"path": str(write_jsonl_atomic(out / f"{split}.jsonl", rows)), "rows": len(rows)}
+    elif config.format == "verl-rl":
+        for split, rows in verl_rl_rows(tasks, config).items():
+            written[split] = {"path": str(_write_parquet(out / f"{split}.parquet", rows)), "rows": len(rows)}
+    else:
+        raise DataError(f"format {config.format} exports trajectories, not tasks",
+                        hint="pass kept trajectories (a `data filter` run directory), or use --format "
+                        "trl-grpo / verl-rl for tasks")
+    return written
