@@ -80,9 +80,10 @@ def clean_command(
 @data_app.command("filter", context_settings=_OVERRIDES)
 def filter_command(
     ctx: typer.Context,
-    runs: list[Path] = typer.Argument(..., help="rollout run directories or trajectory JSONL files"),
+    source: Path = typer.Argument(..., help="a rollout run directory or a trajectory JSONL file"),
     out: Path = typer.Option(..., "--out", "-o", help="run directory: kept.jsonl, rejected.jsonl, summary.json"),
     tasks: Path | None = typer.Option(None, "--tasks", "-t", help="Task JSONL: regrade ungraded, screen by question"),
+    more: list[Path] = typer.Option([], "--and", help="another rollout run to merge in (repeatable)"),
     config: Path | None = typer.Option(None, "--config", "-c", help="FilterConfig YAML (`config init filter`)"),
 ) -> None:
     """Rejection sampling: keep correct, well-formed, uncontaminated trajectories, at most N per task.
@@ -99,6 +100,7 @@ def filter_command(
     cfg = load_config(FilterConfig, config, list(ctx.args))
     if tasks is not None:
         cfg = cfg.model_copy(update={"tasks": str(tasks)})
+    runs = [source, *more]
     trajectories = read_trajectories(runs)
     task_map = {t.id: t for t in read_tasks(cfg.tasks)} if cfg.tasks else None
     eval_sets = load_eval_sets(cfg.screen.eval_sets) if cfg.screen else None

@@ -1,0 +1,103 @@
+"""Exports: TRL SFT rows and verl parquet from trajectories, TRL GRPO tasks and verl RL rows from tasks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sciresearcher.data.config import ExportConfig
+from sciresearcher.data.export import export_tasks, export_trajectories, source_kind, split_of
+from sciresearcher.data.verl_reward import compute_score, final_segment
+from sciresearcher.errors import DataError, TrainingError
+from sciresearcher.records import Task
+from sciresearcher.train.rows import read_sft_rows
+
+pq = pytest.importorskip("pyarrow.parquet")
+
+
+def test_split_is_stable_by_task_and_near_the_asked_share():
+    ids = [f"task-{i}" for i in range(2000)]
+    splits = [split_of(i, 0.2, seed=1) for i in ids]
+    assert splits == [split_of(i, 0.2, seed=1) for i in ids]
+    assert 0.17 < splits.count("val") / len(ids) < 0.23
+    assert splits != [split_of(i, 0.2, seed=2) for i in ids]
+    assert {split_of(i, 0.0) for i in ids} == {"train"}
+
+
+def test_trl_sft_rows_read_back_as_training_rows(tmp_path, rollouts):
+    kept = [rollouts[0], rollouts[1]]
+    written = export_trajectories(kept, ExportConfig(format="trl-sft"), tmp_path / "sft")
+    assert written == {"train": {"path": str(tmp_path / "sft" / "train.jsonl"), "rows": 2}}
+    rows = read_sft_rows(tmp_path / "sft" / "train.jsonl")
+    assert [m["role"] for m in rows[0]["messages"]] == ["system", "user", "assistant", "tool", "assistant"]
+    call = rows[0]["messages"][2]["tool_calls"][0]["function"]
+    assert call["name"] == "add_tool" and json.loads(call["arguments"]) == {"a": 2, "b": 3}
+    assert json.loads(rows[0]["tools"])[0]["function"]["name"] == "add_tool"
+
+
+def test_sft_rows_are_checked_against_a_real_chat_template(tmp_path, rollouts, tiny_model_dir):
+    config = ExportConfig(format="trl-sft", tokenizer=str(tiny_model_dir))
+    assert export_trajectories([rollouts[0]], config, tmp_path / "ok")["train"]["rows"] == 1
+    with pytest.raises(TrainingError, match="over max_length=16"):
+        export_trajectories([rollouts[0]], config.model_copy(update={"max_length": 16}), tmp_path / "long")
+
+
+def test_verl_sft_parquet_holds_the_same_rows(tmp_path, rollouts):
+    export_trajectories([rollouts[0]], ExportConfig(format="verl-sft"), tmp_path)
+    table = pq.read_table(tmp_path / "train.parquet").to_pylist()
+    assert set(table[0]) == {"messages", "tools"}
+    assert table[0]["messages"][-1]["content"].startswith("Explanation:")
+
+
+def test_verl_rl_rows_and_the_reward_that_reads_them(tmp_path):
+    tasks = [Task(id=f"t{i}", question=f"What is {i} squared?", answer=str(i * i), answer_type="numeric",
+                  category="chemistry" if i % 2 else None) for i in range(40)]
+    tasks.append(Task(id="mc", question="Which base pairs with adenine in DNA?", answer="B", answer_type="multipleChoice",
+                      options=["Cytosine", "Thymine", "Guanine"]))
+    written = export_tasks(tasks, ExportConfig(format="verl-rl", val_fraction=0.25), tmp_path)
+    train = pq.read_table(written["train"]["path"]).to_pylist()
+    val = pq.read_table(written["val"]["path"]).to_pylist()
+    assert len(train) + len(val) == 41 and val
+    row = next(r for r in train + val if r["extra_info"]["task_id"] == "mc")
+    assert row["data_source"] == "sciresearcher/tasks" and row["agent_name"] == "tool_agent"
+    assert [m["role"] for m in row["prompt"]] == ["system", "user"] and "B. Thymine" in row["prompt"][1]["content"]
+    assert row["reward_model"] == {"style": "rule", "ground_truth": "B"} and row["ability"] == "science"
+    assert {r["extra_info"]["split"] for r in val} == {"val"}
+    # verl hands the reward the decoded multi-turn response; only the answer after the last tool output counts
+    response = ("<think>look it up</think><tool_call>{\"name\": \"search\"}</tool_call><|im_end|>\n"
+                "<|im_start|>user\n<tool_response>Answer: A (a decoy inside a tool result)</tool_response><|im_end|>\n"
+                "<|im_start|>assistant\nExplanation: Watson-Crick pairing.\nAnswer: B\nConfidence: 90%<|im_end|>")
+    assert final_segment(response).startswith("Explanation:")
+    assert compute_score(row["data_source"], response, "B", row["extra_info"]) == 1.0
+    assert compute_score(row["data_source"], response.replace("Answer: B", "Answer: C"), "B", row["extra_info"]) == 0.0
+    sq = next(r for r in train + val if r["extra_info"]["task_id"] == "t7")
+    assert compute_score("x", "Answer: 49.2\nConfidence: 50%", "49", sq["extra_info"]) == 1.0  # numeric tolerance
+    assert compute_score("x", "Answer: 49", "49", None) == 1.0  # no task: exact match on the ground truth
+
+
+def test_trl_grpo_tasks_and_format_mismatches(tmp_path, rollouts, task_five):
+    written = export_tasks([task_five], ExportConfig(format="trl-grpo"), tmp_path / "grpo")
+    assert Task.model_validate_json((tmp_path / "grpo" / "train.jsonl").read_text()) == task_five
+    assert written["train"]["rows"] == 1
+    with pytest.raises(DataError, match="exports trajectories, not tasks"):
+        export_tasks([task_five], ExportConfig(format="trl-sft"), tmp_path / "x")
+    with pytest.raises(DataError, match="exports tasks, not trajectories"):
+        export_trajectories([rollouts[0]], ExportConfig(format="verl-rl"), tmp_path / "y")
+    with pytest.raises(DataError, match="no trajectories to export"):
+        export_trajectories([], ExportConfig(), tmp_path / "z")
+
+
+def test_source_kind_reads_directories_and_first_records(tmp_path, rollouts, task_five):
+    (tmp_path / "filt").mkdir()
+    (tmp_path / "filt" / "kept.jsonl").write_text(rollouts[0].model_dump_json() + "\n")
+    assert source_kind(tmp_path / "filt") == ("trajectories", tmp_path / "filt" / "kept.jsonl")
+    tasks = tmp_path / "t.jsonl"
+    tasks.write_text(task_five.model_dump_json() + "\n")
+    assert source_kind(tasks) == ("tasks", tasks)
+    other = tmp_path / "o.jsonl"
+    other.write_text('{"foo": 1}\n')
+    with pytest.raises(DataError, match="neither a Trajectory nor a Task"):
+        source_kind(other)
+    with pytest.raises(DataError, match="holds no kept.jsonl"):
+        source_kind(tmp_path)
