@@ -25,6 +25,7 @@ from sciresearcher.errors import ConfigError, SciResearcherError
 from sciresearcher.eval.cli import eval_app, report_command
 from sciresearcher.knowledge.cli import index_app, read_command, search_command
 from sciresearcher.sandbox.cli import app as sandbox_app
+from sciresearcher.synth.cli import synth_app
 from sciresearcher.train.cli import train_app
 
 err_console = Console(stderr=True)
@@ -49,6 +50,7 @@ CONFIGS: dict[str, str] = {
     "clean": "sciresearcher.data.config:ScreenConfig",
     "filter": "sciresearcher.data.config:FilterConfig",
     "export": "sciresearcher.data.config:ExportConfig",
+    "synth": "sciresearcher.synth.config:SynthConfig",
 }
 
 
@@ -90,6 +92,7 @@ app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(index_app, name="index")
 app.add_typer(eval_app, name="eval")
 app.add_typer(train_app, name="train")
+app.add_typer(synth_app, name="synth")
 app.add_typer(data_app, name="data")
 app.command("search", help="Search the configured literature index and sources.")(search_command)
 app.command("read", help="Run the reader sub-agent on one document for a goal.")(read_command)

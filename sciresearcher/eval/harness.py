@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sciresearcher.agent.toolbox import ToolsConfig
 from sciresearcher.errors import JudgeError
 from sciresearcher.eval.benchmarks import Benchmark, load_benchmark, options_for_sample
 from sciresearcher.eval.config import EvalConfig
@@ -100,11 +101,15 @@ BENCHMARK_BLOCKLIST = [
 
 
 def default_tools_factory(config: EvalConfig) -> ToolsFactory:
+    """The eval run's tools: `make_tools_factory(config.tools)`, with the benchmarks' pages blocked when asked."""
+    return make_tools_factory(config.tools, block_benchmark_pages=config.block_benchmark_pages)
+
+
+def make_tools_factory(tools_cfg: ToolsConfig, *, block_benchmark_pages: bool = True) -> ToolsFactory:
     """Per trajectory: a fresh sandbox session; search and read (frozen index and reader) are built once."""
     from sciresearcher.agent.toolbox import open_tools
 
-    tools_cfg = config.tools
-    if config.block_benchmark_pages:
+    if block_benchmark_pages:
         knowledge = tools_cfg.knowledge.model_copy(
             update={"blocklist": [*tools_cfg.knowledge.blocklist, *BENCHMARK_BLOCKLIST]})
         tools_cfg = tools_cfg.model_copy(update={"knowledge": knowledge})

@@ -1,0 +1,174 @@
+"""The computational synthesis pipeline, offline writer: cited facts -> drafts -> verified Task records.
+
+`draft_tasks(config, docs)` writes up to `config.n` distinct drafts with the templates (seeded, round robin).
+`to_task(draft)` turns one into a `Task`: numeric answer (4 significant digits) with a relative tolerance,
+sentence-level evidence for every cited value, the reference solution and formula in `metadata`, provenance
+(pipeline, template, seed entity, writer) and difficulty (one cited document: easy; two: medium).
+`run_synthesis(config, out)` verifies each (answerable, reference solution in the sandbox, and, with a solver
+model, majority vote and the no-tool check) and appends kept tasks to `tasks.jsonl` and failures with their
+reasons to `rejected.jsonl` in a resumable run directory; `facts.jsonl` holds the fact documents, ready for
+`sciresearcher index build` so an agent can search and read them.
+
+The conceptual pipeline (seed entities, frontier relevance, anchor-based multi-hop questions written by an
+LLM) is not here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+from sciresearcher.llm.base import LLMClient
+from sciresearcher.records import Document, Provenance, Task, Verification
+from sciresearcher.synth.config import SynthConfig
+from sciresearcher.synth.templates import TEMPLATES, Draft
+
+log = logging.getLogger(__name__)
+WRITER = "offline-templates"
+
+
+def _docs_by_kind(docs: list[Document]) -> dict[str, list[Document]]:
+    out: dict[str, list[Document]] = {"element": [], "compound": []}
+    for doc in docs:
+        out.setdefault(doc.metadata.get("kind", "other"), []).append(doc)
+    return out
+
+
+def draft_tasks(config: SynthConfig, docs: list[Document]) -> list[Draft]:
+    """Up to `config.n` drafts with distinct ids, templates taken in turn with a seeded RNG."""
+    names = list(TEMPLATES) if "all" in config.templates else list(dict.fromkeys(config.templates))
+    rng = random.Random(config.seed)
+    by_kind = _docs_by_kind(docs)
+    drafts: dict[str, Draft] = {}
+    attempts = 0
+    while len(drafts) < config.n and attempts < 50 * config.n:
+        draft = TEMPLATES[names[attempts % len(names)]](rng, by_kind)
+        attempts += 1
+        if draft is not None:
+            drafts.setdefault(draft.id, draft)
+    if len(drafts) < config.n:
+        log.warning("only %d distinct drafts after %d attempts (asked for %d)", len(drafts), attempts, config.n)
+    return list(drafts.values())
+
+
+def to_task(draft: Draft, tolerance: float) -> Task:
+    exact = draft.exact_answer()
+    variables: dict[str, Any] = {name: {"value": value, "given": True} for name, value in draft.given.items()}
+    for name, f in draft.facts.items():
+        variables[name] = {"value": f.value, "unit": f.unit, "doc_id": f.doc.id, "sentence": f.sentence}
+    evidence = list({(f.doc.id, f.sentence): f.evidence() for f in draft.facts.values()}.values())
+    n_docs = len({f.doc.id for f in draft.facts.values()})
+    unit = f" ({draft.unit})" if draft.unit else ""
+    return Task(
+        id=draft.id, question=draft.question + (f" Give the answer in {draft.unit}." if draft.unit else ""),
+        answer=f"{exact:.4g}", answer_type="numeric", tolerance=tolerance, unit=draft.unit or None,
+        category="chemistry", evidence=evidence, difficulty="easy" if n_docs == 1 else "medium",
+        provenance=Provenance(
+            pipeline="computational", seed_entity=draft.seed_entity, writer_model=WRITER,
+            prompt_hash=hashlib.blake2b(draft.template.encode(), digest_size=6).hexdigest(),
+            created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            extra={"template": draft.template}),
+        metadata={"template": draft.template, "formula": draft.formula + unit, "variables": variables,
+                  "solution": draft.solution(), "exact_answer": exact},
+    )
+
+
+async def verify_task(task: Task, docs: dict[str, Document], session: Any, config: SynthConfig,
+                      solver: LLMClient | None = None, tools_factory: Any = None) -> tuple[Task, list[str]]:
+    """The task with its verification filled in, and the reasons it fails (empty = keep)."""
+    from sciresearcher.synth.verify import answerable, no_tool_attempt, reference_solution, solver_votes
+
+    passed, failed, votes = [], [], []
+    for name, reason in (("answerable", answerable(task, docs)),
+                         ("reference_solution", await reference_solution(task, session))):
+        (failed if reason else passed).append(f"{name}: {reason}" if reason else name)
+    if solver is not None and not failed:
+        cfg = config.solver
+        if cfg.non_trivial:
+            attempt = await no_tool_attempt(task, solver, cfg.agent)
+            votes.append(attempt)
+            (failed if attempt.agrees else passed).append(
+                "non_trivial: answered right without tools" if attempt.agrees else "non_trivial")
+        runs = await solver_votes(task, solver, tools_factory, cfg.agent, cfg.samples)
+        votes.extend(runs)
+        agree = sum(v.agrees for v in runs)
+        if agree >= cfg.min_agree:
+            passed.append("solver_vote")
+        else:
+            failed.append(f"solver_vote: {agree} of {cfg.samples} solver runs agree (need {cfg.min_agree})")
+    verification = Verification(filters_passed=passed, filters_failed=[f.split(":")[0] for f in failed],
+                                solver_votes=votes, notes="; ".join(failed))
+    return task.model_copy(update={"verification": verification}), failed
+
+
+async def run_synthesis(config: SynthConfig, out: str | Path, *, solver: LLMClient | None = None,
+                        tools_factory: Any = None, show_progress: bool = True) -> dict[str, Any]:
+    """Writes (or resumes) a synthesis run into `out`; returns the summary written to summary.json."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from sciresearcher.runs import RunDir, write_jsonl_atomic
+    from sciresearcher.sandbox.session import SandboxSession
+    from sciresearcher.synth.facts import fact_documents
+
+    docs = fact_documents()
+    by_id = {d.id: d for d in docs}
+    drafts = draft_tasks(config, docs)
+    if solver is None and config.solver.llm is not None:
+        from sciresearcher.llm import make_client
+
+        solver = make_client(config.solver.llm)
+    if solver is not None and tools_factory is None:
+        from sciresearcher.eval.harness import make_tools_factory
+
+        tools_factory = make_tools_factory(config.solver.tools)
+    with RunDir(out, config) as run:
+        run.attach_log()
+        write_jsonl_atomic(run.path / "facts.jsonl", docs)
+        with run.records("tasks") as kept, run.records("rejected") as rejected:
+            done = kept.done_ids() | rejected.done_ids()
+            todo = [d for d in drafts if d.id not in done]
+            log.info("%d drafts, %d to verify (%d done)", len(drafts), len(todo), len(drafts) - len(todo))
+            sem = asyncio.Semaphore(config.solver.concurrency if solver is not None else 1)
+            async with SandboxSession(config.sandbox) as session:
+                with Progress(TextColumn("[bold]synth computational"), BarColumn(), MofNCompleteColumn(),
+                              TextColumn("{task.fields[kept]}"), TimeElapsedColumn(),
+                              disable=not show_progress) as progress:
+                    bar = progress.add_task("verify", total=len(todo), kept="")
+                    n_kept = 0
+
+                    async def one(draft: Draft) -> None:
+                        nonlocal n_kept
+                        async with sem:
+                            task, failed = await verify_task(to_task(draft, config.tolerance), by_id, session,
+                                                             config, solver, tools_factory)
+                        if failed:
+                            rejected.append({"id": task.id, "template": draft.template, "reasons": failed,
+                                             "task": task.model_dump(mode="json")})
+                        else:
+                            kept.append(task)
+                            n_kept += 1
+                        progress.update(bar, advance=1, kept=f"kept {n_kept}")
+
+                    await asyncio.gather(*(one(d) for d in todo))
+            summary = _summary(list(kept.latest().values()), list(rejected.latest().values()), solver is not None)
+        run.write_json("summary.json", summary)
+    return summary
+
+
+def _summary(kept: list[dict[str, Any]], rejected: list[dict[str, Any]], voted: bool) -> dict[str, Any]:
+    per_template: dict[str, dict[str, int]] = {}
+    for row in kept:
+        per_template.setdefault(row["metadata"]["template"], {"kept": 0, "rejected": 0})["kept"] += 1
+    reasons: dict[str, int] = {}
+    for row in rejected:
+        per_template.setdefault(row["template"], {"kept": 0, "rejected": 0})["rejected"] += 1
+        for reason in row["reasons"]:
+            key = reason.split(":")[0]
+            reasons[key] = reasons.get(key, 0) + 1
+    return {"kept": len(kept), "rejected": len(rejected), "reasons": reasons, "per_template": per_template,
+            "solver_vote": voted, "writer": WRITER}

@@ -1,0 +1,52 @@
+"""`SynthConfig`: the typed config of `sciresearcher synth computational` (what to write, how to verify it).
+
+Only configuration lives here; `computational.py` runs it. Unknown keys are errors (extra="forbid").
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from sciresearcher.agent.config import AgentConfig
+from sciresearcher.agent.toolbox import ToolsConfig
+from sciresearcher.llm.config import LLMConfig
+from sciresearcher.sandbox.config import SandboxConfig
+
+
+class SolverConfig(BaseModel):
+    """Majority-vote verification by independent solver runs (skipped when no model is set)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    llm: LLMConfig | None = Field(None, description="the solver model; none = no vote (offline)")
+    samples: int = Field(3, ge=1, description="independent solver runs per task")
+    min_agree: int = Field(2, ge=1, description="runs that must reach the reference answer (within tolerance)")
+    non_trivial: bool = Field(True, description="also reject a task the solver answers right with no tools")
+    concurrency: int = Field(4, ge=1, description="tasks verified at once")
+    agent: AgentConfig = Field(default_factory=AgentConfig)
+    tools: ToolsConfig = Field(
+        default_factory=lambda: ToolsConfig(enabled=["python"]),
+        description="the solver's tools; add search/read with knowledge.index_dir pointing at an index of "
+        "the run's facts.jsonl to make the solver retrieve the values")
+
+
+class SynthConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    n: int = Field(100, ge=1, description="tasks to write (before verification)")
+    seed: int = Field(0, description="same seed, same drafts")
+    templates: list[str] = Field(default_factory=lambda: ["all"], description="template names, or 'all'")
+    tolerance: float = Field(0.01, gt=0, lt=1, description="relative tolerance of the numeric answers")
+    sandbox: SandboxConfig = Field(
+        default_factory=lambda: SandboxConfig(timeout_s=20.0), description="where reference solutions run")
+    solver: SolverConfig = Field(default_factory=SolverConfig)
+
+    @field_validator("templates")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        from sciresearcher.synth.templates import TEMPLATES
+
+        unknown = [t for t in value if t != "all" and t not in TEMPLATES]
+        if unknown:
+            raise ValueError(f"unknown template(s) {unknown}; known: {', '.join(TEMPLATES)} or 'all'")
+        return value
