@@ -51,6 +51,8 @@ CONFIGS: dict[str, str] = {
     "filter": "sciresearcher.data.config:FilterConfig",
     "export": "sciresearcher.data.config:ExportConfig",
     "synth": "sciresearcher.synth.config:SynthConfig",
+    "conceptual": "sciresearcher.synth.config:ConceptualConfig",
+    "seeds": "sciresearcher.synth.seeds:SeedConfig",
 }
 
 

@@ -1,5 +1,6 @@
-"""Synthesis: fact documents from scientific packages and the computational pipeline (offline writer, verification).
+"""Synthesis (DESIGN §6): fact documents, seed selection, and the computational and conceptual pipelines.
 
-Covers DESIGN §6 for computational tasks written offline from templates; the LLM writer and the conceptual
-pipeline (seed entities, frontier relevance, anchor-based multi-hop) are not built yet.
+Computational tasks are written offline from templates over cited facts and verified in the sandbox (and by
+solver votes with a model); conceptual tasks are written by a model from a corpus: seed entities ranked by
+frontier relevance, anchor-based multi-hop augmentation with a search sub-agent, evidence-chain verification.
 """

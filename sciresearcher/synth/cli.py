@@ -1,6 +1,7 @@
-"""`sciresearcher synth facts|computational`: fact documents, and verified computational tasks from them.
+"""`sciresearcher synth facts|computational|seeds|conceptual`: the two synthesis pipelines and their inputs.
 
-Wiring only: facts from `facts.py`, the pipeline from `computational.py`. Heavy imports inside the commands.
+Wiring only: facts from `facts.py`, the computational pipeline from `computational.py`, seeds from `seeds.py`,
+the conceptual pipeline from `conceptual_run.py`. Heavy imports inside the commands.
 """
 
 from __future__ import annotations
@@ -55,5 +56,57 @@ def computational_command(
         cfg = load_config(SynthConfig, None, {**cfg.model_dump(mode="json"), **update})
     run_path = out or Path("runs") / f"synth-{time.strftime('%Y%m%d-%H%M%S')}"
     summary = asyncio.run(run_synthesis(cfg, run_path, show_progress=not quiet))
+    err.print(f"[dim]run directory: {run_path}; tasks in {run_path / 'tasks.jsonl'}[/]")
+    typer.echo(json.dumps(summary, indent=2))
+
+
+@synth_app.command("seeds", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def seeds_command(
+    ctx: typer.Context,
+    corpus: list[Path] = typer.Option(..., "--corpus", help="corpus files or folders (repeatable)"),
+    out: Path = typer.Option(..., "--out", "-o", help="JSONL of seeds, best first"),
+    top_k: int | None = typer.Option(None, "--top-k", help="seeds to keep"),
+    config: Path | None = typer.Option(None, "--config", "-c", help="SeedConfig YAML"),
+) -> None:
+    """Rank seed entities of a corpus by frontier relevance (keywords and defined terms; recency, specificity,
+    and a model's rating with --llm.model)."""
+    from sciresearcher.config import load_config
+    from sciresearcher.knowledge.loaders import load_sources
+    from sciresearcher.llm import make_client
+    from sciresearcher.runs import write_jsonl_atomic
+    from sciresearcher.synth.seeds import SeedConfig, select_seeds
+
+    cfg = load_config(SeedConfig, config, list(ctx.args))
+    if top_k is not None:
+        cfg = cfg.model_copy(update={"top_k": top_k})
+    docs = load_sources(corpus).documents
+    seeds = asyncio.run(select_seeds(docs, cfg, make_client(cfg.llm) if cfg.llm else None))
+    write_jsonl_atomic(out, [s.to_dict() for s in seeds])
+    err.print(f"{len(seeds)} seeds from {len(docs)} documents -> {out}")
+    for seed in seeds[:10]:
+        typer.echo(f"{seed.score:.3f}  {seed.n_docs:4d} docs  {seed.entity}")
+
+
+@synth_app.command("conceptual", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def conceptual_command(
+    ctx: typer.Context,
+    corpus: list[Path] = typer.Option([], "--corpus", help="corpus files or folders (repeatable)"),
+    config: Path | None = typer.Option(None, "--config", "-c", help="ConceptualConfig YAML (`config init conceptual`)"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="run directory (default runs/conceptual-<time>)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
+) -> None:
+    """Multi-hop conceptual tasks written by a model: seed fact, anchor-based hops, evidence chain, verification.
+
+    Needs a writer model, e.g. --writer.backend openai --writer.base_url URL --writer.model NAME.
+    """
+    from sciresearcher.config import load_config
+    from sciresearcher.synth.conceptual_run import run_conceptual
+    from sciresearcher.synth.config import ConceptualConfig
+
+    cfg = load_config(ConceptualConfig, config, list(ctx.args))
+    if corpus:
+        cfg = cfg.model_copy(update={"corpus": [str(p) for p in corpus]})
+    run_path = out or Path("runs") / f"conceptual-{time.strftime('%Y%m%d-%H%M%S')}"
+    summary = asyncio.run(run_conceptual(cfg, run_path, show_progress=not quiet))
     err.print(f"[dim]run directory: {run_path}; tasks in {run_path / 'tasks.jsonl'}[/]")
     typer.echo(json.dumps(summary, indent=2))

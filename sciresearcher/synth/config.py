@@ -1,4 +1,4 @@
-"""`SynthConfig`: the typed config of `sciresearcher synth computational` (what to write, how to verify it).
+"""Typed configs of `sciresearcher synth computational` (`SynthConfig`) and `synth conceptual` (`ConceptualConfig`).
 
 Only configuration lives here; `computational.py` runs it. Unknown keys are errors (extra="forbid").
 """
@@ -11,6 +11,7 @@ from sciresearcher.agent.config import AgentConfig
 from sciresearcher.agent.toolbox import ToolsConfig
 from sciresearcher.llm.config import LLMConfig
 from sciresearcher.sandbox.config import SandboxConfig
+from sciresearcher.synth.seeds import SeedConfig
 
 
 class SolverConfig(BaseModel):
@@ -50,3 +51,21 @@ class SynthConfig(BaseModel):
         if unknown:
             raise ValueError(f"unknown template(s) {unknown}; known: {', '.join(TEMPLATES)} or 'all'")
         return value
+
+
+class ConceptualConfig(BaseModel):
+    """`sciresearcher synth conceptual`: seeds from a corpus, multi-hop questions written by a model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    corpus: list[str] = Field(default_factory=list, description="corpus files or folders (JSONL, PDF, JATS, HTML...)")
+    index_dir: str | None = Field(None, description="an index of the corpus for the search sub-agent; none = build "
+                                  "a BM25 index in the run directory")
+    seeds: SeedConfig = Field(default_factory=SeedConfig)
+    n: int = Field(20, ge=1, description="seeds to write from (the best n by frontier relevance)")
+    hops: int = Field(2, ge=0, description="anchor-based hops per question")
+    max_hop_attempts: int = Field(3, ge=1, description="tries per hop before the seed is given up")
+    concurrency: int = Field(4, ge=1, description="seeds worked on at once")
+    writer: LLMConfig | None = Field(None, description="the writer model (required: this pipeline writes free text)")
+    solver: LLMConfig | None = Field(None, description="model for the no-tool (non-trivial) check; none = skipped")
+    category: str | None = Field(None, description="category written on the tasks (e.g. biology)")

@@ -1,0 +1,201 @@
+"""Seed-entity selection in three stages, ranked by a frontier relevance score (DESIGN §1.2, conceptual pipeline).
+
+1. **Candidates**: the entities each document names: its keyword metadata (`mesh`, `subjects`, `keywords`) and
+   the terms it defines with an abbreviation ("mitochondrial permeability transition pore (PTP)"), found with a
+   Schwartz-Hearst style long-form match.
+2. **Filter**: drop generic terms: a stop list of MeSH check tags and study-design terms, terms found in more
+   than `max_doc_share` of the corpus, and terms in fewer than `min_docs` documents.
+3. **Frontier relevance score**: a weighted sum of *recency* (mean publication year of the documents naming the
+   term, scaled to the corpus's year range), *specificity* (normalised inverse document frequency) and, when a
+   model is configured, the model's 0-10 rating of how central the term is to current research (asked only for
+   the `llm_pool` best terms by the other two parts). Weights are renormalised over the parts that exist.
+
+Each `Seed` keeps its parts and the documents that name it, so a pipeline can ground its first question in
+them. It does not write questions (see `conceptual.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sciresearcher.llm.config import LLMConfig
+from sciresearcher.records import Document, Message
+
+GENERIC = frozenset(t.casefold() for t in (
+    "Humans", "Animals", "Male", "Female", "Adult", "Aged", "Middle Aged", "Aged, 80 and over", "Young Adult",
+    "Adolescent", "Child", "Child, Preschool", "Infant", "Infant, Newborn", "Pregnancy", "Mice", "Rats", "Cattle",
+    "Retrospective Studies", "Prospective Studies", "Follow-Up Studies", "Cohort Studies", "Cross-Sectional Studies",
+    "Case-Control Studies", "Treatment Outcome", "Time Factors", "Risk Factors", "Surveys and Questionnaires",
+    "Questionnaires", "Reproducibility of Results", "Sensitivity and Specificity", "Prognosis", "Incidence",
+    "Prevalence", "Risk Assessment", "Statistics as Topic", "Logistic Models", "Multivariate Analysis",
+    "Severity of Illness Index", "Age Factors", "Sex Factors", "Research", "Biology", "Medicine", "Science",
+))
+KEYWORD_FIELDS = ("mesh", "subjects", "keywords")
+_ABBREV = re.compile(r"\(([A-Za-z][A-Za-z0-9\-]{1,9})\)")
+_WORD = re.compile(r"[\w\-']+")
+_FUNCTION_WORDS = frozenset((
+    "a", "an", "the", "of", "in", "on", "at", "to", "for", "from", "with", "by", "and", "or", "not", "no", "as",
+    "is", "are", "was", "were", "be", "this", "that", "these", "those", "its", "their", "our", "we", "which"))
+
+
+class SeedConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    top_k: int = Field(100, ge=1, description="seeds to keep")
+    min_docs: int = Field(
+        2, ge=1, description="fewest documents that must name a term (2: a multi-hop chain needs a second source)")
+    max_doc_share: float = Field(0.02, gt=0, le=1, description="terms named by more of the corpus are generic")
+    use_keywords: bool = Field(True, description="take terms from mesh / subjects / keywords metadata")
+    use_abbreviations: bool = Field(True, description="take terms the text defines with an abbreviation")
+    weight_recency: float = Field(0.4, ge=0)
+    weight_specificity: float = Field(0.4, ge=0)
+    weight_frontier: float = Field(0.2, ge=0, description="weight of the model's rating (when llm is set)")
+    llm: LLMConfig | None = Field(None, description="model that rates frontier relevance 0-10; none = offline")
+    llm_pool: int = Field(200, ge=1, description="terms (best by the offline parts) the model is asked about")
+
+
+@dataclass
+class Seed:
+    entity: str
+    score: float
+    recency: float
+    specificity: float
+    frontier: float | None
+    n_docs: int
+    doc_ids: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def long_form(words: list[str], abbrev: str) -> str | None:
+    """The shortest run of words before an abbreviation whose first word starts with its first letter and whose
+    letters contain the abbreviation's letters in order (Schwartz & Hearst 2003, simplified)."""
+    letters = [c.lower() for c in abbrev if c.isalnum()]
+    window = words[-min(len(words), len(letters) + 5):]
+    for start in range(len(window) - 1, -1, -1):
+        candidate = window[start:]
+        if not candidate[0] or candidate[0][0].lower() != letters[0]:
+            continue
+        text, pos = " ".join(candidate).lower(), 0
+        for letter in letters:
+            pos = text.find(letter, pos)
+            if pos < 0:
+                break
+            pos += 1
+        else:
+            if len(candidate) >= 2 or len(candidate[0]) > len(abbrev):
+                return " ".join(candidate)
+    return None
+
+
+def abbreviation_terms(text: str) -> list[str]:
+    """Terms defined in `text` as 'long form (ABBR)', returned as 'long form (ABBR)'."""
+    terms = []
+    for match in _ABBREV.finditer(text):
+        abbrev = match.group(1)
+        if not any(c.isupper() for c in abbrev) or abbrev.isdigit():
+            continue
+        before = _WORD.findall(text[max(0, match.start() - 200):match.start()])
+        found = long_form(before, abbrev)
+        # a long form that starts with a function word or holds another abbreviation is a mis-parse
+        if found and found.split()[0].lower() not in _FUNCTION_WORDS and not any(
+                len(w) > 1 and w.isupper() for w in found.split()):
+            terms.append(f"{found} ({abbrev})")
+    return terms
+
+
+def candidate_terms(doc: Document, config: SeedConfig) -> set[str]:
+    """Stage 1: the terms one document names."""
+    terms: set[str] = set()
+    if config.use_keywords:
+        for name in KEYWORD_FIELDS:
+            value = doc.metadata.get(name) or []
+            terms.update(str(v).strip() for v in (value if isinstance(value, list) else [value]) if str(v).strip())
+    if config.use_abbreviations:
+        terms.update(abbreviation_terms(doc.text))
+    return terms
+
+
+def offline_scores(docs: list[Document], config: SeedConfig) -> list[Seed]:
+    """Stages 1-3 without a model: candidates, the generic filter, recency and specificity."""
+    surface: dict[str, Counter[str]] = defaultdict(Counter)
+    doc_ids: dict[str, list[str]] = defaultdict(list)
+    years: dict[str, list[int]] = defaultdict(list)
+    for doc in docs:
+        for term in candidate_terms(doc, config):
+            key = term.casefold()
+            surface[key][term] += 1
+            doc_ids[key].append(doc.id)
+            if doc.year:
+                years[key].append(doc.year)
+    all_years = [d.year for d in docs if d.year]
+    y0, y1 = (min(all_years), max(all_years)) if all_years else (0, 0)
+    n = max(len(docs), 2)
+    seeds = []
+    for key, ids in doc_ids.items():
+        df = len(ids)
+        if key in GENERIC or df < config.min_docs or df > max(config.max_doc_share * len(docs), config.min_docs):
+            continue
+        recency = (sum(years[key]) / len(years[key]) - y0) / (y1 - y0) if years[key] and y1 > y0 else 0.5
+        specificity = math.log(n / df) / math.log(n)
+        seeds.append(Seed(surface[key].most_common(1)[0][0], 0.0, round(recency, 4), round(specificity, 4), None,
+                          df, ids[:10]))
+    return seeds
+
+
+def combine(seed: Seed, config: SeedConfig) -> float:
+    parts = [(config.weight_recency, seed.recency), (config.weight_specificity, seed.specificity)]
+    if seed.frontier is not None:
+        parts.append((config.weight_frontier, seed.frontier))
+    total = sum(w for w, _ in parts) or 1.0
+    return round(sum(w * v for w, v in parts) / total, 4)
+
+
+FRONTIER_PROMPT = (
+    "Rate how central each term is to current frontier research in biology or chemistry, from 0 (textbook or "
+    "generic) to 10 (an active research frontier). Reply with one JSON object mapping each term exactly as "
+    "written to its integer rating, and nothing else.\n\nTerms:\n{terms}")
+
+
+async def frontier_ratings(terms: list[str], llm: Any, batch: int = 25) -> dict[str, float]:
+    """The model's 0-10 ratings scaled to 0-1; terms it leaves out or rates unreadably get none."""
+    out: dict[str, float] = {}
+    for i in range(0, len(terms), batch):
+        chunk = terms[i:i + batch]
+        prompt = FRONTIER_PROMPT.format(terms="\n".join(f"- {t}" for t in chunk))
+        result = await llm.chat([Message(role="user", content=prompt)], temperature=0.0)
+        text = result.message.content or ""
+        start, end = text.find("{"), text.rfind("}")
+        try:
+            ratings = json.loads(text[start:end + 1]) if start >= 0 else {}
+        except json.JSONDecodeError:
+            ratings = {}
+        for term in chunk:
+            value = ratings.get(term) if isinstance(ratings, dict) else None
+            if isinstance(value, int | float) and 0 <= value <= 10:
+                out[term] = value / 10
+    return out
+
+
+async def select_seeds(docs: list[Document], config: SeedConfig, llm: Any | None = None) -> list[Seed]:
+    """The `top_k` seeds by frontier relevance score, best first (ties: more documents, then name)."""
+    seeds = offline_scores(docs, config)
+    for seed in seeds:
+        seed.score = combine(seed, config)
+    seeds.sort(key=lambda s: (-s.score, -s.n_docs, s.entity))
+    if llm is not None and seeds:
+        pool = seeds[:config.llm_pool]
+        ratings = await frontier_ratings([s.entity for s in pool], llm)
+        for seed in pool:
+            seed.frontier = ratings.get(seed.entity)
+            seed.score = combine(seed, config)
+        seeds.sort(key=lambda s: (-s.score, -s.n_docs, s.entity))
+    return seeds[:config.top_k]
