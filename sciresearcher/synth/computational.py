@@ -9,8 +9,9 @@ model, majority vote and the no-tool check) and appends kept tasks to `tasks.jso
 reasons to `rejected.jsonl` in a resumable run directory; `facts.jsonl` holds the fact documents, ready for
 `sciresearcher index build` so an agent can search and read them.
 
-The conceptual pipeline (seed entities, frontier relevance, anchor-based multi-hop questions written by an
-LLM) is not here.
+With a writer model (`config.writer`) the candidates come from papers instead: `computational_llm.py` writes one
+problem per sampled document from its quantitative sentences, and the same verification follows. The conceptual
+pipeline is in `conceptual.py`.
 """
 
 from __future__ import annotations
@@ -106,34 +107,68 @@ async def verify_task(task: Task, docs: dict[str, Document], session: Any, confi
     return task.model_copy(update={"verification": verification}), failed
 
 
+def _jobs(config: SynthConfig, writer: LLMClient | None) -> tuple[list[Document], list[tuple[str, str, Any]]]:
+    """The documents to verify against, and (id, template, make) per candidate; `make()` gives a Task or a reason."""
+    if writer is None:
+        from sciresearcher.synth.facts import fact_documents
+
+        docs = fact_documents()
+
+        def offline(draft: Draft) -> Any:
+            async def make() -> Task | str:
+                return to_task(draft, config.tolerance)
+            return make
+
+        return docs, [(d.id, d.template, offline(d)) for d in draft_tasks(config, docs)]
+    from sciresearcher.errors import ConfigError
+    from sciresearcher.knowledge.evidence import EvidenceSelector
+    from sciresearcher.knowledge.loaders import load_sources
+    from sciresearcher.synth.computational_llm import task_id_for, write_task
+
+    if not config.corpus:
+        raise ConfigError("the model writer needs papers", hint="pass --corpus '[\"papers.jsonl\"]' (files or folders)")
+    docs = load_sources(config.corpus).documents
+    picked = random.Random(config.seed).sample(docs, min(config.n, len(docs)))
+    selector = EvidenceSelector(use_dense=False)
+
+    def written(doc: Document) -> Any:
+        async def make() -> Task | str:
+            return await write_task(doc, writer, selector, config.min_values, config.tolerance)
+        return make
+
+    return docs, [(task_id_for(d), "llm", written(d)) for d in picked]
+
+
 async def run_synthesis(config: SynthConfig, out: str | Path, *, solver: LLMClient | None = None,
-                        tools_factory: Any = None, show_progress: bool = True) -> dict[str, Any]:
+                        writer: LLMClient | None = None, tools_factory: Any = None,
+                        show_progress: bool = True) -> dict[str, Any]:
     """Writes (or resumes) a synthesis run into `out`; returns the summary written to summary.json."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from sciresearcher.llm import make_client
     from sciresearcher.runs import RunDir, write_jsonl_atomic
     from sciresearcher.sandbox.session import SandboxSession
-    from sciresearcher.synth.facts import fact_documents
 
-    docs = fact_documents()
-    by_id = {d.id: d for d in docs}
-    drafts = draft_tasks(config, docs)
+    if writer is None and config.writer is not None:
+        writer = make_client(config.writer)
     if solver is None and config.solver.llm is not None:
-        from sciresearcher.llm import make_client
-
         solver = make_client(config.solver.llm)
     if solver is not None and tools_factory is None:
         from sciresearcher.eval.harness import make_tools_factory
 
         tools_factory = make_tools_factory(config.solver.tools)
+    docs, jobs = _jobs(config, writer)
+    by_id = {d.id: d for d in docs}
     with RunDir(out, config) as run:
         run.attach_log()
-        write_jsonl_atomic(run.path / "facts.jsonl", docs)
+        if writer is None:
+            write_jsonl_atomic(run.path / "facts.jsonl", docs)
         with run.records("tasks") as kept, run.records("rejected") as rejected:
             done = kept.done_ids() | rejected.done_ids()
-            todo = [d for d in drafts if d.id not in done]
-            log.info("%d drafts, %d to verify (%d done)", len(drafts), len(todo), len(drafts) - len(todo))
-            sem = asyncio.Semaphore(config.solver.concurrency if solver is not None else 1)
+            todo = [j for j in jobs if j[0] not in done]
+            log.info("%d candidates, %d to write and verify (%d done)", len(jobs), len(todo), len(jobs) - len(todo))
+            concurrent = writer is not None or solver is not None
+            sem = asyncio.Semaphore(config.solver.concurrency if concurrent else 1)
             async with SandboxSession(config.sandbox) as session:
                 with Progress(TextColumn("[bold]synth computational"), BarColumn(), MofNCompleteColumn(),
                               TextColumn("{task.fields[kept]}"), TimeElapsedColumn(),
@@ -141,21 +176,26 @@ async def run_synthesis(config: SynthConfig, out: str | Path, *, solver: LLMClie
                     bar = progress.add_task("verify", total=len(todo), kept="")
                     n_kept = 0
 
-                    async def one(draft: Draft) -> None:
+                    async def one(job_id: str, template: str, make: Any) -> None:
                         nonlocal n_kept
                         async with sem:
-                            task, failed = await verify_task(to_task(draft, config.tolerance), by_id, session,
-                                                             config, solver, tools_factory)
+                            task = await make()
+                            if isinstance(task, str):
+                                failed, row_task = [f"written: {task}"], None
+                            else:
+                                task, failed = await verify_task(task, by_id, session, config, solver, tools_factory)
+                                row_task = task
                         if failed:
-                            rejected.append({"id": task.id, "template": draft.template, "reasons": failed,
-                                             "task": task.model_dump(mode="json")})
+                            rejected.append({"id": job_id, "template": template, "reasons": failed,
+                                             "task": row_task.model_dump(mode="json") if row_task else None})
                         else:
                             kept.append(task)
                             n_kept += 1
                         progress.update(bar, advance=1, kept=f"kept {n_kept}")
 
-                    await asyncio.gather(*(one(d) for d in todo))
+                    await asyncio.gather(*(one(*j) for j in todo))
             summary = _summary(list(kept.latest().values()), list(rejected.latest().values()), solver is not None)
+        summary["writer"] = getattr(writer, "model", None) or WRITER
         run.write_json("summary.json", summary)
     return summary
 
@@ -171,4 +211,4 @@ def _summary(kept: list[dict[str, Any]], rejected: list[dict[str, Any]], voted: 
             key = reason.split(":")[0]
             reasons[key] = reasons.get(key, 0) + 1
     return {"kept": len(kept), "rejected": len(rejected), "reasons": reasons, "per_template": per_template,
-            "solver_vote": voted, "writer": WRITER}
+            "solver_vote": voted}

@@ -35,7 +35,12 @@ class SynthConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     n: int = Field(100, ge=1, description="tasks to write (before verification)")
-    seed: int = Field(0, description="same seed, same drafts")
+    seed: int = Field(0, description="same seed, same drafts (and the same documents for the model writer)")
+    writer: LLMConfig | None = Field(
+        None, description="model writer: problems from the quantitative sentences of `corpus`; none = templates "
+        "over package facts (offline)")
+    corpus: list[str] = Field(default_factory=list, description="papers for the model writer (files or folders)")
+    min_values: int = Field(2, ge=1, description="model writer: cited values a problem must use")
     templates: list[str] = Field(default_factory=lambda: ["all"], description="template names, or 'all'")
     tolerance: float = Field(0.01, gt=0, lt=1, description="relative tolerance of the numeric answers")
     sandbox: SandboxConfig = Field(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -26,22 +27,54 @@ from sciresearcher.synth.facts import fmt
 ToolsFactory = Callable[[], contextlib.AbstractAsyncContextManager[list[Callable[..., Any]]]]
 
 
+_NUMBER = re.compile(r"[-−]?\d+(?:[.,]\d+)*(?:\s*[x×]\s*10\^?[-−]?\d+|[eE][-−]?\d+)?")
+
+
+def numbers_in(text: str) -> list[float]:
+    """The numbers written in a sentence: '1,200', '3.5', '-2', '4.1e-3', '2.5 x 10^3' (a decimal comma too)."""
+    out = []
+    for raw in _NUMBER.findall(text):
+        token = raw.replace("−", "-").replace(" ", "")
+        mantissa, power = (re.split(r"[x×]10\^?", token) + [""])[:2]
+        if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", mantissa):
+            mantissa = mantissa.replace(",", "")  # thousands separators
+        else:
+            mantissa = mantissa.replace(",", ".")  # a decimal comma
+        try:
+            out.append(float(mantissa) * (10 ** int(power) if power else 1))
+        except ValueError:
+            continue
+    return out
+
+
+def source_sentence(doc: Document, var: dict[str, Any]) -> str | None:
+    """The sentence a variable cites: `sentence` (index into Document.sentences) or `locator` (paragraph-level)."""
+    if "locator" in var:
+        from sciresearcher.knowledge.passages import locate
+        from sciresearcher.records import Locator
+
+        return locate(doc, Locator(**var["locator"]))
+    if doc.sentences and 0 <= var.get("sentence", -1) < len(doc.sentences):
+        return doc.sentences[var["sentence"]]
+    return None
+
+
 def answerable(task: Task, docs: dict[str, Document]) -> str | None:
-    """None when every cited value is stated in its sentence; else what is wrong."""
+    """None when every cited value is written in the sentence it cites and the evidence quotes that sentence."""
     variables = task.metadata.get("variables", {})
-    cited = {(e.doc_id, e.locator.sentence): e for e in task.evidence}
+    quoted = {e.text for e in task.evidence}
     for name, var in variables.items():
         if "doc_id" not in var:
             continue  # given in the question
         doc = docs.get(var["doc_id"])
-        if doc is None or not doc.sentences or var["sentence"] >= len(doc.sentences):
-            return f"{name}: source {var['doc_id']} sentence {var['sentence']} not found"
-        sentence = doc.sentences[var["sentence"]]
-        if fmt(var["value"]) not in sentence:
-            return f"{name}: {fmt(var['value'])} is not written in {var['doc_id']} sentence {var['sentence']}"
-        evidence = cited.get((var["doc_id"], var["sentence"]))
-        if evidence is None or evidence.text != sentence:
-            return f"{name}: the evidence does not quote {var['doc_id']} sentence {var['sentence']}"
+        sentence = source_sentence(doc, var) if doc is not None else None
+        where = f"{var['doc_id']} {var.get('locator') or ('sentence ' + str(var.get('sentence')))}"
+        if sentence is None:
+            return f"{name}: source {where} not found"
+        if not any(math.isclose(var["value"], x, rel_tol=1e-9, abs_tol=1e-12) for x in numbers_in(sentence)):
+            return f"{name}: {fmt(var['value'])} is not written in {where}"
+        if sentence not in quoted:
+            return f"{name}: the evidence does not quote {where}"
     return None
 
 
@@ -66,9 +99,12 @@ async def reference_solution(task: Task, session: Any) -> str | None:
     exact = task.metadata.get("exact_answer")
     if printed is None:
         return f"the solution printed no number (stdout: {result.stdout[-200:]!r})"
-    if exact is None or not math.isclose(printed, exact, rel_tol=1e-9, abs_tol=1e-12):
+    if exact is not None and not math.isclose(printed, exact, rel_tol=1e-9, abs_tol=1e-12):
         return f"the solution printed {printed!r}, the task records {exact!r}"
-    stated = float(task.answer)
+    try:
+        stated = float(task.answer)
+    except ValueError:
+        return f"the stated answer {task.answer!r} is not a number"
     tolerance = task.tolerance or 0.01
     if not math.isclose(stated, printed, rel_tol=tolerance, abs_tol=1e-12):
         return f"the stated answer {task.answer} is not within {tolerance:g} of {printed!r}"
