@@ -21,7 +21,7 @@ def test_abbreviation_long_forms():
 
 
 def _doc(i: int, year: int, mesh: list[str], text: str = "") -> Document:
-    return Document(id=f"d{i}", text=text or "x", year=year, metadata={"mesh": mesh})
+    return Document(id=f"d{i}", text=text or "Terms: " + "; ".join(mesh), year=year, metadata={"mesh": mesh})
 
 
 def test_generic_terms_are_dropped_and_scores_rank_recent_specific_terms():
@@ -34,6 +34,18 @@ def test_generic_terms_are_dropped_and_scores_rank_recent_specific_terms():
     crispr = seeds[0]
     assert crispr.recency == round(18.5 / 19, 4) and crispr.n_docs == 2 and crispr.doc_ids == ["d18", "d19"]
     assert crispr.frontier is None and 0 < crispr.specificity < 1
+
+
+def test_keywords_the_text_does_not_name_are_not_counted():
+    docs = [Document(id=f"d{i}", text="Stones were removed by shock waves.", year=2000,
+                     metadata={"mesh": ["Kidney Calculi", "Lithotripsy"]}) for i in range(3)]
+    assert asyncio.run(select_seeds(docs, SeedConfig(max_doc_share=1.0))) == []
+    docs[0] = docs[0].model_copy(update={"text": "Lithotripsy removed the kidney calculi."})
+    docs[1] = docs[1].model_copy(update={"text": "After lithotripsy, kidney calculi cleared."})
+    seeds = asyncio.run(select_seeds(docs, SeedConfig(max_doc_share=1.0)))
+    assert {s.entity for s in seeds} == {"Kidney Calculi", "Lithotripsy"} and all(s.n_docs == 2 for s in seeds)
+    loose = asyncio.run(select_seeds(docs, SeedConfig(max_doc_share=1.0, require_in_text=False)))
+    assert all(s.n_docs == 3 for s in loose)
 
 
 def test_the_model_rating_reorders_the_pool():
