@@ -41,6 +41,9 @@ class EvidenceConfig(BaseModel):
         0.3, ge=0, description="score bonus for passages with numbers and units when the goal is quantitative"
     )
     use_dense: bool = Field(True, description="mix in the dense model's similarity when it is available")
+    dense_candidates: int = Field(
+        64, ge=0, description="embed only the best N texts by BM25 when there are more (a long paper has 200+ "
+        "paragraphs; benchmarks/read_latency.py measures the time saved and the agreement); 0 = embed all")
     embedding_cache_size: int = Field(
         20_000, ge=0, description="paragraph/sentence embeddings kept in memory, so re-reading a document with a "
         "new goal embeds only the goal (20k x 384 floats is about 30 MB); 0 turns the cache off"

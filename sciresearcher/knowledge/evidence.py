@@ -134,17 +134,26 @@ class EvidenceSelector:
         if not texts:
             return np.zeros(0, dtype=np.float32)
         lex = _z(bm25_local(tokenize(goal), [tokenize(t) for t in texts]))
+        quant = is_quantitative(goal) if quantitative is None else quantitative
+        boost = np.zeros(len(texts), dtype=np.float32)
+        if quant and self.config.quantitative_boost:
+            boost = self.config.quantitative_boost * np.array([numeric_weight(t) for t in texts], dtype=np.float32)
         fused = lex
         enc = self._encoder_or_none()
         if enc is not None and len(texts) > 1:
-            vecs = enc.encode([goal] + texts)
-            dense = _z(vecs[1:] @ vecs[0])
+            limit = self.config.dense_candidates
+            if limit and len(texts) > limit:
+                # embed only the lexical front-runners; the rest keep the worst dense score of those
+                keep = np.argsort(-(lex + boost), kind="stable")[:limit]
+                vecs = enc.encode([goal] + [texts[i] for i in keep])
+                dense = np.full(len(texts), np.nan, dtype=np.float32)
+                dense[keep] = _z(vecs[1:] @ vecs[0])
+                dense = np.nan_to_num(dense, nan=float(np.nanmin(dense)))
+            else:
+                vecs = enc.encode([goal] + texts)
+                dense = _z(vecs[1:] @ vecs[0])
             fused = (1 - self.dense_weight) * lex + self.dense_weight * dense
-        quant = is_quantitative(goal) if quantitative is None else quantitative
-        if quant and self.config.quantitative_boost:
-            fused = fused + self.config.quantitative_boost * np.array([numeric_weight(t) for t in texts],
-                                                                       dtype=np.float32)
-        return fused
+        return fused + boost
 
     def select(self, goal: str, docs: list[Document], *, top_docs: int | None = None,
                top_paragraphs: int | None = None, top_sentences: int | None = None) -> Selection:
