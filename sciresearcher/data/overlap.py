@@ -30,6 +30,19 @@ def words(text: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
+def normalised(text: str) -> str:
+    """The text as its normalised words joined by single spaces (what phrase matching compares)."""
+    return " ".join(words(text))
+
+
+def contains_phrase(haystack: str, needle: str, *, haystack_normalised: bool = False) -> bool:
+    """Whether `needle` occurs in `haystack` as whole normalised words ('C-peptide' in 'the c peptide level');
+    pass `haystack_normalised=True` with `normalised(haystack)` to test many needles against one long text."""
+    phrase = normalised(needle)
+    text = haystack if haystack_normalised else normalised(haystack)
+    return bool(phrase) and f" {phrase} " in f" {text} "
+
+
 def ngrams(text: str, n: int) -> set[str]:
     """The set of word n-grams of `text`; a text shorter than n words gives its whole normalised form."""
     ws = words(text)

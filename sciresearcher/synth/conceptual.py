@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from sciresearcher.data.overlap import contains_phrase
 from sciresearcher.errors import ProviderError
 from sciresearcher.records import Document, Evidence, Hop, Message, Provenance, SolverVote, Task, Verification
 from sciresearcher.synth.seeds import Seed
@@ -102,14 +103,6 @@ async def ask_json(llm: Any, prompt: str, keys: tuple[str, ...]) -> dict[str, An
     return value
 
 
-def _norm(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.casefold()))
-
-
-def _contains(haystack: str, needle: str) -> bool:
-    return bool(_norm(needle)) and f" {_norm(needle)} " in f" {_norm(haystack)} "
-
-
 @dataclass
 class Chain:
     """A question under construction and everything that grounds it."""
@@ -142,26 +135,24 @@ class SearchSubAgent:
         if not docs:
             return None
         for ev in self.selector.sentences(entity, docs, k=5):
-            if _contains(ev.text, entity):
+            if contains_phrase(ev.text, entity):
                 return ev
         return None
 
 
-def seed_sentence(seed: Seed, docs: dict[str, Document]) -> Evidence | None:
+def seed_sentence(seed: Seed, docs: dict[str, Document], selector: Any) -> Evidence | None:
     """The sentence of a seed's documents that best states something about it and names it."""
-    from sciresearcher.knowledge.evidence import EvidenceSelector
-
     named = [docs[i] for i in seed.doc_ids if i in docs]
     short = re.sub(r"\s*\([^)]*\)$", "", seed.entity)  # 'long form (ABBR)' -> 'long form'
-    for ev in EvidenceSelector(use_dense=False).sentences(short, named, k=10):
-        if _contains(ev.text, short) and len(ev.text.split()) >= 8:
+    for ev in selector.sentences(short, named, k=10):
+        if contains_phrase(ev.text, short) and len(ev.text.split()) >= 8:
             return ev
     return None
 
 
-async def start_chain(seed: Seed, docs: dict[str, Document], writer: Any) -> Chain | str:
+async def start_chain(seed: Seed, docs: dict[str, Document], writer: Any, selector: Any) -> Chain | str:
     """The seed question, or why none could be written."""
-    ev = seed_sentence(seed, docs)
+    ev = seed_sentence(seed, docs, selector)
     if ev is None:
         return "no sentence in the seed's documents names it"
     reply = await ask_json(writer, SEED_PROMPT.format(entity=seed.entity, doc_id=ev.doc_id, sentence=ev.text),
@@ -169,9 +160,9 @@ async def start_chain(seed: Seed, docs: dict[str, Document], writer: Any) -> Cha
     if reply is None:
         return "the writer's seed question was not JSON with question and answer"
     question, answer = str(reply["question"]).strip(), str(reply["answer"]).strip()
-    if not _contains(ev.text, answer):
+    if not contains_phrase(ev.text, answer):
         return f"the answer {answer!r} is not written in the seed sentence"
-    if _contains(question, answer):
+    if contains_phrase(question, answer):
         return "the seed question gives its answer away"
     return Chain(seed, question, answer, [ev])
 
@@ -180,9 +171,9 @@ async def add_hop(chain: Chain, search: SearchSubAgent, writer: Any) -> str | No
     """One anchor-based hop; None on success, else why it was refused (the chain is unchanged then)."""
     reply = await ask_json(writer, ANCHOR_PROMPT.format(question=chain.question, answer=chain.answer), ("anchor",))
     anchor = str(reply["anchor"]).strip() if reply else ""
-    if not anchor or not _contains(chain.question, anchor):
+    if not anchor or not contains_phrase(chain.question, anchor):
         return f"anchor {anchor!r} does not occur in the question"
-    if _contains(anchor, chain.answer) or _contains(chain.answer, anchor):
+    if contains_phrase(anchor, chain.answer) or contains_phrase(chain.answer, anchor):
         return f"anchor {anchor!r} is the answer"
     fact = search.find(anchor, exclude=chain.doc_ids)
     if fact is None:
@@ -192,9 +183,9 @@ async def add_hop(chain: Chain, search: SearchSubAgent, writer: Any) -> str | No
     if reply is None:
         return "the writer's rewrite was not JSON with description and question"
     question, description = str(reply["question"]).strip(), str(reply["description"]).strip()
-    if _contains(question, anchor):
+    if contains_phrase(question, anchor):
         return f"the rewritten question still names {anchor!r}"
-    if _contains(question, chain.answer):
+    if contains_phrase(question, chain.answer):
         return "the rewritten question gives its answer away"
     chain.question = question
     chain.evidence.append(fact)
@@ -231,7 +222,7 @@ async def build_chain(seed: Seed, docs: dict[str, Document], search: SearchSubAg
                       max_attempts: int = 3) -> Chain | str:
     """A chain with exactly `hops` hops (each tried up to `max_attempts` times), or why it failed."""
     try:
-        chain = await start_chain(seed, docs, writer)
+        chain = await start_chain(seed, docs, writer, search.selector)
         if isinstance(chain, str):
             return chain
         while len(chain.hops) < hops:
@@ -271,7 +262,7 @@ async def verify_conceptual(task: Task, writer: Any, search: SearchSubAgent, sol
                                                           passages=passages), ("other_answer",))
     if unique is None:
         failed.append("unique: the check's reply was not JSON with other_answer")
-    elif unique["other_answer"] not in (None, "", "null") and not _contains(str(unique["other_answer"]), task.answer):
+    elif unique["other_answer"] not in (None, "", "null") and not contains_phrase(str(unique["other_answer"]), task.answer):
         failed.append(f"unique: retrieved passages support another answer ({unique['other_answer']})")
     else:
         passed.append("unique")

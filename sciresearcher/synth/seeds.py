@@ -27,6 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sciresearcher.data.overlap import contains_phrase, normalised
 from sciresearcher.llm.config import LLMConfig
 from sciresearcher.records import Document, Message
 
@@ -79,10 +80,6 @@ class Seed:
         return asdict(self)
 
 
-def _norm(text: str) -> str:
-    return " ".join(_WORD.findall(text.casefold()))
-
-
 def long_form(words: list[str], abbrev: str) -> str | None:
     """The shortest run of words before an abbreviation whose first word starts with its first letter and whose
     letters contain the abbreviation's letters in order (Schwartz & Hearst 2003, simplified)."""
@@ -124,12 +121,12 @@ def candidate_terms(doc: Document, config: SeedConfig) -> set[str]:
     """Stage 1: the terms one document names."""
     terms: set[str] = set()
     if config.use_keywords:
-        text = f" {_norm(doc.title + ' ' + doc.text)} " if config.require_in_text else ""
+        text = normalised(f"{doc.title} {doc.text}") if config.require_in_text else ""
         for name in KEYWORD_FIELDS:
             value = doc.metadata.get(name) or []
             for v in value if isinstance(value, list) else [value]:
                 term = str(v).strip()
-                if term and (not config.require_in_text or f" {_norm(term)} " in text):
+                if term and (not config.require_in_text or contains_phrase(text, term, haystack_normalised=True)):
                     terms.add(term)
     if config.use_abbreviations:
         terms.update(abbreviation_terms(doc.text))

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
+
+from typer.testing import CliRunner
 
 from sciresearcher.agent.config import AgentConfig
 from sciresearcher.agent.loop import run_agent
@@ -45,3 +48,15 @@ def make_trajectory(task: Task, behaviour: str, sample: int, graded: bool = True
     return traj
 
 
+
+
+def invoke(*args: str) -> dict[str, Any]:
+    """Runs the `sciresearcher` CLI in-process; returns the JSON it printed (SciResearcherErrors are raised)."""
+    from sciresearcher.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    return json.loads(text[text.index("{"):]) if "{" in text else {}

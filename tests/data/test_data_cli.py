@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from data_helpers import invoke
 from typer.testing import CliRunner
 
 from sciresearcher.cli import app
@@ -27,14 +28,6 @@ def teacher(body: dict[str, Any]) -> Any:
     if not any(m["role"] == "tool" for m in body["messages"]):
         return {"tool_calls": [{"name": "python", "arguments": {"code": f"print({a} + {b})"}}]}
     return f"Explanation: python says so.\nAnswer: {a + b + (a % 2)}\nConfidence: 90%"
-
-
-def invoke(*args: str) -> dict[str, Any]:
-    result = CliRunner().invoke(app, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout[result.stdout.index("{"):])
 
 
 @pytest.fixture

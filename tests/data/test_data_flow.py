@@ -13,21 +13,13 @@ from typing import Any
 
 import pytest
 import yaml
+from data_helpers import invoke
 from typer.testing import CliRunner
 
 from sciresearcher.cli import app
 from sciresearcher.llm.testserver import OpenAITestServer
 
 pytest.importorskip("mendeleev")
-
-
-def invoke(*args: str) -> dict[str, Any]:
-    result = CliRunner().invoke(app, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert result.exit_code == 0, result.output
-    text = result.stdout
-    return json.loads(text[text.index("{"):]) if "{" in text else {}
 
 
 def test_synth_to_sft(tmp_path: Path, tiny_model_dir: Path):
