@@ -20,7 +20,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Self
 
@@ -55,17 +55,26 @@ def _to_dict(record: BaseModel | dict[str, Any]) -> dict[str, Any]:
     return record.model_dump(mode="json") if isinstance(record, BaseModel) else record
 
 
-def write_jsonl_atomic(path: str | Path, records: Iterable[BaseModel | dict[str, Any]]) -> Path:
-    """Writes a whole derived JSONL file (an export, a filter's output): temporary file, fsync, rename, so a
-    reader sees the old file or the new one, never half of one. Record logs of a run use `RecordLog` instead."""
+def replace_atomically(path: str | Path, write: Callable[[Path], object]) -> Path:
+    """`write(tmp)` fills a temporary file beside `path`, which then replaces `path` in one rename: readers see
+    the old file or the new one, never half of one."""
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.writelines(json.dumps(_to_dict(r), ensure_ascii=False) + "\n" for r in records)
-        fh.flush()
-        os.fsync(fh.fileno())
+    write(tmp)
     os.replace(tmp, path)
     return path
+
+
+def write_jsonl_atomic(path: str | Path, records: Iterable[BaseModel | dict[str, Any]]) -> Path:
+    """Writes a whole derived JSONL file (an export, a filter's output), fsynced, with `replace_atomically`.
+    Record logs of a run use `RecordLog` instead."""
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(_to_dict(r), ensure_ascii=False) + "\n" for r in records)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    return replace_atomically(path, write)
 
 
 class RecordLog:
@@ -184,20 +193,16 @@ class RunDir:
                     f"{self.config_path}), or write to a new --out directory",
                 )
             return
-        tmp = self.config_path.with_suffix(".yaml.tmp")
-        tmp.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
-        os.replace(tmp, self.config_path)
+        text = yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+        replace_atomically(self.config_path, lambda tmp: tmp.write_text(text))
 
     def records(self, name: str, key: str = "id") -> RecordLog:
         return RecordLog(self.path / f"{name}.jsonl", key=key)
 
     def write_json(self, name: str, data: dict[str, Any]) -> Path:
         """Atomically writes `name` (e.g. summary.json)."""
-        target = self.path / name
-        tmp = target.with_suffix(target.suffix + ".tmp")
-        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
-        os.replace(tmp, target)
-        return target
+        text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+        return replace_atomically(self.path / name, lambda tmp: tmp.write_text(text))
 
     def attach_log(self, level: int = logging.INFO) -> None:
         """Also sends the package's logs to run.log in this directory."""

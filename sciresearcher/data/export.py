@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from sciresearcher.data.config import ExportConfig
 from sciresearcher.errors import DataError
 from sciresearcher.records import Task, Trajectory
-from sciresearcher.runs import iter_jsonl, write_jsonl_atomic
+from sciresearcher.runs import iter_jsonl, replace_atomically, write_jsonl_atomic
 
 
 def split_of(task_id: str, val_fraction: float, seed: int = 0) -> str:
@@ -35,20 +34,13 @@ def split_of(task_id: str, val_fraction: float, seed: int = 0) -> str:
     return "val" if int.from_bytes(digest, "big") / 2**64 < val_fraction else "train"
 
 
-def _write_atomic(path: Path, write: Any) -> Path:
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)
-    return path
-
-
 def _write_parquet(path: Path, rows: list[dict[str, Any]]) -> Path:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError as exc:  # pragma: no cover - pyarrow comes with datasets (the train extra)
         raise DataError("parquet export needs pyarrow", hint="pip install 'sciresearcher[train]'") from exc
-    return _write_atomic(path, lambda tmp: pq.write_table(pa.Table.from_pylist(rows), tmp))
+    return replace_atomically(path, lambda tmp: pq.write_table(pa.Table.from_pylist(rows), tmp))
 
 
 def _by_split(items: list[tuple[str, dict[str, Any]]], config: ExportConfig) -> dict[str, list[dict[str, Any]]]:

@@ -14,6 +14,15 @@ from sciresearcher.records import Task
 from sciresearcher.runs import iter_jsonl
 
 
+def task_from_row(row: object, where: str) -> Task:
+    """One Task record; DataError names `where` (file:line) and the first validation message."""
+    try:
+        return Task.model_validate(row)
+    except ValueError as exc:
+        raise DataError(f"{where}: not a Task record ({str(exc).splitlines()[0]})",
+                        hint="each line needs at least id, question, answer (see sciresearcher.records.Task)") from exc
+
+
 def read_tasks(path: str | Path, *, what: str = "task file") -> list[Task]:
     """Every Task in a JSONL file; DataError names the file and line of a bad record, or an empty file."""
     path = Path(path)
@@ -21,11 +30,7 @@ def read_tasks(path: str | Path, *, what: str = "task file") -> list[Task]:
         raise DataError(f"{what} {path} does not exist", hint="point it at a JSONL file of Task records")
     tasks = []
     for lineno, row in iter_jsonl(path, hint="each line is one Task record (JSON)"):
-        try:
-            tasks.append(Task.model_validate(row))
-        except ValueError as exc:
-            raise DataError(f"{path}:{lineno}: not a Task record ({str(exc).splitlines()[0]})",
-                            hint="tasks need at least id, question and answer") from exc
+        tasks.append(task_from_row(row, f"{path}:{lineno}"))
     if not tasks:
         raise DataError(f"{what} {path} is empty")
     dups = [task_id for task_id, n in Counter(t.id for t in tasks).items() if n > 1]

@@ -288,14 +288,9 @@ def load_scifact(path: Path) -> list[Task]:
 
 
 def load_task_jsonl(path: Path) -> list[Task]:
-    tasks = []
-    for lineno, row in enumerate(_read_rows(path), 1):
-        try:
-            tasks.append(Task.model_validate(row))
-        except Exception as exc:
-            raise DataError(f"{path}:{lineno}: not a Task record ({str(exc).splitlines()[0]})",
-                            hint="each line needs at least id, question, answer (see sciresearcher.records.Task)") from exc
-    return tasks
+    from sciresearcher.data.tasks import task_from_row
+
+    return [task_from_row(row, f"{path}:{lineno}") for lineno, row in enumerate(_read_rows(path), 1)]
 
 
 def load_file(path: Path, name: str | None = None) -> list[Task]:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sciresearcher.llm.base import LLMClient
-from sciresearcher.records import Document, Provenance, Task, Verification
+from sciresearcher.records import Document, Provenance, Task
 from sciresearcher.synth.config import SynthConfig
 from sciresearcher.synth.templates import TEMPLATES, Draft
 
@@ -82,7 +82,13 @@ def to_task(draft: Draft, tolerance: float) -> Task:
 async def verify_task(task: Task, docs: dict[str, Document], session: Any, config: SynthConfig,
                       solver: LLMClient | None = None, tools_factory: Any = None) -> tuple[Task, list[str]]:
     """The task with its verification filled in, and the reasons it fails (empty = keep)."""
-    from sciresearcher.synth.verify import answerable, no_tool_attempt, reference_solution, solver_votes
+    from sciresearcher.synth.verify import (
+        answerable,
+        no_tool_attempt,
+        reference_solution,
+        solver_votes,
+        verification_of,
+    )
 
     passed, failed, votes = [], [], []
     for name, reason in (("answerable", answerable(task, docs)),
@@ -102,9 +108,7 @@ async def verify_task(task: Task, docs: dict[str, Document], session: Any, confi
             passed.append("solver_vote")
         else:
             failed.append(f"solver_vote: {agree} of {cfg.samples} solver runs agree (need {cfg.min_agree})")
-    verification = Verification(filters_passed=passed, filters_failed=[f.split(":")[0] for f in failed],
-                                solver_votes=votes, notes="; ".join(failed))
-    return task.model_copy(update={"verification": verification}), failed
+    return task.model_copy(update={"verification": verification_of(passed, failed, votes)}), failed
 
 
 def _jobs(config: SynthConfig, writer: LLMClient | None) -> tuple[list[Document], list[tuple[str, str, Any]]]:

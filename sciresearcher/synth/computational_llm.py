@@ -22,7 +22,7 @@ from typing import Any
 from sciresearcher.knowledge.evidence import numeric_weight
 from sciresearcher.records import Document, Evidence, Message, Provenance, Task
 from sciresearcher.synth.conceptual import parse_json_reply
-from sciresearcher.synth.verify import numbers_in
+from sciresearcher.synth.verify import numbers_in, states
 
 QUANT_GOAL = "measured value, concentration, rate, percentage or dose with its units"
 
@@ -67,9 +67,9 @@ def task_from_reply(reply: dict[str, Any] | None, doc: Document, evidence: list[
         if not isinstance(number, int | float) or not isinstance(index, int) or not 1 <= index <= len(evidence):
             return f"value {name} needs a number and a sentence between 1 and {len(evidence)}"
         ev = evidence[index - 1]
-        if not any(abs(number - x) <= 1e-9 * max(abs(x), 1e-12) for x in numbers_in(ev.text)):
+        if not states(number, numbers_in(ev.text)):
             return f"value {name}={number} is not written in sentence {index}"
-        if any(abs(number - x) <= 1e-9 * max(abs(x), 1e-12) for x in stated):
+        if states(number, stated):
             return f"the question states the value of {name} ({number})"
         variables[name] = {"value": float(number), "unit": str(v.get("unit", "")), "doc_id": doc.id,
                            "locator": ev.locator.model_dump(exclude_none=True)}

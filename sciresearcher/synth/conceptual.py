@@ -29,7 +29,7 @@ from typing import Any
 
 from sciresearcher.data.overlap import contains_phrase
 from sciresearcher.errors import ProviderError
-from sciresearcher.records import Document, Evidence, Hop, Message, Provenance, SolverVote, Task, Verification
+from sciresearcher.records import Document, Evidence, Hop, Message, Provenance, SolverVote, Task
 from sciresearcher.synth.seeds import Seed
 
 log = logging.getLogger(__name__)
@@ -243,7 +243,7 @@ async def verify_conceptual(task: Task, writer: Any, search: SearchSubAgent, sol
     """Answerable from the evidence, non-trivial without tools (when a solver is given), unique."""
     from sciresearcher.agent.config import AgentConfig
     from sciresearcher.eval.grading import grade
-    from sciresearcher.synth.verify import no_tool_attempt
+    from sciresearcher.synth.verify import no_tool_attempt, verification_of
 
     passed, failed, votes = [], [], []
     evidence = "\n".join(f"[{i + 1}] ({e.doc_id}) {e.text}" for i, e in enumerate(task.evidence))
@@ -266,6 +266,4 @@ async def verify_conceptual(task: Task, writer: Any, search: SearchSubAgent, sol
         failed.append(f"unique: retrieved passages support another answer ({unique['other_answer']})")
     else:
         passed.append("unique")
-    verification = Verification(filters_passed=passed, filters_failed=[f.split(":")[0] for f in failed],
-                                solver_votes=votes, notes="; ".join(failed))
-    return task.model_copy(update={"verification": verification}), failed
+    return task.model_copy(update={"verification": verification_of(passed, failed, votes)}), failed

@@ -14,17 +14,17 @@ The model-based checks take any `LLMClient`, so tests drive them with the script
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import re
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sciresearcher.llm.base import LLMClient
-from sciresearcher.records import Document, SolverVote, Task
+from sciresearcher.records import Document, SolverVote, Task, Verification
 from sciresearcher.synth.facts import fmt
 
-ToolsFactory = Callable[[], contextlib.AbstractAsyncContextManager[list[Callable[..., Any]]]]
+if TYPE_CHECKING:
+    from sciresearcher.eval.harness import ToolsFactory
+
 
 
 _NUMBER = re.compile(r"[-−]?\d+(?:[.,]\d+)*(?:\s*[x×]\s*10\^?[-−]?\d+|[eE][-−]?\d+)?")
@@ -45,6 +45,17 @@ def numbers_in(text: str) -> list[float]:
         except ValueError:
             continue
     return out
+
+
+def states(value: float, numbers: list[float]) -> bool:
+    """Whether `value` is one of `numbers` (as written; only float rounding is forgiven)."""
+    return any(math.isclose(value, x, rel_tol=1e-9, abs_tol=1e-12) for x in numbers)
+
+
+def verification_of(passed: list[str], failed: list[str], votes: list[SolverVote]) -> Verification:
+    """The Verification record of a task: filter names passed and failed (reasons in `notes`), solver votes."""
+    return Verification(filters_passed=passed, filters_failed=[f.split(":")[0] for f in failed],
+                        solver_votes=votes, notes="; ".join(failed))
 
 
 def source_sentence(doc: Document, var: dict[str, Any]) -> str | None:
@@ -71,7 +82,7 @@ def answerable(task: Task, docs: dict[str, Document]) -> str | None:
         where = f"{var['doc_id']} {var.get('locator') or ('sentence ' + str(var.get('sentence')))}"
         if sentence is None:
             return f"{name}: source {where} not found"
-        if not any(math.isclose(var["value"], x, rel_tol=1e-9, abs_tol=1e-12) for x in numbers_in(sentence)):
+        if not states(var["value"], numbers_in(sentence)):
             return f"{name}: {fmt(var['value'])} is not written in {where}"
         if sentence not in quoted:
             return f"{name}: the evidence does not quote {where}"
