@@ -42,7 +42,7 @@ def corpus_sentences(limit: int) -> list[str]:
     """Filler text that is not from any eval set: titles of the PLOS papers in the shared corpus."""
     import json
 
-    from sciresearcher.eval.benchmarks import shared_data_dir
+    from sciresearcher.tasks.benchmark import shared_data_dir
 
     path = shared_data_dir() / "corpus" / "plos.jsonl"
     if not path.is_file():

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 
-from sciresearcher.eval.benchmarks import load_benchmark
-from sciresearcher.eval.grading import grade
+from sciresearcher.grade.graders import grade
+from sciresearcher.tasks.registry import load_benchmark
 
 
 def wrong_answer(task) -> str:

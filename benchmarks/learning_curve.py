@@ -6,8 +6,8 @@ the model must copy the key from the question into the tool call and copy the to
 `Answer: ...` (a wrong key gives another key's value; answering without the tool is right 1 time in 8).
 Gold trajectories do exactly that. Key and value are echoed in the question and the tool output (REPEAT
 times) so that a randomly initialised 1M-parameter model can learn the copy within a CPU budget. Held-out
-tasks are new random tables. Accuracy is graded by the deterministic grader (`sciresearcher.eval.grading.grade`)
-on greedy multi-turn rollouts (`sciresearcher.train.rollout`).
+tasks are new random tables. Accuracy is graded by the deterministic grader (`sciresearcher.grade.graders.grade`)
+on greedy multi-turn rollouts (`benchmarks/tool_rollouts.py`).
 
 Steps: build the tiny model; evaluate (base); `run_sft` on the gold rows (deliberately a short budget, 90
 steps, so that SFT stops mid-way and GRPO has room); evaluate; `run_grpo` from the SFT model with the
@@ -86,6 +86,7 @@ def build_tools(row: dict[str, Any]):
 
 
 def gold_row(task: Task) -> dict[str, Any]:
+    from sciresearcher.agent.final import final_of
     from sciresearcher.agent.tools import model_facing_schema
     from sciresearcher.records import Policy, Trajectory
     from sciresearcher.train.rows import trajectory_to_sft_row
@@ -99,17 +100,17 @@ def gold_row(task: Task) -> dict[str, Any]:
             {"role": "tool", "tool_call_id": "c0", "name": "lookup", "content": lookup(key)},
             {"role": "assistant", "content": f"Answer: {value}"}]
     traj = Trajectory.from_chat(chat, id=task.id, task_id=task.id, policy=Policy(backend="gold", model="gold"),
-                                tools=[model_facing_schema(lookup)])
+                                tools=[model_facing_schema(lookup)], final=final_of(chat))
     return trajectory_to_sft_row(traj)
 
 
 def evaluate(model_dir: Path, tasks: list[Task]) -> float:
     import torch
+    from tool_rollouts import tool_rollouts  # benchmarks/tool_rollouts.py
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from sciresearcher.eval.grading import grade
+    from sciresearcher.grade.graders import grade
     from sciresearcher.train.rewards import final_text
-    from sciresearcher.train.rollout import tool_rollouts
 
     torch.manual_seed(0)
     tok = AutoTokenizer.from_pretrained(str(model_dir))

@@ -6,8 +6,8 @@ Unknown keys are errors that name the key and suggest the closest valid one; a m
 value points at the key and, for files, the line. The resolved config dumps back to YAML that loads to
 the same object, so a run directory's `config.yaml` can be fed back as input.
 
-The per-command config classes live next to their commands (`AskConfig` here; `EvalConfig` in eval/,
-`SFTRunConfig` in train/...). All use `extra="forbid"`.
+The per-command config classes live beside the code they configure (`AskConfig` in agent/, `EvalConfig` in
+eval/, `SFTRunConfig` in train/...); all use `extra="forbid"`. The command line is cli/.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from sciresearcher.errors import ConfigError
 
@@ -106,6 +106,18 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _drop_none(options: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in options.items():
+        if isinstance(value, dict):
+            value = _drop_none(value)
+            if not value:
+                continue
+        if value is not None:
+            out[key] = value
+    return out
+
+
 def _explain(model: type[BaseModel], exc: ValidationError, source: str, text: str | None) -> ConfigError:
     lines = []
     for err in exc.errors():
@@ -126,8 +138,10 @@ def _explain(model: type[BaseModel], exc: ValidationError, source: str, text: st
     return ConfigError("invalid config:\n  " + "\n  ".join(lines))
 
 
-def load_config(model: type[M], path: str | Path | None = None, overrides: list[str] | dict[str, Any] | None = None) -> M:
-    """Builds `model` from a YAML file (optional) and overrides; raises ConfigError explaining any problem."""
+def load_config(model: type[M], path: str | Path | None = None, overrides: list[str] | dict[str, Any] | None = None,
+                options: dict[str, Any] | None = None) -> M:
+    """Builds `model` from a YAML file (optional), then dotted overrides, then `options` (a command's named
+    options, already nested; None values are skipped); raises ConfigError explaining any problem."""
     data: dict[str, Any] = {}
     text: str | None = None
     source = "<defaults>"
@@ -146,8 +160,9 @@ def load_config(model: type[M], path: str | Path | None = None, overrides: list[
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"{path}: the top level must be a mapping of keys, got {type(loaded).__name__}")
         data = loaded or {}
-    if overrides:
-        extra = parse_overrides(overrides) if isinstance(overrides, list) else overrides
+    extra = parse_overrides(overrides) if isinstance(overrides, list) else dict(overrides or {})
+    extra = _merge(extra, _drop_none(options or {}))
+    if extra:
         data = _merge(data, extra)
         if text is not None:
             text = None  # line numbers would no longer match after overrides
@@ -163,13 +178,3 @@ def load_config(model: type[M], path: str | Path | None = None, overrides: list[
 def dump_config(config: BaseModel) -> str:
     """YAML for a resolved config; `load_config` of it gives an equal object."""
     return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
-
-
-class RunOutput(BaseModel):
-    """Where a command writes its run directory."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    out: str | None = Field(None, description="run directory; default runs/<command>-<timestamp>")
-    resume: bool = Field(True, description="skip records already in the run directory")
-    retry_failed: bool = Field(False, description="on resume, redo records whose status is error")

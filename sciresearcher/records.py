@@ -1,4 +1,4 @@
-"""The records that pass between SciResearcher's parts (DESIGN.md section 4).
+"""The records that pass between SciResearcher's parts (docs/architecture.md, "Records").
 
 Message and ToolCall follow the OpenAI chat format; Document and Evidence are the knowledge layer's
 currency; Task is what synthesis writes and evaluation reads; Trajectory is one agent rollout with
@@ -23,6 +23,11 @@ Role = Literal["system", "user", "assistant", "tool"]
 AnswerType = Literal["exactMatch", "multipleChoice", "multiSelect", "numeric", "yesNo"]
 EvidenceLevel = Literal["document", "paragraph", "sentence"]
 TrajectoryStatus = Literal["ok", "error", "truncated", "timeout"]
+# Why a trajectory did not end with a plain answer: a provider failure, the wall clock, a limit of the loop, the
+# model's own max_tokens, or a bug. Tool and sandbox failures do not end a trajectory: they are tool messages
+# the model can act on, counted in Counters.tool_errors / format_errors.
+ErrorKind = Literal["provider", "timeout", "turn_limit", "tool_call_limit", "token_limit", "format_errors",
+                    "max_tokens", "bug"]
 
 
 class _Record(BaseModel):
@@ -339,6 +344,7 @@ class Trajectory(_MutableRecord):
     reward: float | None = None
     status: TrajectoryStatus = "ok"
     error: str | None = None
+    error_kind: ErrorKind | None = None
     counters: Counters = Field(default_factory=Counters)
     started_at: float = 0.0
     elapsed_s: float = 0.0
@@ -366,11 +372,8 @@ class Trajectory(_MutableRecord):
         task_id: str,
         policy: Policy,
         tools: list[dict[str, Any]] | None = None,
+        final: FinalAnswer | None = None,
     ) -> Trajectory:
-        """Builds a trajectory from OpenAI-format messages; `final` is parsed from the last answer."""
-        from sciresearcher.agent.final import parse_final_answer
-
+        """Builds a trajectory from OpenAI-format messages (`final`: e.g. `agent.final.final_of(messages)`)."""
         msgs = [Message.from_openai(m) for m in messages]
-        last = next((m for m in reversed(msgs) if m.role == "assistant" and not m.tool_calls), None)
-        final = parse_final_answer(last.content or "") if last is not None else None
         return cls(id=id, task_id=task_id, policy=policy, tools=tools or [], messages=msgs, final=final)

@@ -1,4 +1,4 @@
-"""Run directories and their append-only JSONL record logs (DESIGN §2).
+"""Run directories and their append-only JSONL record logs (docs/architecture.md, "Run directories").
 
 A run directory holds the resolved config (`config.yaml`, re-runnable as input), one or more record logs
 (`*.jsonl`, one JSON object per line keyed by an id field), a log file (`run.log`) and `summary.json`.

@@ -8,13 +8,16 @@ HLE asks models to end with:
 
 `parse_final_answer` reads that block leniently (markdown bold, different case, `Exact Answer:`,
 confidence as "85%", "0.85" or "85"), and falls back to the last `\\boxed{}` or the last line so that a
-model that ignores the format still gets graded rather than dropped. Grading itself lives in `eval/`.
+model that ignores the format still gets graded rather than dropped. `final_of(messages)` parses the last
+plain assistant reply of a conversation. Grading itself lives in `grade/`.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from sciresearcher.llm.reply_format import split_think
 from sciresearcher.records import FinalAnswer
 
 FINAL_FORMAT_INSTRUCTIONS = (
@@ -28,7 +31,6 @@ _LABEL = r"(?:^|\n)[ \t>*_#-]*(?:\*\*|__)?\s*{name}\s*(?:\*\*|__)?\s*[:：]\s*(?
 _EXPLANATION = re.compile(_LABEL.format(name=r"explanation"), re.IGNORECASE)
 _ANSWER = re.compile(_LABEL.format(name=r"(?:exact\s+|final\s+)?answer"), re.IGNORECASE)
 _CONFIDENCE = re.compile(_LABEL.format(name=r"confidence(?:\s+score)?"), re.IGNORECASE)
-_THINK = re.compile(r"<think>.*?</think>", re.DOTALL)
 
 
 def _strip(value: str) -> str:
@@ -72,7 +74,7 @@ def parse_confidence(value: str) -> float | None:
 def parse_final_answer(text: str) -> FinalAnswer:
     """Parses a final reply into a FinalAnswer; `answer` is None when nothing answer-like is found."""
     raw = text or ""
-    body = _THINK.sub("", raw).strip()
+    body = split_think(raw)[1].strip()
     answers = list(_ANSWER.finditer(body))
     explanation, answer, confidence = "", None, None
     if answers:
@@ -97,3 +99,11 @@ def parse_final_answer(text: str) -> FinalAnswer:
         if conf:
             confidence = parse_confidence(body[conf.end() :].strip().splitlines()[0])
     return FinalAnswer(answer=answer, explanation=explanation, confidence=confidence, raw=raw)
+
+
+def final_of(messages: list[dict[str, Any]]) -> FinalAnswer | None:
+    """The parsed final answer of an OpenAI-format conversation: its last assistant reply without tool calls."""
+    for message in reversed(messages):
+        if message.get("role") == "assistant" and not message.get("tool_calls"):
+            return parse_final_answer(message.get("content") or "")
+    return None

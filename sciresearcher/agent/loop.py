@@ -1,4 +1,4 @@
-"""The main agent loop: question -> model -> tool calls -> results -> ... -> final answer (DESIGN §5).
+"""The main agent loop: question -> model -> tool calls -> results -> ... -> final answer.
 
 `run_agent` drives one trajectory. Each turn sends the conversation and the tool schemas to the
 LLMClient; tool calls in one turn run concurrently through the Toolset; results go back as tool messages.
@@ -108,8 +108,12 @@ class _Run:
                                          call.id, call.function.name))
 
 
-async def _drive(run: _Run) -> tuple[str, str | None, str | None]:
-    """Turns until a final answer or a limit; returns (status, error, final reply text)."""
+_LIMIT_KINDS = {"turn": "turn_limit", "tool-call": "tool_call_limit", "token": "token_limit",
+                "format-error": "format_errors"}
+
+
+async def _drive(run: _Run) -> tuple[str, str | None, str | None, str | None]:
+    """Turns until a final answer or a limit; returns (status, error kind, error, final reply text)."""
     config = run.config
     while True:
         limit = run.limit_hit()
@@ -120,15 +124,16 @@ async def _drive(run: _Run) -> tuple[str, str | None, str | None]:
                 result = await run.call_model(with_tools=False)
                 await run.emit(result.message.model_copy(update={"tool_calls": None}))
                 final_text = result.message.content
-            return "truncated", f"{limit} limit reached", final_text
+            return "truncated", _LIMIT_KINDS[limit], f"{limit} limit reached", final_text
         result = await run.call_model(with_tools=True)
         await run.emit(result.message)
         if result.message.tool_calls:
             await run.run_tools(result.message)
             continue
         if result.finish_reason == "length":
-            return "truncated", "the model hit its max_tokens while answering", result.message.content or ""
-        return "ok", None, result.message.content or ""
+            return ("truncated", "max_tokens", "the model hit its max_tokens while answering",
+                    result.message.content or "")
+        return "ok", None, None, result.message.content or ""
 
 
 async def run_agent(
@@ -151,19 +156,19 @@ async def run_agent(
     task = _task_from(task)
     toolset = tools if isinstance(tools, Toolset) else Toolset(tools, max_output_chars=config.max_tool_output_chars)
     run = _Run(task, llm, toolset, config, sample_index, system_prompt or SYSTEM_PROMPT, on_message)
-    status, error, final_text = "ok", None, None
+    status, kind, error, final_text = "ok", None, None, None
 
     with collect_subcalls() as subcalls:
         try:
             async with asyncio.timeout(config.wall_time_s):
-                status, error, final_text = await _drive(run)
+                status, kind, error, final_text = await _drive(run)
         except TimeoutError:
-            status, error = "timeout", f"wall-clock limit of {config.wall_time_s:.0f}s reached"
+            status, kind, error = "timeout", "timeout", f"wall-clock limit of {config.wall_time_s:.0f}s reached"
         except ProviderError as exc:
-            status, error = "error", f"provider error: {exc}"
+            status, kind, error = "error", "provider", f"provider error: {exc}"
             log.warning("trajectory %s ended by a provider error: %s", run.traj_id, exc)
         except Exception as exc:  # a bug in a backend must not take down a batch of rollouts
-            status, error = "error", f"{type(exc).__name__}: {exc}"
+            status, kind, error = "error", "bug", f"{type(exc).__name__}: {exc}"
             log.exception("trajectory %s failed unexpectedly", run.traj_id)
         subcall_records = list(subcalls)
 
@@ -179,6 +184,7 @@ async def run_agent(
         final=parse_final_answer(final_text) if final_text is not None else None,
         status=status,
         error=error,
+        error_kind=kind,
         counters=run.counters,
         started_at=run.start,
         elapsed_s=time.time() - run.start,

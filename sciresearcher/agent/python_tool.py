@@ -2,8 +2,8 @@
 
 `make_python_tool(session)` returns an async callable named `python` whose docstring is its schema. The
 text it returns is what the model sees: a notice when the sandbox was restarted (state lost), stdout,
-stderr, the final expression's value, saved figures and, on failure, the trimmed traceback, all truncated
-with an explicit marker. It never raises: a sandbox that cannot start comes back as text too. It does
+stderr, the final expression's value, saved figures and, on failure, the trimmed traceback, cut to
+`max_chars` by the agent's one truncation policy (`agent.tools.truncate`). It never raises: a sandbox that cannot start comes back as text too. It does
 not create or close the session; the caller owns it (see `agent/toolbox.py`).
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+from sciresearcher.agent.tools import truncate
 from sciresearcher.errors import SandboxError
 from sciresearcher.sandbox.session import SandboxSession
 
@@ -41,6 +42,6 @@ def make_python_tool(
         except SandboxError as exc:
             log.warning("python tool: sandbox unavailable: %s", exc)
             return f"Error: the Python sandbox is unavailable: {exc}"
-        return result.to_text(max_chars=max_chars)
+        return truncate(result.to_text(), max_chars)[0]
 
     return python

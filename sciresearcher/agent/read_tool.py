@@ -14,12 +14,17 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sciresearcher.agent.subcalls import record_subcall
+from sciresearcher.agent.tools import truncate
 from sciresearcher.errors import SciResearcherError
 from sciresearcher.knowledge.evidence import EvidenceSelector, Selection
+from sciresearcher.llm.base import LLMClient
 from sciresearcher.records import Document, Evidence, Message, SubCall, Usage
+
+if TYPE_CHECKING:
+    from sciresearcher.knowledge.resolve import DocumentResolver
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +60,14 @@ def format_selection(doc: Document, goal: str, sel: Selection, *, paragraphs: bo
     return "\n".join(lines)
 
 
-def truncate(text: str, max_chars: int) -> str:
-    if len(text) <= max_chars:
-        return text
-    return text[:max_chars] + f"\n[... truncated: {len(text) - max_chars} more characters]"
+def _cut(text: str, max_chars: int) -> str:
+    return truncate(text, max_chars)[0]
 
 
-def make_read_tool(resolver: Any, llm: Any | None = None, *, selector: EvidenceSelector | None = None,
+def make_read_tool(resolver: DocumentResolver, llm: LLMClient | None = None, *, selector: EvidenceSelector | None = None,
                    max_chars: int = 6000, max_tokens: int = 600, sampling: dict[str, Any] | None = None
                    ) -> Callable[..., Any]:
-    """Builds the `read` tool. `resolver` has `async resolve(id) -> Document`; `llm` is an LLMClient or None."""
+    """Builds the `read` tool over `resolver` (local index, sources, fetch); `llm` writes summaries when given."""
     selector = selector or EvidenceSelector()
     sampling = {"temperature": 0.0, "max_tokens": max_tokens, **(sampling or {})}
 
@@ -93,7 +96,7 @@ def make_read_tool(resolver: Any, llm: Any | None = None, *, selector: EvidenceS
         if llm is None:
             record_subcall(SubCall(tool="read", kind="evidence", input=f"{doc.id} | {goal}", output=passages,
                                    evidence=evidence, elapsed_s=time.perf_counter() - started))
-            return truncate(passages, max_chars)
+            return _cut(passages, max_chars)
         messages = [Message.system(READER_SYSTEM), Message.user(f"Goal: {goal}\n\n{passages}")]
         try:
             result = await llm.chat(messages, **sampling)
@@ -102,7 +105,7 @@ def make_read_tool(resolver: Any, llm: Any | None = None, *, selector: EvidenceS
             record_subcall(SubCall(tool="read", kind="llm", input=f"{doc.id} | {goal}", output=passages,
                                    messages=messages, evidence=evidence, error=f"{type(exc).__name__}: {exc}",
                                    elapsed_s=time.perf_counter() - started))
-            return truncate(f"(reader model unavailable: {type(exc).__name__}; selected passages follow)\n"
+            return _cut(f"(reader model unavailable: {type(exc).__name__}; selected passages follow)\n"
                             + passages, max_chars)
         summary = (result.message.content or "").strip()
         record_subcall(SubCall(tool="read", kind="llm", input=f"{doc.id} | {goal}", output=summary,
@@ -111,7 +114,7 @@ def make_read_tool(resolver: Any, llm: Any | None = None, *, selector: EvidenceS
         head = f"Document: {doc.id}" + (f" | {doc.title}" if doc.title else "") + (f"\nURL: {doc.url}" if doc.url else "")
         quotes = "\n".join(f"[S{i}] ({_label(ev)}) {ev.text}" for i, ev in enumerate(sel.sentences, 1))
         text = f"{head}\nGoal: {goal}\n\nSummary:\n{summary or '(empty summary)'}\n\nSelected sentences:\n{quotes}"
-        return truncate(text, max_chars)
+        return _cut(text, max_chars)
 
     read.__name__ = "read"
     return read

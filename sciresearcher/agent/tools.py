@@ -168,10 +168,15 @@ def model_facing_schema(fn: Callable[..., Any]) -> dict[str, Any]:
 
 
 TRUNCATION_MARKER = "\n[... output truncated: {omitted} of {total} characters omitted ...]\n"
+_MARKER = re.compile(r"\n\[\.\.\. output truncated: \d+ of \d+ characters omitted \.\.\.\]\n")
 
 
 def truncate(text: str, limit: int) -> tuple[str, bool]:
-    """Keeps the head and tail of `text` within `limit` characters, with an explicit marker between."""
+    """Keeps the head and tail of `text` within `limit` characters, with an explicit marker between.
+
+    The one truncation policy of tool output: the loop's cap on every tool, and the tighter budgets of the
+    `read` and `python` tools, all cut this way with this marker (`was_truncated` recognises it).
+    """
     if limit <= 0 or len(text) <= limit:
         return text, False
     head = int(limit * 0.7)
@@ -179,6 +184,11 @@ def truncate(text: str, limit: int) -> tuple[str, bool]:
     omitted = len(text) - head - tail
     marker = TRUNCATION_MARKER.format(omitted=omitted, total=len(text))
     return text[:head] + marker + (text[-tail:] if tail else ""), True
+
+
+def was_truncated(text: str) -> bool:
+    """Whether `text` carries the truncation marker (a tool that cut its own output to a tighter budget)."""
+    return bool(_MARKER.search(text))
 
 
 @dataclass(frozen=True)
@@ -243,7 +253,7 @@ class Toolset:
             return self._error(call, f"tool '{name}' failed: {type(exc).__name__}: {exc}", format_error=False)
         text = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False, default=str)
         text, cut = truncate(text, self.max_output_chars)
-        return ToolOutcome(Message.tool(text, call.id, name), ok=True, truncated=cut)
+        return ToolOutcome(Message.tool(text, call.id, name), ok=True, truncated=cut or was_truncated(text))
 
     async def execute_all(self, calls: list[ToolCall]) -> list[ToolOutcome]:
         """Runs one turn's tool calls concurrently; results keep the calls' order."""

@@ -1,4 +1,4 @@
-"""Rejection sampling of teacher trajectories (DESIGN §1.3): keep only correct, well-formed ones.
+"""Rejection sampling of teacher trajectories (the paper's teacher trajectories): keep only correct, well-formed ones.
 
 `reject_reasons(traj, ...)` lists every rule a trajectory breaks, by name (`status:error`, `wrong`,
 `no_answer`, `no_confidence`, `format_errors`, `tool_errors`, `too_few_tool_calls`, `too_many_turns`,
@@ -74,7 +74,7 @@ def signature(traj: Trajectory) -> str:
 def reject_reasons(traj: Trajectory, config: FilterConfig, task: Task | None = None,
                    eval_index: OverlapIndex | None = None) -> list[str]:
     """Every rule `traj` breaks (empty = acceptable). Regrades an ungraded trajectory when `task` is given."""
-    from sciresearcher.eval.grading import grade
+    from sciresearcher.grade.graders import grade
     from sciresearcher.train.rows import trajectory_to_sft_row
 
     reasons = []

@@ -45,7 +45,7 @@ class EvalSets:
 
 def load_eval_sets(specs: list[str]) -> EvalSets:
     """Loads each spec: a benchmark name, NAME=FILE, a task file, or 'auto'. Named sets that fail are errors."""
-    from sciresearcher.eval.benchmarks import BENCHMARKS, load_benchmark
+    from sciresearcher.tasks.registry import BENCHMARKS, load_benchmark
 
     out = EvalSets()
     for spec in specs:

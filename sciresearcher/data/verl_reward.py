@@ -31,7 +31,7 @@ def compute_score(data_source: str, solution_str: str, ground_truth: str, extra_
                   **kwargs: Any) -> float:
     """1.0 when the response's final answer is correct for the row's task, else 0.0 (verl's reward signature)."""
     from sciresearcher.agent.final import parse_final_answer
-    from sciresearcher.eval.grading import grade
+    from sciresearcher.grade.graders import grade
     from sciresearcher.records import Task
 
     task_json = (extra_info or {}).get("task")

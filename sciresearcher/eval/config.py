@@ -1,46 +1,21 @@
-"""`EvalConfig`: the typed config of `sciresearcher eval run` (benchmark, model, samples, grading, tools).
+"""`EvalConfig`: the typed config of `sciresearcher eval run`: a benchmark to load plus how to roll it out.
 
-Only configuration lives here; `harness.py` runs it. Unknown keys are errors (extra="forbid").
+The rollout part (model, agent, tools, samples, grading) is `rollout.config.RolloutConfig`; this adds the
+benchmark, its file, the Hub revision, a task limit and the k of pass@k. Unknown keys are errors.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from pydantic import Field
 
-from pydantic import BaseModel, ConfigDict, Field
+from sciresearcher.rollout.config import JudgeConfig, RolloutConfig
 
-from sciresearcher.agent.config import AgentConfig
-from sciresearcher.agent.toolbox import ToolsConfig
-from sciresearcher.llm.config import LLMConfig
+__all__ = ["EvalConfig", "JudgeConfig"]
 
 
-class JudgeConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    llm: LLMConfig | None = Field(
-        None, description="the judge model (HLE's default: openai o3-mini-2025-01-31); none = rule-based graders only")
-    cache: bool = Field(True, description="cache verdicts in the run directory (judge_cache/)")
-    structured_output: bool = Field(False, description="send response_format json_schema (OpenAI-compatible servers)")
-    retries: int = Field(2, ge=0, description="re-asks when a verdict cannot be read")
-
-
-class EvalConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class EvalConfig(RolloutConfig):
     benchmark: str = Field("supergpqa-hard-bio", description="a known benchmark name or a file of tasks")
     benchmark_file: str | None = Field(None, description="local file for a named benchmark (gated/online sets)")
     revision: str | None = Field(None, description="Hub revision (commit hash) for benchmarks loaded from the Hub")
     limit: int | None = Field(None, ge=1, description="first N tasks only")
-    samples: int = Field(1, ge=1, description="samples per task (n of pass@k)")
     k: list[int] = Field(default_factory=lambda: [1], description="pass@k / maj@k values to report")
-    seed: int = Field(0, description="base seed: per-sample sampling seed and option shuffles derive from it")
-    concurrency: int = Field(4, ge=1, description="trajectories in flight at once")
-    grader: Literal["auto", "rules", "judge"] = Field(
-        "auto", description="auto = the HLE judge for HLE when a judge model is set, rule-based graders otherwise")
-    block_benchmark_pages: bool = Field(
-        True, description="add the benchmarks' own pages (HF datasets, repos, leaderboards) to the search blocklist")
-    retry_failed: bool = Field(False, description="on resume, redo trajectories that ended with status error")
-    llm: LLMConfig = Field(default_factory=LLMConfig)
-    agent: AgentConfig = Field(default_factory=AgentConfig)
-    tools: ToolsConfig = Field(default_factory=ToolsConfig)
-    judge: JudgeConfig = Field(default_factory=JudgeConfig)

@@ -23,7 +23,7 @@ import yaml
 
 from sciresearcher.errors import DataError
 from sciresearcher.eval import plots
-from sciresearcher.eval.metrics import pass_at_k
+from sciresearcher.grade.metrics import pass_at_k
 from sciresearcher.records import Trajectory
 from sciresearcher.runs import RecordLog
 

@@ -14,10 +14,11 @@ from typing import Any
 
 from sciresearcher.agent.final import parse_final_answer
 from sciresearcher.errors import DataError
-from sciresearcher.eval.benchmarks import Benchmark
-from sciresearcher.eval.grading import grade
-from sciresearcher.eval.metrics import Sample, summarize
+from sciresearcher.grade.graders import grade
+from sciresearcher.grade.metrics import Sample, summarize
+from sciresearcher.grade.outcome import Judge
 from sciresearcher.runs import iter_jsonl
+from sciresearcher.tasks.benchmark import Benchmark
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ def read_responses(path: Path) -> list[dict[str, Any]]:
 
 
 async def score_responses(bench: Benchmark, responses: list[dict[str, Any]], ks: list[int],
-                          judge: Any | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+                          judge: Judge | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(summary, graded rows). `judge` is an HLEJudge or None for rule-based grading."""
     from sciresearcher.agent.prompts import render_question
 

@@ -3,7 +3,7 @@
 Every default is valid offline with no index and no keys: then `search` answers with a text that says how
 to configure a source, and `read` can still fetch nothing but says so. API keys are never stored here, only
 the NAMES of the environment variables that hold them. Only configuration lives here; the index is in
-`knowledge/index.py`, the sources in `knowledge/sources/`, the tools in `knowledge/tools_factory.py`.
+`knowledge/index.py`, the sources in `knowledge/sources/`, the agent's tools over them in `agent/toolbox.py`.
 """
 
 from __future__ import annotations

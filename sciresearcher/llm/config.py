@@ -13,6 +13,14 @@ Backend = Literal["openai", "anthropic", "local"]
 BACKENDS: tuple[str, ...] = ("openai", "anthropic", "local")
 
 
+NO_MODEL_HINT = (
+    "point the agent at a model: a local model directory (`--llm.backend local --llm.model /path/to/model`; "
+    "`sciresearcher train tiny-model --out DIR` builds a tiny offline one), or an OpenAI-compatible endpoint "
+    "(`--llm.backend openai --llm.base-url http://127.0.0.1:8000/v1 --llm.model NAME`), or Anthropic "
+    "(`--llm.backend anthropic --llm.model claude-sonnet-4-5`)"
+)
+
+
 class Price(BaseModel):
     """USD per million tokens."""
 

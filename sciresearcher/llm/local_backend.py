@@ -2,7 +2,7 @@
 
 `LocalClient` loads a model directory (or a hub id when online) once, renders each request with the
 model's own chat template (tools included, `enable_thinking` passed through), generates in a worker
-thread so the event loop stays free, and parses the reply: `<think>...</think>` becomes
+thread so the event loop stays free, and parses the reply with `reply_format.parse_qwen_reply`: `<think>...</think>` becomes
 `reasoning_content`, each `<tool_call>{"name": ..., "arguments": ...}</tool_call>` a ToolCall (arguments
 re-serialised as a JSON string; an unparseable block is kept raw so the agent loop can tell the model).
 One lock serialises generation, so one model serves many concurrent trajectories safely.
@@ -13,53 +13,16 @@ Not for throughput: serve a model with vLLM or SGLang and use the `openai` backe
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
-import re
 import threading
 from typing import Any
 
 from sciresearcher.errors import ConfigError, ProviderError
 from sciresearcher.llm.base import ChatResult
-from sciresearcher.llm.config import LLMConfig
+from sciresearcher.llm.config import NO_MODEL_HINT, LLMConfig
 from sciresearcher.llm.managed import ManagedClient
-from sciresearcher.records import FunctionCall, Message, ToolCall, Usage
-
-_THINK = re.compile(r"<think>(.*?)</think>", re.DOTALL)
-_OPEN_THINK = re.compile(r"^\s*<think>(.*)$", re.DOTALL)
-_TOOL_CALL = re.compile(r"<tool_call>(.*?)(?:</tool_call>|$)", re.DOTALL)
-_ids = itertools.count()
-
-
-def parse_qwen_reply(text: str) -> Message:
-    """Splits a raw Qwen3-format completion into reasoning, content and tool calls."""
-    reasoning = None
-    match = _THINK.search(text)
-    if match:
-        reasoning = match.group(1).strip() or None
-        text = text[: match.start()] + text[match.end():]
-    else:
-        unclosed = _OPEN_THINK.match(text)
-        if unclosed and "<tool_call>" not in unclosed.group(1):  # cut off while thinking
-            return Message(role="assistant", content=None, reasoning_content=unclosed.group(1).strip() or None)
-        if "</think>" in text:  # the template opened <think> in the prompt
-            head, text = text.split("</think>", 1)
-            reasoning = head.strip() or None
-    calls: list[ToolCall] = []
-    for block in _TOOL_CALL.finditer(text):
-        raw = block.group(1).strip()
-        call_id = f"call_{next(_ids)}"
-        try:
-            data = json.loads(raw)
-            name = str(data.get("name", "")) if isinstance(data, dict) else ""
-            args = data.get("arguments", data.get("parameters", {})) if isinstance(data, dict) else {}
-            arguments = args if isinstance(args, str) else json.dumps(args, ensure_ascii=False)
-        except json.JSONDecodeError:
-            name_match = re.search(r'"name"\s*:\s*"([^"]*)"', raw)
-            name, arguments = (name_match.group(1) if name_match else "<unparseable>"), raw
-        calls.append(ToolCall(id=call_id, function=FunctionCall(name=name, arguments=arguments)))
-    content = _TOOL_CALL.sub("", text).strip() or None
-    return Message(role="assistant", content=content, reasoning_content=reasoning, tool_calls=calls or None)
+from sciresearcher.llm.reply_format import parse_qwen_reply
+from sciresearcher.records import Message, Usage
 
 
 class LocalClient(ManagedClient):
@@ -78,8 +41,6 @@ class LocalClient(ManagedClient):
             dtype = getattr(torch, config.dtype) if config.dtype not in (None, "auto") else "auto"
             self.hf_model = AutoModelForCausalLM.from_pretrained(self.model, dtype=dtype)
         except (OSError, ValueError) as exc:
-            from sciresearcher.llm.factory import NO_MODEL_HINT
-
             raise ConfigError(f"could not load a transformers model from '{self.model}': {exc}",
                               hint=NO_MODEL_HINT) from exc
         device = config.device if config.device not in (None, "auto") else (

@@ -1,6 +1,7 @@
 """`ExecResult`: what one sandbox call returns, and its rendering as text for the agent.
 
-Covers the record and `to_text()` (what the `python` tool shows the model). It does not run anything.
+Covers the record and `to_text()` (the report the `python` tool shows the model). It does not run anything,
+and it does not cut long text: the agent's one truncation policy (`agent.tools.truncate`) does.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ class ExecResult(BaseModel):
     state_lost: bool = False
     notice: str | None = None
 
-    def to_text(self, max_chars: int = 12000) -> str:
-        """A readable report for the model: notices, output, value, error (with its traceback)."""
+    def to_text(self) -> str:
+        """A readable report for the model: notices, output, value, error (with its traceback), uncut."""
         parts: list[str] = []
         if self.notice:
             parts.append(f"[sandbox: {self.notice}]")
@@ -55,8 +56,4 @@ class ExecResult(BaseModel):
             parts.append((self.traceback or "").rstrip("\n") or f"Error: {self.error}")
             if self.traceback and self.error.split(":")[0] not in self.traceback:
                 parts.append(f"Error: {self.error}")
-        text = "\n".join(parts) if parts else "[no output]"
-        if len(text) > max_chars:
-            half = max_chars // 2
-            text = text[:half] + f"\n[... {len(text) - max_chars} characters truncated ...]\n" + text[-half:]
-        return text
+        return "\n".join(parts) if parts else "[no output]"

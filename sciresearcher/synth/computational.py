@@ -158,7 +158,7 @@ async def run_synthesis(config: SynthConfig, out: str | Path, *, solver: LLMClie
     if solver is None and config.solver.llm is not None:
         solver = make_client(config.solver.llm)
     if solver is not None and tools_factory is None:
-        from sciresearcher.eval.harness import make_tools_factory
+        from sciresearcher.agent.toolbox import make_tools_factory
 
         tools_factory = make_tools_factory(config.solver.tools)
     docs, jobs = _jobs(config, writer)

@@ -17,12 +17,16 @@ from __future__ import annotations
 import hashlib
 import keyword
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sciresearcher.knowledge.evidence import numeric_weight
+from sciresearcher.llm.base import LLMClient
 from sciresearcher.records import Document, Evidence, Message, Provenance, Task
 from sciresearcher.synth.conceptual import parse_json_reply
 from sciresearcher.synth.verify import numbers_in, states
+
+if TYPE_CHECKING:
+    from sciresearcher.knowledge.evidence import EvidenceSelector
 
 QUANT_GOAL = "measured value, concentration, rate, percentage or dose with its units"
 
@@ -92,7 +96,7 @@ def task_from_reply(reply: dict[str, Any] | None, doc: Document, evidence: list[
     )
 
 
-async def write_task(doc: Document, writer: Any, selector: Any, min_values: int, tolerance: float) -> Task | str:
+async def write_task(doc: Document, writer: LLMClient, selector: EvidenceSelector, min_values: int, tolerance: float) -> Task | str:
     """One problem from one document, or why none was written."""
     evidence = quantitative_sentences(doc, selector)
     if len(evidence) < min_values:

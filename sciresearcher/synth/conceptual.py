@@ -25,12 +25,16 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sciresearcher.data.overlap import contains_phrase
 from sciresearcher.errors import ProviderError
+from sciresearcher.llm.base import LLMClient
 from sciresearcher.records import Document, Evidence, Hop, Message, Provenance, SolverVote, Task
 from sciresearcher.synth.seeds import Seed
+
+if TYPE_CHECKING:
+    from sciresearcher.knowledge.evidence import EvidenceSelector
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +98,7 @@ def parse_json_reply(text: str) -> dict[str, Any] | None:
     return None
 
 
-async def ask_json(llm: Any, prompt: str, keys: tuple[str, ...]) -> dict[str, Any] | None:
+async def ask_json(llm: LLMClient, prompt: str, keys: tuple[str, ...]) -> dict[str, Any] | None:
     """One writer call; None when the reply has no JSON object with `keys` (the caller records why)."""
     result = await llm.chat([Message(role="user", content=prompt)], temperature=0.0)
     value = parse_json_reply(result.message.content or "")
@@ -150,7 +154,7 @@ def seed_sentence(seed: Seed, docs: dict[str, Document], selector: Any) -> Evide
     return None
 
 
-async def start_chain(seed: Seed, docs: dict[str, Document], writer: Any, selector: Any) -> Chain | str:
+async def start_chain(seed: Seed, docs: dict[str, Document], writer: LLMClient, selector: EvidenceSelector) -> Chain | str:
     """The seed question, or why none could be written."""
     ev = seed_sentence(seed, docs, selector)
     if ev is None:
@@ -167,7 +171,7 @@ async def start_chain(seed: Seed, docs: dict[str, Document], writer: Any, select
     return Chain(seed, question, answer, [ev])
 
 
-async def add_hop(chain: Chain, search: SearchSubAgent, writer: Any) -> str | None:
+async def add_hop(chain: Chain, search: SearchSubAgent, writer: LLMClient) -> str | None:
     """One anchor-based hop; None on success, else why it was refused (the chain is unchanged then)."""
     reply = await ask_json(writer, ANCHOR_PROMPT.format(question=chain.question, answer=chain.answer), ("anchor",))
     anchor = str(reply["anchor"]).strip() if reply else ""
@@ -218,7 +222,7 @@ def chain_to_task(chain: Chain, writer_model: str, category: str | None = None) 
     )
 
 
-async def build_chain(seed: Seed, docs: dict[str, Document], search: SearchSubAgent, writer: Any, hops: int,
+async def build_chain(seed: Seed, docs: dict[str, Document], search: SearchSubAgent, writer: LLMClient, hops: int,
                       max_attempts: int = 3) -> Chain | str:
     """A chain with exactly `hops` hops (each tried up to `max_attempts` times), or why it failed."""
     try:
@@ -238,11 +242,11 @@ async def build_chain(seed: Seed, docs: dict[str, Document], search: SearchSubAg
         return f"writer failed: {exc}"
 
 
-async def verify_conceptual(task: Task, writer: Any, search: SearchSubAgent, solver: Any | None = None,
+async def verify_conceptual(task: Task, writer: LLMClient, search: SearchSubAgent, solver: LLMClient | None = None,
                             agent_config: Any = None) -> tuple[Task, list[str]]:
     """Answerable from the evidence, non-trivial without tools (when a solver is given), unique."""
     from sciresearcher.agent.config import AgentConfig
-    from sciresearcher.eval.grading import grade
+    from sciresearcher.grade.graders import grade
     from sciresearcher.synth.verify import no_tool_attempt, verification_of
 
     passed, failed, votes = [], [], []

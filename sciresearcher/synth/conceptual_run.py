@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sciresearcher.errors import ConfigError
+from sciresearcher.llm.base import LLMClient
 from sciresearcher.synth.config import ConceptualConfig
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,8 @@ def _open_index(config: ConceptualConfig, docs: list[Any], run_path: Path) -> An
     return build_index(docs, run_path / "index", dense=False)
 
 
-async def run_conceptual(config: ConceptualConfig, out: str | Path, *, writer: Any | None = None,
-                         solver: Any | None = None, show_progress: bool = True) -> dict[str, Any]:
+async def run_conceptual(config: ConceptualConfig, out: str | Path, *, writer: LLMClient | None = None,
+                         solver: LLMClient | None = None, show_progress: bool = True) -> dict[str, Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from sciresearcher.knowledge.loaders import load_sources

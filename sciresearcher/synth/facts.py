@@ -1,4 +1,4 @@
-"""Real, offline, citable facts from scientific packages, rendered as documents (DESIGN §6).
+"""Real, offline, citable facts from scientific packages, rendered as documents (docs/architecture.md, "Synthesis").
 
 Each fact is one sentence of a `Document` (elements from `mendeleev`, compounds from `chemicals`), so the same
 documents can be indexed for the agent's `search`/`read` tools and cited as sentence-level `Evidence` by the

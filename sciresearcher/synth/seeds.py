@@ -1,4 +1,4 @@
-"""Seed-entity selection in three stages, ranked by a frontier relevance score (DESIGN §1.2, conceptual pipeline).
+"""Seed-entity selection in three stages, ranked by a frontier relevance score (the conceptual pipeline's first stage).
 
 1. **Candidates**: the entities each document names: its keyword metadata (`mesh`, `subjects`, `keywords`) and
    the terms it defines with an abbreviation ("permeability transition pore (PTP)"), found with a
@@ -28,6 +28,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from sciresearcher.data.overlap import contains_phrase, normalised
+from sciresearcher.llm.base import LLMClient
 from sciresearcher.llm.config import LLMConfig
 from sciresearcher.records import Document, Message
 
@@ -174,7 +175,7 @@ FRONTIER_PROMPT = (
     "written to its integer rating, and nothing else.\n\nTerms:\n{terms}")
 
 
-async def frontier_ratings(terms: list[str], llm: Any, batch: int = 25) -> dict[str, float]:
+async def frontier_ratings(terms: list[str], llm: LLMClient, batch: int = 25) -> dict[str, float]:
     """The model's 0-10 ratings scaled to 0-1; terms it leaves out or rates unreadably get none."""
     out: dict[str, float] = {}
     for i in range(0, len(terms), batch):
@@ -194,7 +195,7 @@ async def frontier_ratings(terms: list[str], llm: Any, batch: int = 25) -> dict[
     return out
 
 
-async def select_seeds(docs: list[Document], config: SeedConfig, llm: Any | None = None) -> list[Seed]:
+async def select_seeds(docs: list[Document], config: SeedConfig, llm: LLMClient | None = None) -> list[Seed]:
     """The `top_k` seeds by frontier relevance score, best first (ties: more documents, then name)."""
     seeds = offline_scores(docs, config)
     for seed in seeds:

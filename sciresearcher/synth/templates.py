@@ -1,4 +1,4 @@
-"""The offline question writer for computational tasks: templates over cited facts (DESIGN §6).
+"""The offline question writer for computational tasks: templates over cited facts (docs/architecture.md, "Synthesis").
 
 A template picks entities and parameters with a seeded RNG and returns a `Draft`: the question, the variables
 (each either a cited `Fact` or a given parameter), a formula over them, and the unit. The reference solution is

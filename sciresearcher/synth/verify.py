@@ -1,4 +1,4 @@
-"""Verification filters for synthesized tasks (DESIGN §6); each returns a reason when a task fails it.
+"""Verification filters for synthesized tasks (docs/architecture.md, "Synthesis"); each returns a reason when a task fails it.
 
 - `answerable`: every cited value is written, exactly as used, in the sentence its evidence points at, and the
   evidence text is that sentence of the source document (offline: exact match, no model);
@@ -23,7 +23,8 @@ from sciresearcher.records import Document, SolverVote, Task, Verification
 from sciresearcher.synth.facts import fmt
 
 if TYPE_CHECKING:
-    from sciresearcher.eval.harness import ToolsFactory
+    from sciresearcher.agent.config import AgentConfig
+    from sciresearcher.agent.toolbox import ToolsFactory
 
 
 
@@ -122,28 +123,24 @@ async def reference_solution(task: Task, session: Any) -> str | None:
     return None
 
 
-async def solver_votes(task: Task, llm: LLMClient, tools_factory: ToolsFactory, agent_config: Any,
+async def solver_votes(task: Task, llm: LLMClient, tools_factory: ToolsFactory, agent_config: AgentConfig,
                        samples: int) -> list[SolverVote]:
-    """`samples` independent agent runs on the task, each graded against its answer."""
-    from sciresearcher.agent.loop import run_agent
-    from sciresearcher.eval.grading import grade
+    """`samples` independent agent runs on the task (`rollout.rollout_one`), each graded against its answer."""
+    from sciresearcher.rollout.runner import rollout_one
 
     async def one(i: int) -> SolverVote:
-        sampling = {**agent_config.sampling, "seed": 1000 + i}
-        async with tools_factory() as tools:
-            traj = await run_agent(task, llm, tools, agent_config.model_copy(update={"sampling": sampling}),
-                                   sample_index=i)
+        traj = await rollout_one(task, i, llm, tools_factory, agent_config, seed=1000)
         answer = traj.final.answer if traj.final else None
         return SolverVote(solver=f"{getattr(llm, 'model', 'solver')}#{i}", answer=answer,
-                          agrees=traj.status == "ok" and grade(task, traj.final).correct)
+                          agrees=traj.status == "ok" and bool(traj.grade and traj.grade.correct))
 
     return list(await asyncio.gather(*(one(i) for i in range(samples))))
 
 
-async def no_tool_attempt(task: Task, llm: LLMClient, agent_config: Any) -> SolverVote:
+async def no_tool_attempt(task: Task, llm: LLMClient, agent_config: AgentConfig) -> SolverVote:
     """One answer with no tools at all: agrees=True means the task is answerable from memory (trivial)."""
     from sciresearcher.agent.loop import run_agent
-    from sciresearcher.eval.grading import grade
+    from sciresearcher.grade.graders import grade
 
     traj = await run_agent(task, llm, [], agent_config.model_copy(update={"max_turns": 1}))
     return SolverVote(solver=f"{getattr(llm, 'model', 'solver')}#no-tools",

@@ -20,6 +20,9 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
+from sciresearcher.agent.toolbox import Toolbox, ToolsConfig
+from sciresearcher.llm.base import LLMClient
+
 log = logging.getLogger(__name__)
 
 ToolBuilder = Callable[[dict[str, Any]], tuple[list[Callable[..., Any]], list[Callable[[], Any]]]]
@@ -105,28 +108,9 @@ def make_environment_factory(build_tools: ToolBuilder, class_name: str = "ToolEn
     return factory
 
 
-def research_environment_factory(tools_config: Any, reader_llm: Any | None = None) -> Callable[[], ToolEnvironment]:
-    """Environments with the agent's tools: shared frozen search/read, and one sandbox session per rollout."""
-    enabled = set(tools_config.enabled)
-    shared: list[Callable[..., Any]] = []
-    if enabled & {"search", "read"}:
-        from sciresearcher.knowledge.tools_factory import build_knowledge_tools
-
-        if reader_llm is None and tools_config.reader_llm is not None:
-            from sciresearcher.llm import make_client
-
-            reader_llm = make_client(tools_config.reader_llm)
-        shared = [t for t in build_knowledge_tools(tools_config.knowledge, reader_llm) if t.__name__ in enabled]
-
-    def build_tools(row: dict[str, Any]) -> tuple[list[Callable[..., Any]], list[Callable[[], Any]]]:
-        tools, closers = list(shared), []
-        if "python" in enabled:
-            from sciresearcher.agent.python_tool import make_python_tool
-            from sciresearcher.sandbox import SandboxSession
-
-            session = SandboxSession(tools_config.sandbox)
-            tools.append(make_python_tool(session))
-            closers.append(session.close)
-        return tools, closers
-
-    return make_environment_factory(build_tools, "ResearchEnvironment")
+def research_environment_factory(tools_config: ToolsConfig, reader_llm: LLMClient | None = None
+                                 ) -> Callable[[], ToolEnvironment]:
+    """Environments with the agent's tools (`agent.toolbox.Toolbox`): shared frozen search/read, and one sandbox
+    session per rollout."""
+    toolbox = Toolbox(tools_config, reader_llm=reader_llm)
+    return make_environment_factory(lambda row: toolbox.open_sync(), "ResearchEnvironment")

@@ -3,7 +3,7 @@
 `GRPORunConfig` is the typed config; `run_grpo(config)` reads a JSONL of Task records, renders each as the
 agent's prompt (the same system prompt and question rendering as the agent loop), and trains with one
 environment per rollout (its own sandbox session plus the frozen search and read tools, see environment.py).
-The reward is outcome-only: 1.0 when the deterministic grader (`sciresearcher.eval.grading.grade`) accepts the
+The reward is outcome-only: 1.0 when the deterministic grader (`sciresearcher.grade.graders.grade`) accepts the
 final answer against the task's gold answer, else 0.0; no format or step rewards. `max_completion_length`
 counts the whole multi-turn completion, tool output included. Checkpoints, resume, resolved config, reward
 and loss curves and summary.json go to the run directory as for SFT.
@@ -24,10 +24,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from sciresearcher.agent.toolbox import ToolsConfig
-from sciresearcher.data.tasks import read_tasks
 from sciresearcher.errors import TrainingError
 from sciresearcher.llm.config import LLMConfig
 from sciresearcher.records import Task
+from sciresearcher.tasks.files import read_tasks
 from sciresearcher.train.rewards import final_text, make_judge_reward, outcome_reward  # noqa: F401 (re-export)
 from sciresearcher.train.sft import (
     LoraConfig,
@@ -133,7 +133,7 @@ def build_grpo_trainer(config: GRPORunConfig, *, environment_factory: Callable[[
     if reward_funcs is None:
         reward_funcs = [outcome_reward]
         if config.judge_llm is not None:
-            from sciresearcher.eval.judge import HLEJudge
+            from sciresearcher.grade.judge import HLEJudge
             from sciresearcher.llm import make_client
 
             reward_funcs = [make_judge_reward(HLEJudge(make_client(config.judge_llm)))]

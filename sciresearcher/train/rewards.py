@@ -3,8 +3,8 @@
 TRL calls a reward function with the batch's `completions` (multi-turn: the list of assistant and tool
 messages after the prompt) and every dataset column as a keyword list; our rows carry the Task record as
 JSON in the `task` column. `outcome_reward` grades the last assistant text with the deterministic grader
-(`sciresearcher.eval.grading.grade`, the same one rejection sampling and evaluation use). `make_judge_reward`
-returns an async reward that asks the HLE judge (`sciresearcher.eval.judge.HLEJudge`, any LLMClient) instead;
+(`sciresearcher.grade.graders.grade`, the same one rejection sampling and evaluation use). `make_judge_reward`
+returns an async reward that asks the HLE judge (`sciresearcher.grade.judge.HLEJudge`, any LLMClient) instead;
 TRL runs async rewards on its own event loop, concurrently across the batch. Both give 1.0 or 0.0: no format,
 length or step shaping. A judge failure gives `None` for that rollout (TRL ignores it) rather than a wrong 0.
 
@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sciresearcher.errors import JudgeError
+from sciresearcher.grade.outcome import Judge
 from sciresearcher.records import Task
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def final_text(completion: Any) -> str:
 
 def outcome_reward(completions: list[Any], task: list[str], **kwargs: Any) -> list[float]:
     """Outcome-only reward: 1.0 when the graded final answer is correct, else 0.0."""
-    from sciresearcher.eval.grading import grade
+    from sciresearcher.grade.graders import grade
 
     rewards = []
     for completion, task_json in zip(completions, task, strict=True):
@@ -45,7 +46,7 @@ def outcome_reward(completions: list[Any], task: list[str], **kwargs: Any) -> li
     return rewards
 
 
-def make_judge_reward(judge: Any) -> Callable[..., Awaitable[list[float | None]]]:
+def make_judge_reward(judge: Judge) -> Callable[..., Awaitable[list[float | None]]]:
     """An async outcome reward graded by `judge` (an `HLEJudge`; its LLM is a separate, frozen endpoint)."""
 
     async def judge_reward(completions: list[Any], task: list[str], **kwargs: Any) -> list[float | None]:

@@ -1,4 +1,4 @@
-"""SFT rows (DESIGN §7): trajectories to `{"messages", "tools"}` rows, and checks that a tokenizer can train on them.
+"""SFT rows: trajectories to `{"messages", "tools"}` rows, and checks that a tokenizer can train on them.
 
 `trajectory_to_sft_row(traj)` writes the main agent's conversation in the form `SFTTrainer` takes: OpenAI-style
 messages whose tool-call `arguments` stay JSON strings (Arrow would pad dict arguments with null keys) and the

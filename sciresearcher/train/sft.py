@@ -93,7 +93,7 @@ def schedule_args(config: Any) -> dict[str, Any]:
 
 
 def device_settings(use_cpu: bool | None, bf16: bool | None, gradient_checkpointing: bool | None) -> dict[str, Any]:
-    """Resolved device flags: CPU means fp32 and no gradient checkpointing (DESIGN §7)."""
+    """Resolved device flags: CPU means fp32 and no gradient checkpointing (docs/training.md)."""
     import torch
 
     cpu = (not _has_accelerator()) if use_cpu is None else use_cpu

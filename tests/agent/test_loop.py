@@ -8,6 +8,7 @@ import time
 import pytest
 
 from sciresearcher.agent.config import AgentConfig
+from sciresearcher.agent.final import final_of
 from sciresearcher.agent.loop import run_agent
 from sciresearcher.errors import ProviderError
 from sciresearcher.records import Message, Task, ToolCall, Trajectory
@@ -105,7 +106,7 @@ def test_turn_limit_asks_for_final_answer_and_marks_truncated():
     replies = [tool_call_message("echo_tool", {"text": "a"})] * 3 + [final_answer_text("late")]
     llm = ScriptedLLM(replies)
     traj = run(run_agent("q", llm, [echo_tool], AgentConfig(max_turns=3)))
-    assert traj.status == "truncated" and "turn limit" in traj.error
+    assert traj.status == "truncated" and "turn limit" in traj.error and traj.error_kind == "turn_limit"
     assert traj.final.answer == "late"
     assert llm.requests[-1].tools is None  # the last request offered no tools
 
@@ -115,20 +116,38 @@ def test_tool_call_limit_refuses_extra_calls():
     traj = run(run_agent("q", llm, [echo_tool], AgentConfig(max_tool_calls=2)))
     assert traj.counters.tool_calls == 2
     assert sum("limit reached" in (m.content or "") for m in traj.messages if m.role == "tool") == 1
-    assert traj.status == "truncated"
+    assert traj.status == "truncated" and traj.error_kind == "tool_call_limit"
 
 
 def test_provider_error_ends_trajectory_as_error():
     llm = ScriptedLLM([tool_call_message("echo_tool", {"text": "a"}), ProviderError("boom", status_code=500)])
     traj = run(run_agent("q", llm, [echo_tool]))
-    assert traj.status == "error" and "boom" in traj.error and traj.final is None
+    assert traj.status == "error" and "boom" in traj.error and traj.final is None and traj.error_kind == "provider"
     assert len(traj.messages) == 4  # what happened before the failure is kept
 
 
 def test_wall_time_limit_is_timeout():
     llm = ScriptedLLM([final_answer_text("x")], delay_s=2.0)
     traj = run(run_agent("q", llm, [echo_tool], AgentConfig(wall_time_s=0.2)))
-    assert traj.status == "timeout"
+    assert traj.status == "timeout" and traj.error_kind == "timeout"
+
+
+def test_a_bug_in_a_backend_is_recorded_as_a_bug():
+    llm = ScriptedLLM([KeyError("choices")])
+    traj = run(run_agent("q", llm, [echo_tool]))
+    assert traj.status == "error" and traj.error_kind == "bug" and "KeyError" in traj.error
+
+
+def test_a_tool_that_cut_its_own_output_counts_as_truncated():
+    from sciresearcher.agent.tools import truncate
+
+    def tight() -> str:
+        """Return text already cut to a tight budget."""
+        return truncate("y" * 5000, 300)[0]
+
+    llm = ScriptedLLM([tool_call_message("tight", {}), final_answer_text("ok")])
+    traj = run(run_agent("q", llm, [tight]))
+    assert traj.counters.truncated_outputs == 1 and traj.error_kind is None
 
 
 def test_trajectory_round_trips_json_and_chat():
@@ -137,5 +156,5 @@ def test_trajectory_round_trips_json_and_chat():
     again = Trajectory.model_validate_json(traj.model_dump_json())
     assert again == traj
     rebuilt = Trajectory.from_chat(traj.to_chat(), id=traj.id, task_id=traj.task_id, policy=traj.policy,
-                                   tools=traj.tools)
+                                   tools=traj.tools, final=final_of(traj.to_chat()))
     assert rebuilt.messages == traj.messages and rebuilt.final == traj.final

@@ -38,7 +38,7 @@ def _teacher(script: list[Any]) -> ScriptedLLM:
 
 
 def make_trajectory(task: Task, behaviour: str, sample: int, graded: bool = True) -> Trajectory:
-    from sciresearcher.eval.grading import grade
+    from sciresearcher.grade.graders import grade
 
     traj = asyncio.run(run_agent(task, _teacher(BEHAVIOURS[behaviour]), [add_tool],
                                  AgentConfig(max_turns=4), sample_index=sample))

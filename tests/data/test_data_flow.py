@@ -1,4 +1,4 @@
-"""DESIGN §2 end to end on the CLI: synth -> clean -> rollout -> filter -> export -> train sft, offline.
+"""The whole data flow end to end on the CLI: synth -> clean -> rollout -> filter -> export -> train sft, offline.
 
 The teacher is a scripted model behind the OpenAI-compatible test server (real HTTP); it calls the real python
 tool and answers, wrongly for one task in three, so rejection sampling has something to reject. SFT runs two

@@ -8,9 +8,9 @@ import pytest
 
 from sciresearcher.data.config import ScreenConfig
 from sciresearcher.data.screen import load_eval_sets, screen_tasks
-from sciresearcher.data.tasks import read_tasks
 from sciresearcher.errors import ConfigError, DataError
 from sciresearcher.records import Task
+from sciresearcher.tasks.files import read_tasks
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from sciresearcher.errors import ConfigError, DataError
-from sciresearcher.eval.benchmarks import load_benchmark, options_for_sample, split_options
-from sciresearcher.eval.grading import grade
+from sciresearcher.grade.graders import grade
+from sciresearcher.tasks.benchmark import options_for_sample, split_options
+from sciresearcher.tasks.registry import load_benchmark
 
 
 @pytest.mark.parametrize("name,count,answer_type", [
@@ -113,7 +114,7 @@ def test_split_options_inline():
 def test_list_command_prints_counts(shared_data: Path, monkeypatch):
     from typer.testing import CliRunner
 
-    from sciresearcher.eval.cli import eval_app
+    from sciresearcher.cli.eval import eval_app
 
     monkeypatch.setenv("SCIRESEARCHER_DATA", str(shared_data))
     monkeypatch.delenv("HF_TOKEN", raising=False)

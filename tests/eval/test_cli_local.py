@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sciresearcher.eval.cli import eval_app, report_command
+from sciresearcher.cli.eval import eval_app, report_command
 
 
 @pytest.mark.slow

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sciresearcher.eval.answers import extract_choice, extract_choice_set, parse_number
-from sciresearcher.eval.grading import grade
+from sciresearcher.grade.answers import extract_choice, extract_choice_set, parse_number
+from sciresearcher.grade.graders import grade
 from sciresearcher.records import FinalAnswer, Task
 
 OPTS = ["Hexokinase", "Phosphofructokinase-1", "Pyruvate kinase", "None of the above"]
@@ -97,7 +97,7 @@ def test_missing_and_unparseable_answers_are_wrong_with_reason():
 
 # ---- further hard cases (evaluation engineer)
 
-from sciresearcher.eval.answers import explain_choice
+from sciresearcher.grade.answers import explain_choice
 
 
 @pytest.mark.parametrize("answer,expected", [

@@ -9,7 +9,7 @@ from pathlib import Path
 from eval_helpers import TASKS, SampleAwareLLM, echo_tools, read_jsonl
 from typer.testing import CliRunner
 
-from sciresearcher.eval.cli import eval_app
+from sciresearcher.cli.eval import eval_app
 from sciresearcher.eval.config import EvalConfig
 from sciresearcher.eval.harness import run_eval
 from sciresearcher.records import Trajectory
@@ -73,7 +73,7 @@ def test_score_command_reports_unknown_ids_and_counts_missing(tmp_path: Path, ta
 
 
 def test_report_command_on_a_run(scripted_run: Path):
-    from sciresearcher.eval.cli import report_command
+    from sciresearcher.cli.eval import report_command
 
     path = report_command(scripted_run, None) or scripted_run / "report.html"
     html = Path(scripted_run / "report.html").read_text()
@@ -106,38 +106,27 @@ def test_judge_grading_in_the_harness(tmp_path: Path, tasks_file: Path):
     assert "[correct_answer]:" in judge_llm.requests[0].messages[-1].content
 
 
-def test_default_tools_share_the_index_and_block_benchmark_pages(monkeypatch):
-    import sciresearcher.knowledge.tools_factory as tf
-    from sciresearcher.eval.harness import default_tools_factory
+def test_rollout_tools_share_search_and_read_and_block_benchmark_pages():
+    from sciresearcher.rollout.runner import rollout_tools
+    from sciresearcher.tasks.registry import BENCHMARK_PAGES
 
-    built: list[list[str]] = []
-
-    def fake_build(config, reader_llm=None):
-        built.append(list(config.blocklist))
-
-        def search(query: str) -> str:
-            """Search.
-
-            Args:
-                query: what to look for.
-            """
-            return query
-
-        return [search]
-
-    monkeypatch.setattr(tf, "build_knowledge_tools", fake_build)
-    cfg = EvalConfig(tools={"enabled": ["search"]})
-    factory = default_tools_factory(cfg)
+    cfg = EvalConfig(tools={"enabled": ["search", "read", "python"]})
+    toolbox = rollout_tools(cfg)
+    assert set(BENCHMARK_PAGES) <= set(toolbox.config.knowledge.blocklist)
+    assert not set(BENCHMARK_PAGES) & set(rollout_tools(EvalConfig(block_benchmark_pages=False)).config.knowledge.blocklist)
 
     async def go():
-        names = []
+        sessions = []
         for _ in range(3):
-            async with factory() as tools:
-                names.append([t.__name__ for t in tools])
-        return names
+            async with toolbox() as tools:
+                sessions.append({t.__name__: t for t in tools})
+        return sessions
 
-    assert asyncio.run(go()) == [["search"]] * 3
-    assert len(built) == 1 and any("lastexam" in b for b in built[0])
+    sessions = asyncio.run(go())
+    assert [sorted(s) for s in sessions] == [["python", "read", "search"]] * 3
+    assert sessions[0]["search"] is sessions[2]["search"] and sessions[0]["read"] is sessions[2]["read"]
+    assert sessions[0]["python"] is not sessions[1]["python"]  # a fresh sandbox per trajectory
+
 
 
 def test_report_on_an_ungraded_run_without_summary(tmp_path: Path):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sciresearcher.errors import JudgeError
-from sciresearcher.eval.judge import (
+from sciresearcher.grade.judge import (
     DEFAULT_JUDGE_MODEL,
     JUDGE_PROMPT,
     HLEJudge,

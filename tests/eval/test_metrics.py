@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from sciresearcher.eval.metrics import (
+from sciresearcher.grade.metrics import (
     Sample,
     calib_err_corrected,
     calib_err_official,

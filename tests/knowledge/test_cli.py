@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from sciresearcher.knowledge.cli import index_app, read_command, search_command
+from sciresearcher.cli.knowledge import index_app, read_command, search_command
 
 runner = CliRunner()
 

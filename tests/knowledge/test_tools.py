@@ -1,4 +1,4 @@
-"""The agent's `search` and `read` tools, the reader sub-agent, and `build_knowledge_tools`."""
+"""The agent's `search` and `read` tools, the reader sub-agent, and `agent.toolbox.knowledge_tools`."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ import pytest
 from sciresearcher.agent.read_tool import make_read_tool
 from sciresearcher.agent.search_tool import NOT_CONFIGURED, make_search_tool
 from sciresearcher.agent.subcalls import collect_subcalls
+from sciresearcher.agent.toolbox import knowledge_tools
 from sciresearcher.agent.tools import tool_schema
 from sciresearcher.knowledge.config import KnowledgeConfig
 from sciresearcher.knowledge.evidence import EvidenceSelector
 from sciresearcher.knowledge.resolve import DocumentResolver
 from sciresearcher.knowledge.sources.biomed import EuropePMC
-from sciresearcher.knowledge.tools_factory import build_knowledge_tools
 from sciresearcher.testing import ScriptedLLM
 
 JSON = "application/json"
@@ -41,7 +41,7 @@ def test_search_tool_over_the_local_index_records_a_subcall(bm25_index, scifact_
 
 
 def test_search_without_sources_explains_how_to_configure():
-    (search, read) = build_knowledge_tools(KnowledgeConfig())
+    (search, read) = knowledge_tools(KnowledgeConfig())
     assert run(search("p53")) == NOT_CONFIGURED and "index build" in NOT_CONFIGURED
     assert "Could not read" in run(read("pmid:1", "anything"))
     assert [t.__name__ for t in (search, read)] == ["search", "read"]
@@ -98,7 +98,7 @@ def test_read_falls_back_to_passages_when_the_reader_llm_fails(bm25_index, scifa
 def test_read_truncates_with_a_marker(bm25_index, scifact_docs):
     read = make_read_tool(DocumentResolver(bm25_index), None, selector=LEXICAL, max_chars=500)
     text = run(read(scifact_docs[0].id, "anything"))
-    assert "[... truncated:" in text and len(text) < 600
+    assert "[... output truncated:" in text and len(text) < 600
 
 
 def test_read_resolves_backend_ids(make_http, recorded):
@@ -137,7 +137,7 @@ def local_site(tmp_path: Path) -> Iterator[str]:
 
 def test_read_fetches_html_and_pdf_urls_from_a_real_local_server(local_site: str, tmp_path: Path):
     config = KnowledgeConfig(cache_dir=tmp_path / "c", evidence={"use_dense": False})
-    _, read = build_knowledge_tools(config)
+    _, read = knowledge_tools(config)
     text = run(read(f"{local_site}/page.html", "How far does the Arctic tern migrate each year?"))
     assert "70,900 km" in text.split("\n[S2]")[0]
     text = run(read(f"url:{local_site}/paper.pdf", "glucokinase Km"))
@@ -148,7 +148,7 @@ def test_read_fetches_html_and_pdf_urls_from_a_real_local_server(local_site: str
 
 def test_build_tools_with_an_index_path(bm25_index, scifact_docs):
     config = KnowledgeConfig(index=bm25_index.path, mode="bm25", top_k=2, evidence={"use_dense": False})
-    search, read = build_knowledge_tools(config)
+    search, read = knowledge_tools(config)
     assert scifact_docs[2].id in run(search(scifact_docs[2].title)).splitlines()[0]
     assert run(read(scifact_docs[2].id, "results")).startswith(f"Document: {scifact_docs[2].id}")
 
@@ -165,7 +165,7 @@ def test_agent_loop_uses_search_and_read_and_records_subcalls(bm25_index, scifac
     doc = scifact_docs[8]
     config = KnowledgeConfig(index=bm25_index.path, mode="bm25", evidence={"use_dense": False})
     reader = ScriptedLLM(['It states "' + doc.sentences[0][:30] + '" [S1].'])
-    tools = build_knowledge_tools(config, reader)
+    tools = knowledge_tools(config, reader)
     main = ScriptedLLM([
         tool_call_message("search", {"query": doc.title}),
         tool_call_message("read", {"doc_id_or_url": doc.id, "goal": "main finding"}),

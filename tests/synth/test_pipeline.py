@@ -103,7 +103,7 @@ def test_verify_task_with_a_solver_using_the_real_python_tool(docs, tasks):
             return tool_call_message("python", {"code": "print(2 + 2)"})
         return final_answer_text(_answer_of(messages, tasks))
 
-    from sciresearcher.eval.harness import make_tools_factory
+    from sciresearcher.agent.toolbox import make_tools_factory
 
     config = SynthConfig(solver=SolverConfig(samples=3))
     factory = make_tools_factory(config.solver.tools)

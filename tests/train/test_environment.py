@@ -10,7 +10,6 @@ from train_helpers import lookup_tools, make_lookup
 from sciresearcher.records import Task
 from sciresearcher.train.environment import make_environment_factory
 from sciresearcher.train.grpo import task_rows
-from sciresearcher.train.rollout import parse_assistant
 
 
 def _rows(n: int) -> list[dict]:
@@ -66,13 +65,3 @@ def test_research_environment_gives_each_rollout_a_fresh_sandbox():
     env.reset()
     assert "NameError" in asyncio.run(env.python(code="print(x)"))
     env.reset()
-
-
-def test_parse_assistant_reads_qwen3_tool_calls():
-    text = '<think>\nneed it\n</think>\n\n<tool_call>\n{"name": "lookup", "arguments": {"key": "k0"}}\n</tool_call>'
-    msg = parse_assistant(text)
-    assert msg["reasoning_content"] == "need it"
-    assert msg["tool_calls"][0]["function"] == {"name": "lookup", "arguments": '{"key": "k0"}'}
-    assert parse_assistant("<think>\n\n</think>\n\nAnswer: v0") == {"role": "assistant", "content": "Answer: v0"}
-    broken = parse_assistant("<tool_call>\n{not json}\n</tool_call>")
-    assert "tool_calls" not in broken and "not json" in broken["content"]

@@ -98,7 +98,7 @@ def test_outcome_reward_is_the_grade_of_the_final_answer():
 def test_judge_reward_runs_the_hle_judge():
     import asyncio
 
-    from sciresearcher.eval.judge import HLEJudge
+    from sciresearcher.grade.judge import HLEJudge
     from sciresearcher.testing import ScriptedLLM
     from sciresearcher.train.rewards import make_judge_reward
 

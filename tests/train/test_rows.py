@@ -1,4 +1,4 @@
-"""SFT rows: the DESIGN §7 format from trajectories, and clear errors for rows that cannot train."""
+"""SFT rows: the row format of docs/architecture.md ("Records") from trajectories, and clear errors for rows that cannot train."""
 
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from sciresearcher.cli.train import train_app
 from sciresearcher.errors import ConfigError, RunError, TrainingError
-from sciresearcher.train.cli import train_app
 from sciresearcher.train.sft import SFTRunConfig, run_sft
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sciresearcher.agent.final import final_of
 from sciresearcher.records import Policy, Task, Trajectory
 
 SEARCH_SCHEMA = {"type": "function", "function": {
@@ -22,7 +23,7 @@ def make_trajectory(i: int = 0) -> Trajectory:
          "content": f"Explanation: reported in pmid:{i}.\nAnswer: 2.{i} mM\nConfidence: 0.9"},
     ]
     return Trajectory.from_chat(chat, id=f"t{i}", task_id=f"task{i}", policy=Policy(backend="x", model="teacher"),
-                                tools=[SEARCH_SCHEMA])
+                                tools=[SEARCH_SCHEMA], final=final_of(chat))
 
 
 def make_lookup(table: dict[str, str]):

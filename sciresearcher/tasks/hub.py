@@ -40,7 +40,8 @@ def _load(repo: str, revision: str | None, token: str | None, split: str = "trai
 
 
 def load_hle_gold(revision: str | None = None) -> Any:
-    from sciresearcher.eval.benchmarks import Benchmark, tasks_from_hle_rows
+    from sciresearcher.tasks.benchmark import Benchmark
+    from sciresearcher.tasks.loaders import tasks_from_hle_rows
 
     token = hf_token()
     if not token:
@@ -58,8 +59,8 @@ def load_hle_gold(revision: str | None = None) -> Any:
 
 def load_supergpqa_hard_bio(revision: str | None = None) -> Any:
     """SuperGPQA rows with field Biology and difficulty hard (options list + answer_letter)."""
-    from sciresearcher.eval.benchmarks import Benchmark
     from sciresearcher.records import Provenance, Task
+    from sciresearcher.tasks.benchmark import Benchmark
 
     ds = _load(SUPERGPQA_REPO, revision, hf_token())
     tasks = []

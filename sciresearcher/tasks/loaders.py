@@ -1,12 +1,9 @@
-"""Benchmark loaders: every benchmark becomes a list of Task records, from a local file or from the Hub.
+"""Benchmark files in their released layouts, read into Task records (every loader is offline).
 
-`load_benchmark(name_or_file)` knows HLE-Bio/Chem-Gold, SuperGPQA hard biology, TRQA-lit, GPQA-Diamond,
-PubMedQA, SciBench, LitQA2, SciFact claims (as a verification task) and any Task JSONL. Each loader reads
-a local file (so everything runs and is tested offline); gated or online sets can also come from the Hub
-(`hub.py`, with `datasets`). Choice options are parsed out of question text when they are embedded
-("Answer Choices:\\nA. ..."), so the agent sees them once and the graders know how many there are. GPQA and
-LitQA2 shuffle their options per sample with a seeded permutation (`options_for_sample`). Grading and
-running live elsewhere.
+Layouts: the `{id, query, gt, category, answer_type}` export (SuperGPQA hard biology, HLE exports), the HLE
+schema, TRQA-lit, GPQA-Diamond CSV, PubMedQA, SciBench, LitQA2, SciFact claims (as verification) and Task
+JSONL. `load_file` detects the layout of any local file. Rows come from JSONL, JSON or CSV (`read_rows`);
+a bad file is a DataError naming the file and record. Which benchmark a name means is `registry.py`.
 """
 
 from __future__ import annotations
@@ -14,115 +11,23 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import os
-import random
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sciresearcher.errors import ConfigError, DataError
+from sciresearcher.errors import DataError
 from sciresearcher.records import Evidence, Locator, Provenance, Task
+from sciresearcher.tasks.benchmark import split_options
+from sciresearcher.tasks.files import task_from_row
 
 log = logging.getLogger(__name__)
 
-LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 INSUFFICIENT = "Insufficient information to answer the question"
 SCIFACT_OPTIONS = ["SUPPORT: the evidence supports the claim", "CONTRADICT: the evidence contradicts the claim",
                    "NOT ENOUGH INFO: the literature neither supports nor contradicts the claim"]
 
 
-def shared_data_dir() -> Path:
-    """`$SCIRESEARCHER_DATA`, else ../shared/data beside the repository."""
-    env = os.environ.get("SCIRESEARCHER_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-
-
-@dataclass
-class Benchmark:
-    """Loaded tasks plus how to treat them: default grader, per-sample option shuffling, where they came from."""
-
-    name: str
-    tasks: list[Task]
-    source: str
-    grader: str = "rules"  # rules | judge
-    shuffle_options: bool = False
-    notes: dict[str, Any] = field(default_factory=dict)
-
-    def counts(self) -> dict[str, Any]:
-        by_type: dict[str, int] = {}
-        for t in self.tasks:
-            by_type[t.answer_type] = by_type.get(t.answer_type, 0) + 1
-        return {"name": self.name, "tasks": len(self.tasks), "by_answer_type": by_type, "source": self.source}
-
-
-# --------------------------------------------------------------------------- helpers
-
-_CHOICES_HEADER = re.compile(r"\n\s*(?:Answer\s+Choices|Options|Choices)\s*:\s*\n", re.IGNORECASE)
-_OPTION_LINE = re.compile(r"^\s*\(?([A-Z])[.)]\s+(.*)$")
-
-
-def split_options(query: str) -> tuple[str, list[str] | None]:
-    """('question stem', ['opt A', ...]) when `query` embeds lettered options (A., B., ... in order)."""
-    header = _CHOICES_HEADER.search(query)
-    stem, block = (query[: header.start()], query[header.end():]) if header else (None, None)
-    if block is None:  # options as trailing lines "A. ...", "B. ..." without a header
-        lines = query.rstrip().split("\n")
-        start = next((i for i in range(len(lines)) if re.match(r"^\s*\(?A[.)]\s", lines[i])), None)
-        if start is None or start == 0:
-            return _split_inline_options(query)
-        stem, block = "\n".join(lines[:start]), "\n".join(lines[start:])
-    options: list[str] = []
-    for line in block.strip().split("\n"):
-        m = _OPTION_LINE.match(line)
-        if m and m.group(1) == LETTERS[len(options)]:
-            options.append(m.group(2).strip())
-        elif options and line.strip():
-            options[-1] += "\n" + line.strip()
-    if len(options) < 2:
-        return query.strip(), None
-    return stem.strip(), options
-
-
-_INLINE_MARK = re.compile(r"(?:^|\s)\(?([A-Z])[.):]\s+")
-
-
-def _split_inline_options(query: str) -> tuple[str, list[str] | None]:
-    """Options written on one line: 'Which? A. x B. y C. z' or '(A) x (B) y'; needs A, B, ... in order."""
-    marks = [m for m in _INLINE_MARK.finditer(query)]
-    chain: list[re.Match[str]] = []
-    for m in marks:
-        if m.group(1) == LETTERS[len(chain)]:
-            chain.append(m)
-        elif m.group(1) == "A":  # restart: an earlier "A." was prose
-            chain = [m]
-    if len(chain) < 2 or chain[0].start() == 0:
-        return query.strip(), None
-    options = [query[m.end(): (chain[i + 1].start() if i + 1 < len(chain) else len(query))].strip().rstrip(";,")
-               for i, m in enumerate(chain)]
-    if any(not o for o in options):
-        return query.strip(), None
-    return query[: chain[0].start()].strip(), options
-
-
-def options_for_sample(task: Task, sample_index: int, seed: int = 0) -> tuple[Task, list[int]]:
-    """The task with its options in a seeded per-sample order and the gold letter remapped.
-
-    Returns (task, order) where `order[i]` is the original index of the option now at position i.
-    Tasks without options (or without metadata `shuffle: true`) come back unchanged.
-    """
-    if not task.options or not task.metadata.get("shuffle"):
-        return task, list(range(len(task.options or [])))
-    rng = random.Random(f"{seed}:{task.id}:{sample_index}")
-    order = list(range(len(task.options)))
-    rng.shuffle(order)
-    options = [task.options[i] for i in order]
-    gold = "".join(sorted(LETTERS[order.index(LETTERS.index(ch))] for ch in task.answer))
-    return task.model_copy(update={"options": options, "answer": gold}), order
-
-
-def _read_rows(path: Path) -> list[dict[str, Any]]:
+def read_rows(path: Path) -> list[dict[str, Any]]:
     """Rows of a JSONL, JSON (list or {"data": [...]}) or CSV file; DataError names file and line."""
     if not path.is_file():
         raise DataError(f"benchmark file {path} does not exist")
@@ -158,9 +63,6 @@ def _need(row: dict[str, Any], keys: tuple[str, ...], path: Path, i: int) -> Non
 
 def _prov(name: str, extra: dict[str, Any] | None = None) -> Provenance:
     return Provenance(pipeline=f"benchmark:{name}", extra=extra or {})
-
-
-# --------------------------------------------------------------------------- loaders (local files)
 
 
 def tasks_from_query_rows(rows: list[dict[str, Any]], name: str, path: Path) -> list[Task]:
@@ -199,7 +101,7 @@ def tasks_from_hle_rows(rows: list[dict[str, Any]], name: str, path: Path | str)
 def load_trqa(path: Path) -> list[Task]:
     """TRQA-lit: CSV `data_id, question, answer` (or JSON with the same keys); several options may be right."""
     tasks = []
-    for i, row in enumerate(_read_rows(path)):
+    for i, row in enumerate(read_rows(path)):
         _need(row, ("question", "answer"), path, i)
         stem, options = split_options(str(row["question"]))
         gold = re.sub(r"[^A-Z]", "", str(row["answer"]).upper())
@@ -214,7 +116,7 @@ def load_trqa(path: Path) -> list[Task]:
 def load_gpqa(path: Path) -> list[Task]:
     """GPQA-Diamond CSV (Question, Correct Answer, Incorrect Answer 1-3); options shuffled per sample."""
     tasks = []
-    for i, row in enumerate(_read_rows(path)):
+    for i, row in enumerate(read_rows(path)):
         _need(row, ("Question", "Correct Answer", "Incorrect Answer 1"), path, i)
         options = [row["Correct Answer"].strip()] + [row[f"Incorrect Answer {j}"].strip() for j in (1, 2, 3)
                                                      if row.get(f"Incorrect Answer {j}")]
@@ -228,7 +130,7 @@ def load_gpqa(path: Path) -> list[Task]:
 
 def load_pubmedqa(path: Path) -> list[Task]:
     tasks = []
-    for i, row in enumerate(_read_rows(path)):
+    for i, row in enumerate(read_rows(path)):
         _need(row, ("id", "question", "answer"), path, i)
         evidence = [Evidence(doc_id=row["evidence_doc"], level="document", text=row.get("long_answer", ""))] if (
             row.get("evidence_doc")) else []
@@ -239,7 +141,7 @@ def load_pubmedqa(path: Path) -> list[Task]:
 
 def load_scibench(path: Path, tolerance: float = 0.05) -> list[Task]:
     tasks = []
-    for i, row in enumerate(_read_rows(path)):
+    for i, row in enumerate(read_rows(path)):
         _need(row, ("id", "question", "answer"), path, i)
         unit = (row.get("unit") or "").strip() or None
         tasks.append(Task(id=row["id"], question=row["question"], answer=str(row["answer"]).strip(),
@@ -252,7 +154,7 @@ def load_scibench(path: Path, tolerance: float = 0.05) -> list[Task]:
 def load_litqa2(path: Path) -> list[Task]:
     """LitQA2 (question, ideal, distractors): options = ideal + distractors + 'Insufficient information'."""
     tasks = []
-    for i, row in enumerate(_read_rows(path)):
+    for i, row in enumerate(read_rows(path)):
         _need(row, ("question", "ideal", "distractors"), path, i)
         distractors = row["distractors"] if isinstance(row["distractors"], list) else json.loads(row["distractors"])
         options = [str(row["ideal"]).strip()] + [str(d).strip() for d in distractors] + [INSUFFICIENT]
@@ -266,7 +168,7 @@ def load_litqa2(path: Path) -> list[Task]:
 def load_scifact(path: Path) -> list[Task]:
     """SciFact claims as verification: SUPPORT / CONTRADICT / NOT ENOUGH INFO, with the gold rationales."""
     tasks = []
-    for i, row in enumerate(_read_rows(path)):
+    for i, row in enumerate(read_rows(path)):
         _need(row, ("id", "claim"), path, i)
         evidence, labels = [], set()
         for doc_id, sets in (row.get("evidence") or {}).items():
@@ -288,14 +190,12 @@ def load_scifact(path: Path) -> list[Task]:
 
 
 def load_task_jsonl(path: Path) -> list[Task]:
-    from sciresearcher.data.tasks import task_from_row
-
-    return [task_from_row(row, f"{path}:{lineno}") for lineno, row in enumerate(_read_rows(path), 1)]
+    return [task_from_row(row, f"{path}:{lineno}") for lineno, row in enumerate(read_rows(path), 1)]
 
 
 def load_file(path: Path, name: str | None = None) -> list[Task]:
     """Any local file: Task JSONL, the {id, query, gt} form, HLE schema, TRQA CSV, GPQA CSV, LitQA2."""
-    rows = _read_rows(path)
+    rows = read_rows(path)
     if not rows:
         raise DataError(f"{path} holds no records")
     first = rows[0]
@@ -316,69 +216,3 @@ def load_file(path: Path, name: str | None = None) -> list[Task]:
     return load_task_jsonl(path)
 
 
-# --------------------------------------------------------------------------- registry
-
-Loader = Callable[[Path | None, dict[str, Any]], Benchmark]
-
-
-def _local(name: str, default: str | None, fn: Callable[[Path], list[Task]], **kw: Any) -> Loader:
-    def load(path: Path | None, opts: dict[str, Any]) -> Benchmark:
-        target = path or (shared_data_dir() / default if default else None)
-        if target is None or not target.is_file():
-            raise DataError(f"benchmark '{name}' needs a local file" + (f"; {target} does not exist" if target else ""),
-                            hint="pass its path with --benchmark-file FILE (see `sciresearcher eval run --help`)")
-        return Benchmark(name, fn(target), str(target), **kw)
-    return load
-
-
-def _hle(path: Path | None, opts: dict[str, Any]) -> Benchmark:
-    if path is not None:
-        return Benchmark("hle-bio-chem-gold", load_file(path, "hle-bio-chem-gold"), str(path), grader="judge")
-    from sciresearcher.eval.hub import load_hle_gold
-
-    return load_hle_gold(opts.get("revision"))
-
-
-def _supergpqa(path: Path | None, opts: dict[str, Any]) -> Benchmark:
-    target = path or shared_data_dir() / "eval" / "supergpqa_hard_bio.jsonl"
-    if path is None and not target.is_file() and opts.get("hub"):
-        from sciresearcher.eval.hub import load_supergpqa_hard_bio
-
-        return load_supergpqa_hard_bio(opts.get("revision"))
-    return _local("supergpqa-hard-bio", None, lambda p: load_file(p, "supergpqa-hard-bio"))(target, opts)
-
-
-BENCHMARKS: dict[str, tuple[Loader, str]] = {
-    "hle-bio-chem-gold": (_hle, "HLE-Bio/Chem-Gold (HF futurehouse/hle-gold-bio-chem, gated; or a local file)"),
-    "supergpqa-hard-bio": (_supergpqa, "SuperGPQA hard biology, 92 items (local file, or HF m-a-p/SuperGPQA)"),
-    "trqa-lit": (_local("trqa-lit", None, load_trqa), "TRQA-lit, multi-select (CSV data_id,question,answer)"),
-    "gpqa-diamond": (_local("gpqa-diamond", None, load_gpqa, shuffle_options=True), "GPQA-Diamond CSV"),
-    "pubmedqa": (_local("pubmedqa", "eval/pubmedqa_dev.jsonl", load_pubmedqa), "PubMedQA yes/no/maybe"),
-    "scibench": (_local("scibench", "eval/scibench_chem.jsonl", load_scibench), "SciBench chemistry, numeric"),
-    "litqa2": (_local("litqa2", None, load_litqa2, shuffle_options=True), "LitQA2 with 'insufficient information'"),
-    "scifact": (_local("scifact", "eval/scifact_claims_train.jsonl", load_scifact), "SciFact claim verification"),
-}
-ALIASES = {"hle": "hle-bio-chem-gold", "supergpqa": "supergpqa-hard-bio", "trqa": "trqa-lit", "gpqa": "gpqa-diamond",
-           "scifact-claims": "scifact"}
-
-
-def load_benchmark(name_or_file: str | Path, *, path: str | Path | None = None, limit: int | None = None,
-                   **opts: Any) -> Benchmark:
-    """Loads a named benchmark (optionally from `path`) or any local file; logs its counts."""
-    key = str(name_or_file)
-    name = ALIASES.get(key.lower(), key.lower())
-    if name in BENCHMARKS:
-        bench = BENCHMARKS[name][0](Path(path) if path else None, opts)
-    elif Path(key).is_file():
-        tasks = load_file(Path(key))
-        bench = Benchmark(Path(key).stem, tasks, key, shuffle_options=any(t.metadata.get("shuffle") for t in tasks))
-    else:
-        known = "\n".join(f"  {n}: {desc}" for n, (_, desc) in BENCHMARKS.items())
-        raise ConfigError(f"unknown benchmark '{key}' (and no such file)",
-                          hint=f"known benchmarks:\n{known}\nor pass a JSONL/JSON/CSV file of tasks")
-    if not bench.tasks:
-        raise DataError(f"benchmark '{bench.name}' from {bench.source} has no tasks")
-    if limit is not None:
-        bench.tasks = bench.tasks[:limit]
-    log.info("loaded %s: %s", bench.name, bench.counts())
-    return bench

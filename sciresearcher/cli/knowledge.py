@@ -1,9 +1,10 @@
-"""`sciresearcher index ...`, `search` and `read` commands (owned by the knowledge work).
+"""`sciresearcher index ...`, `search` and `read` commands.
 
 `index build SOURCES... --out DIR` loads files and folders (JSONL, PDF, JATS XML, HTML, TXT, MD), builds
 or incrementally updates the index there, and lists skipped files at the end; `index info DIR` prints its
 manifest. `search_command` and `read_command` are plain functions the top-level app mounts as
-`sciresearcher search` and `sciresearcher read`: they print the same text the agent's tools return.
+`sciresearcher search` and `sciresearcher read`: they print the same text the agent's tools return
+(built by `agent.toolbox.knowledge_tools`).
 Heavy imports stay inside the functions.
 """
 
@@ -77,10 +78,10 @@ def search_command(
     """Search the local index and/or online sources; prints ranked hits with ids and snippets."""
     import asyncio
 
-    from sciresearcher.knowledge.tools_factory import build_knowledge_tools
+    from sciresearcher.agent.toolbox import knowledge_tools
 
     config = _config(index, mode, backend, model).model_copy(update={"top_k": k})
-    search, _ = build_knowledge_tools(config)
+    search, _ = knowledge_tools(config)
     typer.echo(asyncio.run(search(query)))
 
 
@@ -95,10 +96,10 @@ def read_command(
     """Read a document for a goal: prints the selected evidence (three-level selection)."""
     import asyncio
 
-    from sciresearcher.knowledge.tools_factory import build_knowledge_tools
+    from sciresearcher.agent.toolbox import knowledge_tools
 
     config = _config(index, "bm25" if no_dense else "hybrid", backend, model)
     if no_dense:
         config = config.model_copy(update={"evidence": config.evidence.model_copy(update={"use_dense": False})})
-    _, read = build_knowledge_tools(config)
+    _, read = knowledge_tools(config)
     typer.echo(asyncio.run(read(doc_id, goal)))

@@ -1,19 +1,21 @@
-"""`sciresearcher data rollout|clean|filter|export`: the arrows from tasks to training data (DESIGN §2).
+"""`sciresearcher data rollout|clean|filter|export`: the arrows from tasks to training data.
 
-Wiring only: `rollout` is `eval run` over a task file (the same harness, config and run directory); `clean`
-screens tasks (`screen.py`); `filter` is rejection sampling (`rejection.py`); `export` writes TRL and verl
-datasets (`export.py`). `clean` and `filter` write their outputs whole (temporary file, then rename) into a run
+Wiring only: `rollout` runs a teacher over a task file with the rollout runner (`data/teacher.py`); `clean`
+screens tasks (`data/screen.py`); `filter` is rejection sampling (`data/rejection.py`); `export` writes TRL
+and verl datasets (`data/export.py`). `clean` and `filter` write their outputs whole (temporary file, then rename) into a run
 directory with the resolved config and summary.json, so a rerun with the same inputs gives the same files.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
+
+from sciresearcher.cli.common import default_run_dir
 
 data_app = typer.Typer(help="Roll out a teacher on tasks, screen tasks, filter trajectories, export datasets.",
                        no_args_is_help=True)
@@ -29,22 +31,26 @@ def rollout_command(
     backend: str | None = typer.Option(None, "--backend", help="openai | anthropic | local"),
     samples: int | None = typer.Option(None, "--samples", "-n", help="trajectories per task"),
     limit: int | None = typer.Option(None, "--limit", help="first N tasks"),
-    config: Path | None = typer.Option(None, "--config", "-c", help="EvalConfig YAML (`config init eval`)"),
+    config: Path | None = typer.Option(None, "--config", "-c", help="RolloutConfig YAML (`config init rollout`)"),
     out: Path | None = typer.Option(None, "--out", "-o", help="run directory (default runs/rollout-<time>)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
 ) -> None:
-    """Teacher trajectories on a task file, graded and resumable (the `eval run` harness on your tasks).
+    """Teacher trajectories on a task file, graded and resumable (the rollout runner `eval run` uses).
 
     Extra flags override config keys, e.g. --llm.base_url http://127.0.0.1:8000/v1 --concurrency 16.
     """
-    from sciresearcher.eval.cli import run_from_cli
+    from sciresearcher.config import load_config
+    from sciresearcher.data.teacher import run_teacher
+    from sciresearcher.rollout.config import RolloutConfig
+    from sciresearcher.tasks.files import read_tasks
 
-    overrides: dict[str, Any] = {"benchmark": str(tasks)}
-    for key, value in (("samples", samples), ("limit", limit)):
-        if value is not None:
-            overrides[key] = value
-    run_from_cli(list(ctx.args), config, overrides, model=model, backend=backend, out=out, quiet=quiet,
-                 name="rollout")
+    cfg = load_config(RolloutConfig, config, list(ctx.args),
+                      options={"samples": samples, "llm": {"model": model, "backend": backend}})
+    task_list = read_tasks(tasks)[:limit] if limit else read_tasks(tasks)
+    run_path = out or default_run_dir("rollout")
+    summary = asyncio.run(run_teacher(task_list, cfg, run_path, source=str(tasks), show_progress=not quiet))
+    err.print(f"[dim]run directory: {run_path}; next: `sciresearcher data filter {run_path} --out DIR`[/]")
+    typer.echo(json.dumps(summary, indent=2, default=str))
 
 
 @data_app.command("clean", context_settings=_OVERRIDES)
@@ -61,8 +67,8 @@ def clean_command(
     from sciresearcher.config import load_config
     from sciresearcher.data.config import ScreenConfig
     from sciresearcher.data.screen import load_eval_sets, screen_summary, screen_tasks
-    from sciresearcher.data.tasks import read_tasks
     from sciresearcher.runs import RunDir, write_jsonl_atomic
+    from sciresearcher.tasks.files import read_tasks
 
     cfg = load_config(ScreenConfig, config, list(ctx.args))
     task_list = read_tasks(tasks)
@@ -94,8 +100,8 @@ def filter_command(
     from sciresearcher.data.config import FilterConfig
     from sciresearcher.data.rejection import read_trajectories, select_trajectories
     from sciresearcher.data.screen import eval_index, load_eval_sets
-    from sciresearcher.data.tasks import read_tasks
     from sciresearcher.runs import RunDir, write_jsonl_atomic
+    from sciresearcher.tasks.files import read_tasks
 
     cfg = load_config(FilterConfig, config, list(ctx.args))
     if tasks is not None:
@@ -131,12 +137,9 @@ def export_command(
     from sciresearcher.data.config import ExportConfig
     from sciresearcher.data.export import export_tasks, export_trajectories, source_kind
     from sciresearcher.data.rejection import read_trajectories
-    from sciresearcher.data.tasks import read_tasks
+    from sciresearcher.tasks.files import read_tasks
 
-    cfg = load_config(ExportConfig, config, list(ctx.args))
-    update = {k: v for k, v in (("format", fmt), ("val_fraction", val_fraction)) if v is not None}
-    if update:
-        cfg = load_config(ExportConfig, None, {**cfg.model_dump(), **update})
+    cfg = load_config(ExportConfig, config, list(ctx.args), options={"format": fmt, "val_fraction": val_fraction})
     kind, path = source_kind(source)
     if kind == "tasks":
         written = export_tasks(read_tasks(path), cfg, out)

@@ -13,8 +13,8 @@ import logging
 
 from sciresearcher.agent.final import parse_final_answer
 from sciresearcher.errors import TaskError
-from sciresearcher.eval import numeric
-from sciresearcher.eval.answers import (
+from sciresearcher.grade import numeric
+from sciresearcher.grade.answers import (
     LETTERS,
     explain_choice,
     explain_choice_set,

@@ -18,7 +18,7 @@ import unicodedata
 from collections import Counter
 
 from sciresearcher.agent.final import boxed_contents
-from sciresearcher.eval.numeric import clean_latex, parse_quantity
+from sciresearcher.grade.numeric import clean_latex, parse_quantity
 
 LETTERS = string.ascii_uppercase
 

@@ -1,7 +1,7 @@
-"""The `sciresearcher` command: one subcommand per arrow of the data flow (DESIGN §2).
+"""The `sciresearcher` command: one subcommand per arrow of the data flow (docs/architecture.md).
 
-This module only wires commands together: each sub-package owns its commands in its own `cli.py`, and
-heavy imports (torch, transformers, faiss) happen inside the command functions, so `--help` is instant.
+This module only mounts the command groups of cli/ (each calls library functions, never another command),
+and heavy imports (torch, transformers, faiss) happen inside the command functions, so `--help` is instant.
 Errors that cross a boundary on purpose (`SciResearcherError`) are printed as one clear message on stderr
 with a non-zero exit code; anything else is a bug and keeps its traceback.
 """
@@ -19,14 +19,14 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
 
-from sciresearcher.agent.ask_cli import ask_command
-from sciresearcher.data.cli import data_app
+from sciresearcher.cli.ask import ask_command
+from sciresearcher.cli.data import data_app
+from sciresearcher.cli.eval import eval_app, report_command
+from sciresearcher.cli.knowledge import index_app, read_command, search_command
+from sciresearcher.cli.synth import synth_app
+from sciresearcher.cli.train import train_app
 from sciresearcher.errors import ConfigError, SciResearcherError
-from sciresearcher.eval.cli import eval_app, report_command
-from sciresearcher.knowledge.cli import index_app, read_command, search_command
 from sciresearcher.sandbox.cli import app as sandbox_app
-from sciresearcher.synth.cli import synth_app
-from sciresearcher.train.cli import train_app
 
 err_console = Console(stderr=True)
 
@@ -43,6 +43,7 @@ config_app = typer.Typer(help="Show or write the default config of a command.", 
 CONFIGS: dict[str, str] = {
     "ask": "sciresearcher.agent.ask_config:AskConfig",
     "eval": "sciresearcher.eval.config:EvalConfig",
+    "rollout": "sciresearcher.rollout.config:RolloutConfig",
     "sft": "sciresearcher.train.sft:SFTRunConfig",
     "grpo": "sciresearcher.train.grpo:GRPORunConfig",
     "sandbox": "sciresearcher.sandbox.config:SandboxConfig",

@@ -1,7 +1,7 @@
 """Reading Task JSONL files (the output of synthesis, the input of rollouts, GRPO and the RL exports).
 
 One reader for every consumer, so a malformed line is reported the same way everywhere: the file and line
-number and the first validation message. Benchmark files in other layouts are `eval.benchmarks`' job.
+number and the first validation message. Benchmark files in other layouts are `loaders.py`' job.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ resolved config beside it. Rendering only; the loop itself is in `agent/loop.py`
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import typer
@@ -17,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
+from sciresearcher.cli.common import default_run_dir
 from sciresearcher.records import Message
 
 err = Console(stderr=True)
@@ -57,7 +57,7 @@ def ask_command(
 
     cfg = load_config(AskConfig, config, list(ctx.args))
     client = make_client(cfg.llm)  # raises ConfigError with the fix when no model is reachable
-    run_path = out or Path("runs") / f"ask-{time.strftime('%Y%m%d-%H%M%S')}"
+    run_path = out or default_run_dir("ask")
 
     async def _go():
         async with open_tools(cfg.tools) as tools:

@@ -5,45 +5,16 @@ chat template TRL's trainers use, generates (greedy by default) for all unfinish
 parses Qwen3-style `<tool_call>{json}</tool_call>` blocks, runs the (sync) tools, and repeats until every
 conversation ends on a plain answer or `max_turns` is reached. It returns OpenAI-format messages.
 
-It is for the tiny CPU models of tests and benchmarks, not a serving path: the agent loop with a vLLM or
-API backend (sciresearcher.agent) is the real one.
+It is for the tiny CPU models of the learning-curve benchmark (batched generation is much faster than one
+request at a time there), not a serving path: the agent loop with a vLLM or API backend is the real one.
+Replies are read with the one Qwen3 reply parser (`sciresearcher.llm.reply_format.parse_qwen_reply`).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any
-
-_TOOL_CALL = re.compile(r"<tool_call>\s*(.*?)\s*</tool_call>", re.DOTALL)
-_THINK = re.compile(r"^\s*<think>(.*?)</think>\s*", re.DOTALL)
-
-
-def parse_assistant(text: str) -> dict[str, Any]:
-    """An assistant message from generated text: reasoning, content and tool calls (arguments as JSON strings)."""
-    reasoning = None
-    match = _THINK.match(text)
-    if match:
-        reasoning, text = match.group(1).strip(), text[match.end():]
-    calls = []
-    for i, block in enumerate(_TOOL_CALL.findall(text)):
-        try:
-            data = json.loads(block)
-            name, args = data["name"], data.get("arguments", {})
-            if not isinstance(name, str) or not isinstance(args, dict):
-                raise TypeError
-        except (ValueError, KeyError, TypeError):
-            continue  # malformed calls are left as text: the model gets no tool result for them
-        calls.append({"id": f"call_{i}", "type": "function",
-                      "function": {"name": name, "arguments": json.dumps(args, ensure_ascii=False)}})
-    content = _TOOL_CALL.sub("", text).strip() if calls else text.strip()
-    msg: dict[str, Any] = {"role": "assistant", "content": content}
-    if reasoning:
-        msg["reasoning_content"] = reasoning
-    if calls:
-        msg["tool_calls"] = calls
-    return msg
 
 
 def _run_tool(tools: dict[str, Callable[..., Any]], call: dict[str, Any]) -> str:
@@ -63,6 +34,7 @@ def tool_rollouts(model: Any, tokenizer: Any, prompts: list[list[dict[str, Any]]
     import torch
 
     from sciresearcher.agent.tools import model_facing_schema
+    from sciresearcher.llm.reply_format import parse_qwen_reply
     from sciresearcher.train.rows import training_template
 
     template = training_template(tokenizer)
@@ -90,7 +62,7 @@ def tool_rollouts(model: Any, tokenizer: Any, prompts: list[list[dict[str, Any]]
                 for i, ids in zip(chunk, new, strict=True):
                     text = tokenizer.decode(ids, skip_special_tokens=False)
                     text = text.split(tokenizer.eos_token)[0].replace(tokenizer.pad_token, "")
-                    msg = parse_assistant(text)
+                    msg = parse_qwen_reply(text).to_openai()
                     convs[i].append(msg)
                     if msg.get("tool_calls"):
                         for call in msg["tool_calls"]:

@@ -1,18 +1,19 @@
 """`sciresearcher synth facts|computational|seeds|conceptual`: the two synthesis pipelines and their inputs.
 
-Wiring only: facts from `facts.py`, the computational pipeline from `computational.py`, seeds from `seeds.py`,
-the conceptual pipeline from `conceptual_run.py`. Heavy imports inside the commands.
+Wiring only: facts from `synth/facts.py`, the computational pipeline from `synth/computational.py`, seeds from
+`synth/seeds.py`, the conceptual pipeline from `synth/conceptual_run.py`. Heavy imports inside the commands.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import time
 from pathlib import Path
 
 import typer
 from rich.console import Console
+
+from sciresearcher.cli.common import default_run_dir
 
 synth_app = typer.Typer(help="Synthesize literature-grounded tasks (offline writer: templates over cited facts).",
                         no_args_is_help=True)
@@ -50,11 +51,8 @@ def computational_command(
     from sciresearcher.synth.computational import run_synthesis
     from sciresearcher.synth.config import SynthConfig
 
-    cfg = load_config(SynthConfig, config, list(ctx.args))
-    update = {k: v for k, v in (("n", n), ("seed", seed)) if v is not None}
-    if update:
-        cfg = load_config(SynthConfig, None, {**cfg.model_dump(mode="json"), **update})
-    run_path = out or Path("runs") / f"synth-{time.strftime('%Y%m%d-%H%M%S')}"
+    cfg = load_config(SynthConfig, config, list(ctx.args), options={"n": n, "seed": seed})
+    run_path = out or default_run_dir("synth")
     summary = asyncio.run(run_synthesis(cfg, run_path, show_progress=not quiet))
     err.print(f"[dim]run directory: {run_path}; tasks in {run_path / 'tasks.jsonl'}[/]")
     typer.echo(json.dumps(summary, indent=2))
@@ -106,7 +104,7 @@ def conceptual_command(
     cfg = load_config(ConceptualConfig, config, list(ctx.args))
     if corpus:
         cfg = cfg.model_copy(update={"corpus": [str(p) for p in corpus]})
-    run_path = out or Path("runs") / f"conceptual-{time.strftime('%Y%m%d-%H%M%S')}"
+    run_path = out or default_run_dir("conceptual")
     summary = asyncio.run(run_conceptual(cfg, run_path, show_progress=not quiet))
     err.print(f"[dim]run directory: {run_path}; tasks in {run_path / 'tasks.jsonl'}[/]")
     typer.echo(json.dumps(summary, indent=2))

@@ -1,0 +1,34 @@
+"""Summaries of graded trajectories: accuracy with an interval, pass@k, turns, tool calls, cost.
+
+`summarize_trajectories(tasks, trajectories, ks)` turns trajectory records into metric samples and calls
+`grade.metrics.summarize`, the same figures for a teacher rollout as for an evaluation. Tasks with no
+trajectory count as wrong. Benchmark-specific fields (benchmark counts, grader) are added by eval/.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sciresearcher.grade.metrics import Sample, summarize
+from sciresearcher.records import Task, Trajectory
+
+
+def sample_from(traj: dict[str, Any] | Trajectory, task: Task | None) -> Sample:
+    """The metric sample of one trajectory (its grade, confidence, turns, tool calls, cost, status)."""
+    t = traj if isinstance(traj, Trajectory) else Trajectory.model_validate(traj)
+    g = t.grade
+    return Sample(
+        task_id=t.task_id, correct=bool(g and g.correct), extracted=g.extracted if g else None,
+        confidence=t.final.confidence if t.final else None,
+        category=task.category if task else None, answer_type=task.answer_type if task else None,
+        difficulty=task.difficulty if task else None, turns=t.counters.turns, tool_calls=t.counters.tool_calls,
+        cost_usd=t.usage.cost_usd, status=t.status,
+    )
+
+
+def summarize_trajectories(tasks: list[Task], trajectories: list[dict[str, Any]], ks: list[int]) -> dict[str, Any]:
+    """Metrics over the trajectories of `tasks` (others are ignored), in task and sample order."""
+    by_id = {t.id: t for t in tasks}
+    ordered = sorted(trajectories, key=lambda tr: (tr["task_id"], tr.get("sample_index", 0)))
+    samples = [sample_from(tr, by_id.get(tr["task_id"])) for tr in ordered if tr["task_id"] in by_id]
+    return summarize(samples, [t.id for t in tasks], ks)
