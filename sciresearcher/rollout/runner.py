@@ -132,7 +132,7 @@ async def _run_all(todo: list[tuple[Task, int]], config: RolloutConfig, llm: LLM
             nonlocal n_ok, n_done
             async with sem:
                 traj = await rollout_one(task, sample, llm, tools_factory, config.agent, seed=config.seed, judge=judge,
-                                         backend=config.llm.backend)
+                                         backend=getattr(llm, "backend", config.llm.backend))
             records.append(traj)
             n_done += 1
             n_ok += int(bool(traj.grade and traj.grade.correct))

@@ -1,0 +1,71 @@
+"""The offline teacher: the reference policy solves synthesized tasks through the real tools, or gives up."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from sciresearcher.data.reference_policy import ReferencePolicy, fact_goal
+from sciresearcher.data.teacher import run_teacher
+from sciresearcher.rollout.config import RolloutConfig
+from sciresearcher.synth.computational import run_synthesis
+from sciresearcher.synth.config import SynthConfig
+from sciresearcher.tasks.files import read_tasks
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """12 offline computational tasks and a BM25 index of their fact documents."""
+    from sciresearcher.knowledge.index import build_index
+    from sciresearcher.knowledge.loaders import load_sources
+
+    root = tmp_path_factory.mktemp("world")
+    asyncio.run(run_synthesis(SynthConfig(n=12, seed=3), root / "synth", show_progress=False))
+    docs = load_sources([root / "synth" / "facts.jsonl"]).documents
+    build_index(docs, root / "index", dense=False)
+    return root / "synth" / "tasks.jsonl", root / "index"
+
+
+def _config(index: Path) -> RolloutConfig:
+    return RolloutConfig(concurrency=4, tools={"knowledge": {"index": str(index), "mode": "bm25", "top_k": 5,
+                                                             "evidence": {"use_dense": False}}})
+
+
+def test_fact_goal_drops_the_number():
+    assert fact_goal("The standard atomic weight of cobalt is 58.93319 g/mol.") == "standard atomic weight of cobalt"
+    assert fact_goal("The density of chromium near room temperature is 7.15 g/cm3.") == (
+        "density of chromium near room temperature")
+
+
+def test_reference_policy_solves_tasks_with_the_real_tools(world, tmp_path: Path):
+    tasks_file, index = world
+    tasks = read_tasks(tasks_file)
+    summary = asyncio.run(run_teacher(tasks, _config(index), tmp_path / "r", llm=ReferencePolicy(tasks),
+                                      show_progress=False))
+    assert summary["accuracy"] == 1.0 and summary["tasks"] == len(tasks)
+    for line in (tmp_path / "r" / "trajectories.jsonl").read_text().splitlines():
+        traj = json.loads(line)
+        names = [c["function"]["name"] for m in traj["messages"] if m["role"] == "assistant"
+                 for c in (m.get("tool_calls") or [])]
+        assert names[0] == "search" and "read" in names and names[-1] == "python"
+        assert traj["policy"]["backend"] == "reference" and traj["counters"]["tool_errors"] == 0
+        read_outputs = [m["content"] for m in traj["messages"] if m["role"] == "tool" and m["name"] == "read"]
+        assert all("Most relevant sentences" in text for text in read_outputs)  # real reader output
+
+
+def test_reference_policy_gives_up_when_search_cannot_find_the_source(world, tmp_path: Path):
+    from sciresearcher.knowledge.index import build_index
+    from sciresearcher.records import Document
+
+    tasks_file, _ = world
+    tasks = read_tasks(tasks_file)[:3]
+    build_index([Document(id="doc:other", title="Unrelated", text="Nothing about chemistry here.")],
+                tmp_path / "empty", dense=False)
+    summary = asyncio.run(run_teacher(tasks, _config(tmp_path / "empty"), tmp_path / "r", llm=ReferencePolicy(tasks),
+                                      show_progress=False))
+    assert summary["accuracy"] == 0.0
+    traj = json.loads((tmp_path / "r" / "trajectories.jsonl").read_text().splitlines()[0])
+    assert "did not list" in traj["messages"][-1]["content"] and traj["grade"]["correct"] is False
