@@ -14,7 +14,8 @@ Answer the user's question by reasoning step by step and using your tools:
 - search: find papers and sources; read: extract goal-focused evidence from one document or URL;
 - python: run code (numpy, scipy, sympy, pandas, rdkit, biopython...) for any calculation; state persists.
 Plan, gather evidence from the literature, verify quantities by computation, and cross-check before you
-answer. Call tools only when they help; several independent calls may go in one turn.
+answer. Call tools only when they help; several independent calls may go in one turn. Cite the evidence
+you used by the document ids that search and read print (e.g. pmid:12345, doi:10.1000/xyz).
 
 {FINAL_FORMAT_INSTRUCTIONS}"""
 
@@ -34,6 +35,8 @@ def render_question(task: Task) -> str:
     if task.options:
         parts.append("\n".join(f"{_LETTERS[i]}. {opt}" for i, opt in enumerate(task.options)))
     hint = _ANSWER_HINTS.get(task.answer_type)
+    if task.answer_type == "numeric" and task.unit and f"answer in {task.unit}" in task.question:
+        hint = None  # the question already says how to answer; the user turn does not say it twice
     if hint:
         parts.append(hint.format(unit=f" in {task.unit}" if task.unit else ""))
     return "\n\n".join(parts)

@@ -3,8 +3,9 @@
 `make_python_tool(session)` returns an async callable named `python` whose docstring is its schema. The
 text it returns is what the model sees: a notice when the sandbox was restarted (state lost), stdout,
 stderr, the final expression's value, saved figures and, on failure, the trimmed traceback, cut to
-`max_chars` by the agent's one truncation policy (`agent.tools.truncate`). It never raises: a sandbox that cannot start comes back as text too. It does
-not create or close the session; the caller owns it (see `agent/toolbox.py`).
+`max_chars` by the agent's one truncation policy (`agent.tools.truncate`). A call whose code failed (an exception,
+a limit) or whose sandbox cannot start raises `ToolError` carrying that same text, so the loop counts it as a
+failed tool call. It does not create or close the session; the caller owns it (see `agent/toolbox.py`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from sciresearcher.agent.tools import truncate
-from sciresearcher.errors import SandboxError
+from sciresearcher.errors import SandboxError, ToolError
 from sciresearcher.sandbox.session import SandboxSession
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,10 @@ def make_python_tool(
             result = await session.run(code)
         except SandboxError as exc:
             log.warning("python tool: sandbox unavailable: %s", exc)
-            return f"Error: the Python sandbox is unavailable: {exc}"
-        return truncate(result.to_text(), max_chars)[0]
+            raise ToolError(f"Error: the Python sandbox is unavailable: {exc}") from exc
+        text = truncate(result.to_text(), max_chars)[0]
+        if not result.ok:
+            raise ToolError(text)
+        return text
 
     return python

@@ -5,7 +5,8 @@ three-level evidence selection for the goal (`knowledge/evidence.py`); then, whe
 configured, ask it for a short goal-focused summary that quotes the selected passages verbatim with their
 locators; without an LLM (or when the LLM call fails) return the selected passages themselves. What the
 sub-agent did (the evidence, and the LLM exchange with its usage) is recorded with `record_subcall`, so it
-lands in the trajectory's `subcalls` and is never trained on. Failures come back as text.
+lands in the trajectory's `subcalls` and is never trained on. A document that cannot be read raises
+`ToolError` with the text the model sees (the loop counts it as a failed tool call).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sciresearcher.agent.subcalls import record_subcall
 from sciresearcher.agent.tools import truncate
-from sciresearcher.errors import SciResearcherError
+from sciresearcher.errors import SciResearcherError, ToolError
 from sciresearcher.knowledge.evidence import EvidenceSelector, Selection
 from sciresearcher.llm.base import LLMClient
 from sciresearcher.records import Document, Evidence, Message, SubCall, Usage
@@ -65,8 +66,8 @@ def _cut(text: str, max_chars: int) -> str:
 
 
 def make_read_tool(resolver: DocumentResolver, llm: LLMClient | None = None, *, selector: EvidenceSelector | None = None,
-                   max_chars: int = 6000, max_tokens: int = 600, sampling: dict[str, Any] | None = None
-                   ) -> Callable[..., Any]:
+                   max_chars: int = 6000, max_tokens: int = 600, sampling: dict[str, Any] | None = None,
+                   paragraphs: bool = True) -> Callable[..., Any]:
     """Builds the `read` tool over `resolver` (local index, sources, fetch); `llm` writes summaries when given."""
     selector = selector or EvidenceSelector()
     sampling = {"temperature": 0.0, "max_tokens": max_tokens, **(sampling or {})}
@@ -89,10 +90,10 @@ def make_read_tool(resolver: DocumentResolver, llm: LLMClient | None = None, *, 
             msg = f"Could not read {doc_id_or_url!r}: {exc}"
             record_subcall(SubCall(tool="read", kind="fetch", input=doc_id_or_url, output=msg, error=str(exc),
                                    elapsed_s=time.perf_counter() - started))
-            return msg
+            raise ToolError(msg) from exc
         sel = await asyncio.to_thread(selector.select, goal, [doc])
         evidence = sel.sentences + sel.paragraphs
-        passages = format_selection(doc, goal, sel)
+        passages = format_selection(doc, goal, sel, paragraphs=paragraphs)
         if llm is None:
             record_subcall(SubCall(tool="read", kind="evidence", input=f"{doc.id} | {goal}", output=passages,
                                    evidence=evidence, elapsed_s=time.perf_counter() - started))

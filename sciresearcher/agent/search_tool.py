@@ -3,8 +3,9 @@
 `make_search_tool(index, backends, ...)` returns an async callable named `search` whose text output lists
 hits as `[n] id (year) title / url / snippet`, local index first, then each source in configured order,
 with duplicate ids removed. A failing source is reported in one line and the others still answer; a
-query matching the blocklist is refused. Each call is recorded as a `search` sub-call. With nothing
-configured it answers with how to configure a source, never an exception. Reading a hit is `read`'s job.
+query matching the blocklist is refused. Each call is recorded as a `search` sub-call. A call that cannot
+search (empty or blocked query, nothing configured, every source failed) raises `ToolError` with the text
+the model sees, so the loop counts it as a failed call. Reading a hit is `read`'s job.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sciresearcher.agent.subcalls import record_subcall
-from sciresearcher.errors import SciResearcherError
+from sciresearcher.errors import SciResearcherError, ToolError
 from sciresearcher.knowledge.sources.base import SearchHit
 from sciresearcher.knowledge.sources.http import Blocklist
 from sciresearcher.records import Evidence, SubCall
@@ -45,7 +46,7 @@ def format_hits(hits: Sequence[SearchHit], max_snippet: int = 300) -> str:
 
 def make_search_tool(index: Any | None = None, backends: Sequence[Any] = (), *, top_k: int = 8,
                      mode: str = "hybrid", weight: float = 0.5, blocklist: Sequence[str] = (),
-                     per_backend: int | None = None) -> Callable[..., Any]:
+                     per_backend: int | None = None, snippet_chars: int = 300) -> Callable[..., Any]:
     """Builds the `search` tool over a `LocalIndex` and/or `SearchBackend`s."""
     block = Blocklist(list(blocklist))
     per_source = per_backend or top_k
@@ -66,11 +67,11 @@ def make_search_tool(index: Any | None = None, backends: Sequence[Any] = (), *, 
         started = time.perf_counter()
         query = (query or "").strip()
         if not query:
-            return "Empty query: give keywords or a question to search for."
+            raise ToolError("Empty query: give keywords or a question to search for.")
         if index is None and not backends:
-            return NOT_CONFIGURED
+            raise ToolError(NOT_CONFIGURED)
         if block.match(query):
-            return "This query is blocked by the configured blocklist; rephrase it without the blocked terms."
+            raise ToolError("This query is blocked by the configured blocklist; rephrase it without the blocked terms.")
         notes: list[str] = []
         hits: list[SearchHit] = []
         if index is not None:
@@ -92,7 +93,7 @@ def make_search_tool(index: Any | None = None, backends: Sequence[Any] = (), *, 
                 continue
             seen.add(h.id)
             unique.append(h)
-        text = format_hits(unique) if unique else f"No results for {query!r}. Try other keywords or synonyms."
+        text = format_hits(unique, snippet_chars) if unique else f"No results for {query!r}. Try other keywords or synonyms."
         if notes:
             text += "\n\nSources that failed: " + "; ".join(notes)
         record_subcall(SubCall(
@@ -101,6 +102,8 @@ def make_search_tool(index: Any | None = None, backends: Sequence[Any] = (), *, 
                                url=h.url, title=h.title or None) for h in unique[:top_k]],
             error="; ".join(notes) or None,
         ))
+        if notes and not unique and len(notes) == len(backends) + (index is not None):
+            raise ToolError(text)  # every source failed: a failed call, not an empty result
         return text
 
     search.__name__ = "search"

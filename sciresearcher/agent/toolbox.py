@@ -65,11 +65,12 @@ def knowledge_tools(config: KnowledgeConfig, reader_llm: LLMClient | None = None
     http = SourceHttp(config)
     backends = make_backends(config, http)
     search = make_search_tool(index, backends, top_k=config.top_k, mode=config.mode,
-                              weight=config.hybrid_weight, blocklist=config.blocklist)
+                              weight=config.hybrid_weight, blocklist=config.blocklist,
+                              snippet_chars=config.snippet_chars)
     encoder = index.encoder if index is not None and index.dense is not None else None
     selector = EvidenceSelector(config.evidence, model=config.model, encoder=encoder)
     read = make_read_tool(DocumentResolver(index, backends, http), reader_llm, selector=selector,
-                          max_chars=config.read_max_chars)
+                          max_chars=config.read_max_chars, paragraphs=config.read_paragraphs)
     return [search, read]
 
 

@@ -6,7 +6,9 @@ callables serve the teacher loop, TRL's `GRPOTrainer(tools=...)` and evaluation 
 
 `Toolset` executes one assistant turn's tool calls: it validates the tool name and the JSON arguments,
 runs sync tools in a worker thread and async tools on the loop, turns every failure into text the model
-can act on (counted as a tool or format error), and truncates long output with an explicit marker.
+can act on (counted as a tool or format error), and truncates long output with an explicit marker. A tool
+signals a failed call by raising `errors.ToolError(text)`: the model sees `text` as written, and the call
+counts in `tool_errors` (so rejection sampling can see "fail, then retry" trajectories).
 It does not decide when to stop; that is the loop's job.
 """
 
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from sciresearcher.agent.subcalls import tool_call_scope
-from sciresearcher.errors import ConfigError
+from sciresearcher.errors import ConfigError, ToolError
 from sciresearcher.records import Message, ToolCall
 
 _SCALARS: dict[Any, dict[str, Any]] = {
@@ -249,6 +251,9 @@ class Toolset:
                         result = await result
         except asyncio.CancelledError:
             raise
+        except ToolError as exc:  # the tool's own report of its failure: shown as written, counted as an error
+            text, cut = truncate(str(exc), self.max_output_chars)
+            return ToolOutcome(Message.tool(text, call.id, name), ok=False, truncated=cut)
         except Exception as exc:  # noqa: BLE001 - a tool failure is data for the model, not a crash
             return self._error(call, f"tool '{name}' failed: {type(exc).__name__}: {exc}", format_error=False)
         text = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False, default=str)

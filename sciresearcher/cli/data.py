@@ -145,5 +145,8 @@ def export_command(
         written = export_tasks(read_tasks(path), cfg, out)
     else:
         written = export_trajectories(read_trajectories([path]), cfg, out)
-    err.print(f"[dim]{cfg.format}: " + ", ".join(f"{s} {w['rows']} rows" for s, w in written.items()) + f" in {out}[/]")
+    splits = {s: w for s, w in written.items() if s != "dropped_overlong"}
+    err.print(f"[dim]{cfg.format}: " + ", ".join(f"{s} {w['rows']} rows" for s, w in splits.items()) + f" in {out}[/]")
+    for row in written.get("dropped_overlong", []):
+        err.print(f"[yellow]dropped {row['id']}: {row['reason']}[/]")
     typer.echo(json.dumps(written, indent=2))

@@ -63,5 +63,10 @@ class ExportConfig(BaseModel):
     seed: int = Field(0, description="salt of the train/val split")
     system_prompt: str | None = Field(None, description="RL prompts' system message (default: the agent's)")
     tokenizer: str | None = Field(
-        None, description="model directory: check every SFT row renders and masks under its chat template")
-    max_length: int | None = Field(None, ge=16, description="with tokenizer: rows longer than this are errors")
+        None, description="the target model's directory: every SFT row must render and mask under its chat "
+        "template and fit its context")
+    max_length: int | None = Field(None, ge=16, description="with tokenizer: the longest row in tokens (none = "
+                                   "the model's context, max_position_embeddings in its config.json)")
+    overlong: Literal["error", "drop"] = Field(
+        "error", description="a row longer than max_length: stop the export naming it, or drop it (named in the "
+        "summary)")

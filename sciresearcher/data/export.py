@@ -50,23 +50,47 @@ def _by_split(items: list[tuple[str, dict[str, Any]]], config: ExportConfig) -> 
     return {name: rows for name, rows in out.items() if rows}
 
 
-def sft_rows(trajectories: list[Trajectory], config: ExportConfig) -> dict[str, list[dict[str, Any]]]:
-    """SFT rows by split; with `config.tokenizer`, every row is checked to render and mask (TrainingError)."""
+def sft_rows(trajectories: list[Trajectory], config: ExportConfig,
+             dropped: list[dict[str, Any]] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """SFT rows by split. With `config.tokenizer` (the target model), every row must render and mask under its
+    template and fit `max_length` (default: the model's context): a longer row stops the export naming its
+    trajectory, or with `overlong: drop` is left out and named in `dropped`."""
     from sciresearcher.train.rows import trajectory_to_sft_row
 
     if not trajectories:
         raise DataError("no trajectories to export", hint="run `sciresearcher data filter` first and check "
                         "its summary.json: every trajectory may have been rejected")
-    splits = _by_split([(t.task_id, trajectory_to_sft_row(t)) for t in trajectories], config)
+    pairs = [(t, trajectory_to_sft_row(t)) for t in trajectories]
     if config.tokenizer:
-        from sciresearcher.train.rows import validate_sft_rows
-        from sciresearcher.train.sft import check_model_dir, load_tokenizer
+        pairs = _fitting(pairs, config, dropped if dropped is not None else [])
+    return _by_split([(t.task_id, row) for t, row in pairs], config)
 
-        tokenizer = load_tokenizer(check_model_dir(config.tokenizer))
-        for rows in splits.values():
-            for _ in validate_sft_rows(rows, tokenizer, config.max_length):  # raises on the first bad row
-                pass
-    return splits
+
+def _fitting(pairs: list[tuple[Trajectory, dict[str, Any]]], config: ExportConfig,
+             dropped: list[dict[str, Any]]) -> list[tuple[Trajectory, dict[str, Any]]]:
+    from sciresearcher.errors import TrainingError
+    from sciresearcher.train.rows import validate_sft_rows
+    from sciresearcher.train.sft import check_model_dir, load_tokenizer, model_context
+
+    model = check_model_dir(str(config.tokenizer))
+    tokenizer = load_tokenizer(model)
+    limit = config.max_length or model_context(model)
+    kept = []
+    for traj, row in pairs:
+        try:
+            list(validate_sft_rows([row], tokenizer, limit))
+        except TrainingError as exc:
+            if "over max_length" not in str(exc):
+                raise TrainingError(f"trajectory {traj.id}: {str(exc).removeprefix('row 0: ')}") from exc
+            if config.overlong == "error":
+                raise TrainingError(f"trajectory {traj.id} does not fit the target model: "
+                                    f"{str(exc).splitlines()[0].removeprefix('row 0 is ')} (model {model})",
+                                    hint="set overlong: drop to leave such rows out, or export for a model with "
+                                    "a longer context") from exc
+            dropped.append({"id": traj.id, "task_id": traj.task_id, "reason": str(exc).splitlines()[0]})
+            continue
+        kept.append((traj, row))
+    return kept
 
 
 def verl_rl_rows(tasks: list[Task], config: ExportConfig) -> dict[str, list[dict[str, Any]]]:
@@ -113,9 +137,11 @@ def source_kind(source: Path) -> tuple[str, Path]:
 
 
 def export_trajectories(trajectories: list[Trajectory], config: ExportConfig, out: Path) -> dict[str, Any]:
-    """Writes the SFT formats; returns {split: {"path", "rows"}}."""
+    """Writes the SFT formats; returns {split: {"path", "rows"}} and, when rows were too long for the target
+    model and `overlong: drop`, {"dropped_overlong": [{"id", "task_id", "reason"}]}."""
     out.mkdir(parents=True, exist_ok=True)
-    splits = sft_rows(trajectories, config)
+    dropped: list[dict[str, Any]] = []
+    splits = sft_rows(trajectories, config, dropped)
     written = {}
     for split, rows in splits.items():
         if config.format == "trl-sft":
@@ -126,6 +152,8 @@ def export_trajectories(trajectories: list[Trajectory], config: ExportConfig, ou
             raise DataError(f"format {config.format} exports tasks, not trajectories",
                             hint="pass a Task JSONL, or use --format trl-sft / verl-sft for trajectories")
         written[split] = {"path": str(path), "rows": len(rows)}
+    if dropped:
+        written["dropped_overlong"] = dropped
     return written
 
 

@@ -9,8 +9,9 @@ researcher would:
    cobalt"), all in one turn;
 2. read each cited document that the search results listed, with that fact as the goal;
 3. compute in the sandbox: the task's formula with every cited value taken from what `read` returned (a
-   value that is not in the read output ends the attempt) and the given values from the question;
-4. answer in the final-answer format with the computed value, its unit and the documents cited.
+   value that is not in the read output ends the attempt) and the given values from the question, printing the
+   answer rounded as it will be written (4 significant digits);
+4. answer in the final-answer format with the printed value and its unit, citing the documents by id.
 
 If search does not list a cited document, or read does not return its value, the policy answers that it
 could not find the evidence: the trajectory is graded wrong and rejection sampling drops it. Its
@@ -37,9 +38,21 @@ _NUMBER = re.compile(r"[-−]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
 def fact_goal(sentence: str) -> str:
-    """'The standard atomic weight of cobalt is 58.93319 g/mol.' -> 'standard atomic weight of cobalt'."""
-    text = re.split(r"\s+(?:is|are|was|were|equals|of about|at)\s+[-−]?\d", sentence, maxsplit=1)[0]
-    text = re.sub(r"^(?:the|a|an)\s+", "", text.strip().rstrip("."), flags=re.IGNORECASE)
+    """What to search for and read about a fact, without its number (which the agent cannot know yet):
+
+    'The standard atomic weight of cobalt is 58.93319 g/mol.' -> 'standard atomic weight of cobalt';
+    'Water (CAS 7732-18-5) has the molecular formula H2O and a molar mass of 18.01528 g/mol.' -> 'molar mass of water'.
+    """
+    head = re.split(r"\s+(?:is|are|was|were|equals|of about|of|at)\s+[-−]?\d", sentence, maxsplit=1)[0]
+    head = head.strip().rstrip(".")
+    if head == sentence.strip().rstrip("."):
+        head = _NUMBER.split(head, maxsplit=1)[0].strip()  # no "is <number>": cut at the first number
+    if " of " not in head:  # "<Entity> (...) has ... a <property>": the property of the entity
+        entity = re.split(r"\s+\(|\s+has\s+|\s+is\s+", head, maxsplit=1)[0]
+        prop = re.split(r"\b(?:an?|the)\s+", head)[-1]
+        if prop != head and entity != head:
+            head = f"{prop} of {entity.lower()}"
+    text = re.sub(r"^(?:the|a|an)\s+", "", head, flags=re.IGNORECASE)
     return text or sentence
 
 
@@ -55,8 +68,12 @@ def _value_in(text: str, value: float) -> float | None:
     return None
 
 
-def _sig(value: float, digits: int = 4) -> str:
-    return f"{value:.{digits}g}" if value != 0 else "0"
+def _expression(task: Task) -> str:
+    """The answer's expression over the variable names (the solution's `answer = ...` line)."""
+    match = re.search(r"^answer\s*=\s*(.+)$", str(task.metadata.get("solution", "")), flags=re.MULTILINE)
+    if match is None:
+        raise ValueError(f"task {task.id}: its solution has no `answer = ...` line")
+    return match.group(1).strip()
 
 
 class ReferencePolicy:
@@ -115,30 +132,22 @@ class ReferencePolicy:
                     return self._give_up(task, f"read did not return the value of {name} from {v['doc_id']}")
                 values[name] = found
             return self._calls([("python", {"code": self._code(task, values)})])
-        output = done["python"][-1][1]
-        numbers = _NUMBER.findall(output)
-        if not numbers:
+        output = done["python"][-1][1].strip()
+        if not _NUMBER.fullmatch(output.splitlines()[-1].strip() if output else ""):
             return self._give_up(task, "the computation printed no number")
-        value = float(numbers[-1].replace("−", "-"))
         docs = ", ".join(dict.fromkeys(v["doc_id"] for v in cited.values()))
         unit = f" {task.unit}" if task.unit else ""
-        formula = task.metadata.get("formula", "the formula")
-        text = (f"Explanation: From {docs}, I took the cited values and computed {formula} in Python.\n"
-                f"Answer: {_sig(value)}{unit}\nConfidence: 90%")
+        text = (f"Explanation: {_expression(task)} with the values read from {docs}.\n"
+                f"Answer: {output.splitlines()[-1].strip()}{unit}\nConfidence: 90%")
         return Message(role="assistant", content=text)
 
     @staticmethod
     def _code(task: Task, values: dict[str, float]) -> str:
-        """The task's solution with each cited value replaced by the value read from its document."""
-        lines = []
-        for line in str(task.metadata["solution"]).splitlines():
-            match = re.match(r"^(\w+)\s*=\s*[-−\d.eE+]+(\s*#.*)?$", line)
-            if match and match.group(1) in values:
-                line = f"{match.group(1)} = {values[match.group(1)]!r}{match.group(2) or ''}"
-            if line.startswith("print("):
-                line = "print(round(answer, 6))"
-            lines.append(line)
-        return "\n".join(lines).strip() + "\n"
+        """The task's formula over the values read (cited) and the values the question gives, printing the
+        answer already rounded as the answer is written (4 significant digits)."""
+        given = {n: v["value"] for n, v in (task.metadata.get("variables") or {}).items() if v.get("given")}
+        lines = [f"{name} = {value!r}" for name, value in {**values, **given}.items()]
+        return "\n".join([*lines, f'print(f"{{{_expression(task)}:.4g}}")']) + "\n"
 
     @staticmethod
     def _calls(calls: list[tuple[str, dict[str, Any]]]) -> Message:

@@ -62,6 +62,7 @@ class KnowledgeConfig(BaseModel):
         0.5, ge=0, le=1, description="weight of the dense scores in hybrid fusion (BM25 gets 1 - weight)"
     )
     top_k: int = Field(8, ge=1, le=100, description="hits the search tool returns")
+    snippet_chars: int = Field(300, ge=20, description="longest snippet the search tool shows per hit")
     backends: list[BackendName] = Field(
         default_factory=list, description="online sources searched besides the local index (none offline)"
     )
@@ -101,3 +102,5 @@ class KnowledgeConfig(BaseModel):
     max_fetch_bytes: int = Field(20_000_000, gt=0, description="largest document `read` downloads")
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
     read_max_chars: int = Field(6000, ge=500, description="longest text the read tool returns")
+    read_paragraphs: bool = Field(
+        True, description="the read tool lists the most relevant paragraphs after the sentences (false: sentences only)")

@@ -5,7 +5,9 @@ Each paragraph is indexed with its document title in front (a cheap title field)
 normalised score fusion: over the union of both retrievers' top `depth` candidates, each side's scores are
 z-normalised (mean 0, sd 1 over the candidates) and mixed as `(1-w)*bm25 + w*dense`; `fusion="rrf"`
 gives reciprocal-rank fusion (k=60) instead. Z-score fusion keeps how far ahead a hit is, which RRF
-throws away, and is what reaches nDCG@10 >= 0.70 on SciFact (benchmarks/retrieval.py).
+throws away, and is what reaches nDCG@10 >= 0.70 on SciFact (benchmarks/retrieval.py). Scores are rounded
+(5 decimals) and ties broken by passage order, so the same query on the same index gives the same hits in the
+same order in every process (float noise in fusion or BLAS cannot swap the tail).
 
 On disk (one folder): `manifest.json` (format, corpus hash, model, parameters, counts; written last, so
 its presence means the index is complete), `documents.jsonl`, `passages.jsonl`, `hashes.json`, `bm25/`
@@ -175,13 +177,14 @@ class LocalIndex:
                 log.warning("dense search unavailable (%s); using bm25", str(exc).splitlines()[0])
                 mode = "bm25"
         if mode == "bm25":
-            scores = self.bm25_scores(query)
+            scores = _stable(self.bm25_scores(query))
             top = _topk(scores, k)
             return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
         ids, dscores = self.dense_scores_topk(query, depth if mode == "hybrid" else k, query_vec)
         if mode == "dense":
-            return [(int(i), float(s)) for i, s in zip(ids, dscores)]
-        bscores = self.bm25_scores(query)
+            order = np.lexsort((ids, -_stable(dscores)))
+            return [(int(ids[i]), float(_stable(dscores)[i])) for i in order]
+        bscores = _stable(self.bm25_scores(query))
         btop = _topk(bscores, depth)
         btop = btop[bscores[btop] > 0]
         cands = np.unique(np.concatenate([ids, btop]))
@@ -194,7 +197,8 @@ class LocalIndex:
             d = np.asarray(self.dense[cands], dtype=np.float32) @ query_vec
             b = bscores[cands]
             fused = (1 - weight) * _z(b) + weight * _z(d)
-        order = np.argsort(-fused)[:k]
+        fused = _stable(fused)
+        order = np.lexsort((cands, -fused))[:k]  # ties: passage order, never the sort's whim
         return [(int(cands[i]), float(fused[i])) for i in order]
 
     def search(self, query: str, k: int = 10, mode: Mode = "hybrid", **kwargs) -> list[Hit]:
@@ -227,12 +231,19 @@ def _snippet(query_tokens: set[str], text: str, limit: int = 300) -> str:
     return out if len(out) <= limit else out[: limit - 1].rsplit(" ", 1)[0] + " …"
 
 
+def _stable(scores: np.ndarray, decimals: int = 5) -> np.ndarray:
+    """Scores rounded so that float noise (thread counts, BLAS paths, another process) cannot reorder hits."""
+    return np.round(np.asarray(scores, dtype=np.float64), decimals)
+
+
 def _topk(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k largest scores, best first (argpartition: O(n), not a full sort)."""
+    """Indices of the k largest scores, best first, ties in index order (the same hits in every process)."""
     if k >= len(scores):
         return np.argsort(-scores, kind="stable")
-    top = np.argpartition(-scores, k)[:k]
-    return top[np.argsort(-scores[top], kind="stable")]
+    # argpartition picks arbitrarily among scores tied at the cut: keep every tie, then cut a stable order
+    kth = np.partition(-scores, k - 1)[k - 1]
+    top = np.flatnonzero(-scores <= kth)
+    return top[np.argsort(-scores[top], kind="stable")][:k]
 
 
 def _z(x: np.ndarray) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Resolving what the agent passes to `read` (an id from search results, a DOI, a URL) to a Document.
 
-Order: the local index (exact id, then the same DOI or PMID under another namespace), then the first
+Order: the local index (exact id, then the same DOI, PMID or URL under another name: the URL `search` prints for
+a local document resolves to that document, with no network call), then the first
 configured backend that handles the id's namespace (`pmid:`, `pmcid:`, `arxiv:`, `doi:`, ...), then a
 plain fetch for DOIs and URLs. Fetched documents are kept in a small in-memory cache for the session,
 so reading the same paper for two goals downloads it once. Errors are SourceError/DataError.
@@ -22,6 +23,14 @@ from sciresearcher.records import Document
 log = logging.getLogger(__name__)
 
 
+def _url_key(url: str) -> str:
+    """A URL as an alias key: no `url:` prefix, scheme, `www.` or trailing slash, lower case."""
+    key = url.strip().removeprefix("url:").lower()
+    for prefix in ("https://", "http://", "www."):
+        key = key.removeprefix(prefix)
+    return "url:" + key.rstrip("/")
+
+
 class DocumentResolver:
     def __init__(self, index: Any | None = None, backends: list[Any] | None = None,
                  http: SourceHttp | None = None, cache_size: int = 64) -> None:
@@ -37,6 +46,8 @@ class DocumentResolver:
                     self._alias[f"doi:{normalise_doi(d.doi)}"] = d.id
                 if d.pmid:
                     self._alias[f"pmid:{d.pmid}"] = d.id
+                if d.url:
+                    self._alias[_url_key(d.url)] = d.id
 
     @property
     def http(self) -> SourceHttp:
@@ -52,7 +63,7 @@ class DocumentResolver:
             key = ident
             if ident.lower().startswith(("doi:", "10.", "https://doi.org/")):
                 key = f"doi:{normalise_doi(ident)}"
-            alias = self._alias.get(key)
+            alias = self._alias.get(key) or self._alias.get(_url_key(ident))
             doc = self.index.get(alias) if alias else None
         return doc
 

@@ -232,6 +232,26 @@ def _read_capture(fd, cap):
     return data.decode("utf-8", "replace"), size
 
 
+class _BlockedImports:
+    """A meta-path finder that refuses the spec's blocked modules (a task-design guard, not a security boundary)."""
+
+    def __init__(self, names):
+        self.names = tuple(names)
+
+    def find_spec(self, fullname, path=None, target=None):
+        if any(fullname == n or fullname.startswith(n + ".") for n in self.names):
+            raise ModuleNotFoundError(f"No module named {fullname!r} (not available in this sandbox)", name=fullname)
+
+
+def _block_imports(names):
+    if not names:
+        return
+    for mod in list(sys.modules):
+        if any(mod == n or mod.startswith(n + ".") for n in names):
+            del sys.modules[mod]
+    sys.meta_path.insert(0, _BlockedImports(names))
+
+
 def main():
     global _IN_CALL
     spec = json.loads(sys.argv[1])
@@ -270,6 +290,7 @@ def main():
         del sys.path[0]
         sys.modules.pop("_guard", None)
         install_guard(spec)
+    _block_imports(spec.get("blocked_modules") or [])
     for fd in cap_fds:
         os.ftruncate(fd, 0)
     baseline_threads = threading.active_count()

@@ -45,6 +45,9 @@ class SandboxConfig(BaseModel):
         default_factory=lambda: ["numpy"],
         description="modules imported when the worker starts (hides their import time)",
     )
+    blocked_modules: list[str] = Field(
+        default_factory=list, description="modules the code may not import (with their submodules), e.g. the "
+        "libraries synthesized facts come from, so tasks need their documents; a task-design guard, not confinement")
     figures: bool = Field(True, description="save open matplotlib figures as PNGs after each call")
     python: str | None = Field(None, description="interpreter for the worker (default: the running one)")
     root_dir: Path | None = Field(

@@ -117,6 +117,7 @@ def build_launch(
         "max_value_chars": config.max_value_chars,
         "figures": config.figures,
         "preload": config.preload,
+        "blocked_modules": config.blocked_modules,
         "guard": mode == "rlimit",
         "sessions_root": str(root_dir),
         "host_home": os.path.expanduser("~"),

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sciresearcher.agent.toolbox import Toolbox, ToolsConfig
+from sciresearcher.errors import ToolError
 from sciresearcher.llm.base import LLMClient
 
 log = logging.getLogger(__name__)
@@ -71,12 +72,19 @@ class ToolEnvironment:
 
 def _delegate(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     """A method named like `fn`, with its signature, type hints and docstring, calling this rollout's `fn`."""
+    # a tool's own failure report (ToolError) goes back as its text, exactly as the agent loop shows it
     if inspect.iscoroutinefunction(fn):
         async def method(self: ToolEnvironment, **kwargs: Any) -> Any:
-            return await self._tool(name)(**kwargs)
+            try:
+                return await self._tool(name)(**kwargs)
+            except ToolError as exc:
+                return str(exc)
     else:
         def method(self: ToolEnvironment, **kwargs: Any) -> Any:
-            return self._tool(name)(**kwargs)
+            try:
+                return self._tool(name)(**kwargs)
+            except ToolError as exc:
+                return str(exc)
     sig = inspect.signature(fn)
     self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
     method.__signature__ = sig.replace(parameters=[self_param, *sig.parameters.values()],  # type: ignore[attr-defined]

@@ -85,6 +85,18 @@ def check_model_dir(path: str) -> Path:
     return model
 
 
+def model_context(model_dir: str | Path) -> int:
+    """The model's context length in tokens (`max_position_embeddings` in its config.json)."""
+    import json
+
+    config = json.loads((check_model_dir(str(model_dir)) / "config.json").read_text())
+    context = config.get("max_position_embeddings") or config.get("text_config", {}).get("max_position_embeddings")
+    if not context:
+        raise ConfigError(f"{model_dir}/config.json names no max_position_embeddings",
+                          hint="set the export's max_length explicitly")
+    return int(context)
+
+
 def schedule_args(config: Any) -> dict[str, Any]:
     """The TrainingArguments fields SFT and GRPO configs share: length, batch, logging and checkpoints."""
     names = ("num_train_epochs", "max_steps", "learning_rate", "per_device_train_batch_size",

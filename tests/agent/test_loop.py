@@ -158,3 +158,24 @@ def test_trajectory_round_trips_json_and_chat():
     rebuilt = Trajectory.from_chat(traj.to_chat(), id=traj.id, task_id=traj.task_id, policy=traj.policy,
                                    tools=traj.tools, final=final_of(traj.to_chat()))
     assert rebuilt.messages == traj.messages and rebuilt.final == traj.final
+
+
+def test_a_tool_that_reports_failure_counts_as_a_tool_error_and_keeps_its_text():
+    from sciresearcher.errors import ToolError
+
+    async def lookup(key: str) -> str:
+        """Look a key up.
+
+        Args:
+            key: The key.
+        """
+        if key != "ok":
+            raise ToolError(f"Could not read {key!r}: not found")
+        return "value"
+
+    llm = ScriptedLLM([tool_call_message("lookup", {"key": "bad"}), tool_call_message("lookup", {"key": "ok"}),
+                       final_answer_text("value")])
+    traj = run(run_agent(Task(id="t", question="q", answer="value"), llm, [lookup]))
+    tools = [m.content for m in traj.messages if m.role == "tool"]
+    assert tools == ["Could not read 'bad': not found", "value"]  # the model sees the tool's own text
+    assert traj.counters.tool_errors == 1 and traj.counters.tool_calls == 2 and traj.counters.format_errors == 0

@@ -39,8 +39,26 @@ def test_trl_sft_rows_read_back_as_training_rows(tmp_path, rollouts):
 def test_sft_rows_are_checked_against_a_real_chat_template(tmp_path, rollouts, tiny_model_dir):
     config = ExportConfig(format="trl-sft", tokenizer=str(tiny_model_dir))
     assert export_trajectories([rollouts[0]], config, tmp_path / "ok")["train"]["rows"] == 1
-    with pytest.raises(TrainingError, match="over max_length=16"):
+    with pytest.raises(TrainingError, match="over max_length=16") as info:
         export_trajectories([rollouts[0]], config.model_copy(update={"max_length": 16}), tmp_path / "long")
+    assert rollouts[0].id in str(info.value)  # the row is named by its trajectory
+
+
+def test_export_knows_the_target_models_context_and_drops_longer_rows_by_name(tmp_path, rollouts, tiny_model_dir):
+    from sciresearcher.train.sft import model_context
+
+    small = tmp_path / "model"
+    small.mkdir()
+    for f in tiny_model_dir.iterdir():
+        (small / f.name).write_bytes(f.read_bytes())
+    cfg = json.loads((small / "config.json").read_text())
+    (small / "config.json").write_text(json.dumps({**cfg, "max_position_embeddings": 16}))
+    assert model_context(small) == 16
+    config = ExportConfig(format="trl-sft", tokenizer=str(small))  # no max_length: the model's context
+    with pytest.raises(TrainingError, match="does not fit the target model"):
+        export_trajectories([rollouts[0]], config, tmp_path / "a")
+    written = export_trajectories([rollouts[0]], config.model_copy(update={"overlong": "drop"}), tmp_path / "b")
+    assert "train" not in written and written["dropped_overlong"][0]["id"] == rollouts[0].id
 
 
 def test_verl_sft_parquet_holds_the_same_rows(tmp_path, rollouts):

@@ -31,13 +31,17 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def _config(index: Path) -> RolloutConfig:
     return RolloutConfig(concurrency=4, tools={"knowledge": {"index": str(index), "mode": "bm25", "top_k": 5,
-                                                             "evidence": {"use_dense": False}}})
+                                                             "evidence": {"use_dense": False}},
+                                               "sandbox": {"blocked_modules": ["mendeleev", "chemicals"]}})
 
 
 def test_fact_goal_drops_the_number():
     assert fact_goal("The standard atomic weight of cobalt is 58.93319 g/mol.") == "standard atomic weight of cobalt"
     assert fact_goal("The density of chromium near room temperature is 7.15 g/cm3.") == (
         "density of chromium near room temperature")
+    # never the number (the agent cannot know it before reading), nor a CAS number it cannot know either
+    assert fact_goal("Water (CAS 7732-18-5) has the molecular formula H2O and a molar mass of 18.01528 g/mol.") == (
+        "molar mass of water")
 
 
 def test_reference_policy_solves_tasks_with_the_real_tools(world, tmp_path: Path):
@@ -54,6 +58,12 @@ def test_reference_policy_solves_tasks_with_the_real_tools(world, tmp_path: Path
         assert traj["policy"]["backend"] == "reference" and traj["counters"]["tool_errors"] == 0
         read_outputs = [m["content"] for m in traj["messages"] if m["role"] == "tool" and m["name"] == "read"]
         assert all("Most relevant sentences" in text for text in read_outputs)  # real reader output
+        code = json.loads([c for m in traj["messages"] if m["role"] == "assistant" for c in (m.get("tool_calls") or [])
+                           ][-1]["function"]["arguments"])["code"]
+        assert code.rstrip().splitlines()[-1].endswith(':.4g}")') and "#" not in code  # prints the answer as written
+        printed = [m["content"] for m in traj["messages"] if m["role"] == "tool" and m["name"] == "python"][-1]
+        final = traj["messages"][-1]["content"]
+        assert f"Answer: {printed.strip()}" in final and ("mendeleev:" in final or "chemicals:" in final)
 
 
 def test_reference_policy_gives_up_when_search_cannot_find_the_source(world, tmp_path: Path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sciresearcher.errors import ConfigError, DataError
@@ -80,3 +81,25 @@ def test_index_built_with_another_model_is_an_error(dense_index):
     with pytest.raises(ConfigError, match="built with embedding model 'all-MiniLM-L6-v2'"):
         LocalIndex.load(dense_index.path, model="some/other-model", check_model=True)
     assert LocalIndex.load(dense_index.path, model=None, check_model=True).dense is not None
+
+
+def test_ties_and_float_noise_never_reorder_hits(tmp_path: Path):
+    """Same inputs, same hits, in every process: tied scores break by passage order, scores are rounded."""
+    import subprocess
+    import sys
+
+    from sciresearcher.knowledge.index import _stable, _topk, build_index
+
+    docs = [Document(id=f"doc:{i:02d}", title="Same title", text="butane propane ether solvent boiling point")
+            for i in range(12)]
+    index = build_index(docs, tmp_path / "ties", dense=False)
+    hits = [h.doc_id for h in index.search("boiling point of butane", k=8, mode="bm25")]
+    assert hits == [f"doc:{i:02d}" for i in range(8)]  # all tied: index order, not the partition's whim
+    scores = _stable(np.array([1.0, 1.0 + 1e-9, 0.5, 1.0 - 1e-9]))
+    assert list(_topk(scores, 2)) == [0, 1] and list(_topk(scores, 3)) == [0, 1, 3]
+    code = ("import sys; from sciresearcher.knowledge.index import LocalIndex; "
+            f"print([h.doc_id for h in LocalIndex.load({str(tmp_path / 'ties')!r}).search('boiling point', k=5, "
+            "mode='bm25')])")
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+            for _ in range(2)}
+    assert len(runs) == 1 and "doc:00" in runs.pop()

@@ -16,6 +16,7 @@ from sciresearcher.agent.search_tool import NOT_CONFIGURED, make_search_tool
 from sciresearcher.agent.subcalls import collect_subcalls
 from sciresearcher.agent.toolbox import knowledge_tools
 from sciresearcher.agent.tools import tool_schema
+from sciresearcher.errors import ToolError
 from sciresearcher.knowledge.config import KnowledgeConfig
 from sciresearcher.knowledge.evidence import EvidenceSelector
 from sciresearcher.knowledge.resolve import DocumentResolver
@@ -30,6 +31,13 @@ def run(coro):
     return asyncio.run(coro)
 
 
+def failed(coro) -> str:
+    """The text of a tool call that must fail: tools raise ToolError with the text the model sees."""
+    with pytest.raises(ToolError) as info:
+        asyncio.run(coro)
+    return str(info.value)
+
+
 def test_search_tool_over_the_local_index_records_a_subcall(bm25_index, scifact_docs):
     search = make_search_tool(bm25_index, top_k=3, mode="bm25")
     assert search.__name__ == "search"
@@ -42,8 +50,8 @@ def test_search_tool_over_the_local_index_records_a_subcall(bm25_index, scifact_
 
 def test_search_without_sources_explains_how_to_configure():
     (search, read) = knowledge_tools(KnowledgeConfig())
-    assert run(search("p53")) == NOT_CONFIGURED and "index build" in NOT_CONFIGURED
-    assert "Could not read" in run(read("pmid:1", "anything"))
+    assert failed(search("p53")) == NOT_CONFIGURED and "index build" in NOT_CONFIGURED
+    assert "Could not read" in failed(read("pmid:1", "anything"))
     assert [t.__name__ for t in (search, read)] == ["search", "read"]
     read_schema = tool_schema(read)["function"]
     assert read_schema["name"] == "read" and read_schema["parameters"]["required"] == ["doc_id_or_url", "goal"]
@@ -59,8 +67,8 @@ def test_search_reports_a_failing_source_and_keeps_the_others(make_http, recorde
     text = run(search("imatinib"))
     assert "[1] pmcid:PMC1234567 (2005) Characterization of imatinib binding" in text
     assert "Sources that failed: openalex: failed (api.openalex.org failed after 2 attempts (HTTP 503)" in text
-    assert "blocked" in run(search("a forbidden topic"))
-    assert run(search("  ")).startswith("Empty query")
+    assert "blocked" in failed(search("a forbidden topic"))
+    assert failed(search("  ")).startswith("Empty query")
 
 
 def test_read_without_llm_returns_selected_passages(bm25_index, scifact_docs):
@@ -142,8 +150,8 @@ def test_read_fetches_html_and_pdf_urls_from_a_real_local_server(local_site: str
     assert "70,900 km" in text.split("\n[S2]")[0]
     text = run(read(f"url:{local_site}/paper.pdf", "glucokinase Km"))
     assert "8 mM" in text
-    assert "Could not read" in run(read(f"{local_site}/missing.html", "x"))
-    assert "HTTP 404" in run(read(f"{local_site}/missing.html", "x"))
+    assert "Could not read" in failed(read(f"{local_site}/missing.html", "x"))
+    assert "HTTP 404" in failed(read(f"{local_site}/missing.html", "x"))
 
 
 def test_build_tools_with_an_index_path(bm25_index, scifact_docs):
@@ -177,3 +185,20 @@ def test_agent_loop_uses_search_and_read_and_records_subcalls(bm25_index, scifac
     assert tool_msgs[0].startswith(f"[1] {doc.id}") and "Summary:\nIt states" in tool_msgs[1]
     assert [(s.tool, s.kind) for s in traj.subcalls] == [("search", "search"), ("read", "llm")]
     assert traj.subcalls[1].tool_call_id is not None and traj.subcalls[1].usage.total_tokens > 0
+
+
+def test_read_resolves_the_url_search_printed_for_a_local_document_without_the_network(tmp_path: Path):
+    """The URL a local hit shows resolves to the indexed document: no fetch, no retries."""
+    from sciresearcher.knowledge.index import build_index
+    from sciresearcher.records import Document
+
+    doc = Document(id="pmid:42", title="Glucokinase kinetics", text="The Km of glucokinase for glucose is 8 mM.",
+                   url="https://pubmed.ncbi.nlm.nih.gov/42/")
+    index = build_index([doc], tmp_path / "idx", dense=False)
+    config = KnowledgeConfig(index=index.path, mode="bm25", max_retries=0, timeout_s=0.01,
+                             evidence={"use_dense": False})
+    search, read = knowledge_tools(config)
+    assert "https://pubmed.ncbi.nlm.nih.gov/42/" in run(search("glucokinase Km"))
+    for ident in ("https://pubmed.ncbi.nlm.nih.gov/42/", "http://pubmed.ncbi.nlm.nih.gov/42",
+                  "url:https://pubmed.ncbi.nlm.nih.gov/42/"):
+        assert "8 mM" in run(read(ident, "Km of glucokinase")), ident

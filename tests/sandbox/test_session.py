@@ -160,3 +160,14 @@ def test_session_outlives_the_thread_that_started_it(session):
     time.sleep(0.3)  # bwrap's --die-with-parent follows the forking thread: it must not be a short-lived one
     r = session.run_sync("kept")
     assert r.value == "'yes'" and not r.restarted
+
+
+def test_blocked_modules_cannot_be_imported(config):
+    """A task sandbox can hide the libraries synthesized facts come from (submodules too); the rest imports."""
+    with SandboxSession(config.model_copy(update={"blocked_modules": ["csv", "email"]})) as sb:
+        blocked = sb.run_sync("import csv")
+        sub = sb.run_sync("from email import message")
+        fine = sb.run_sync("import math\nprint(math.sqrt(16))")
+    assert not blocked.ok and "No module named 'csv' (not available in this sandbox)" in blocked.to_text()
+    assert not sub.ok and "ModuleNotFoundError" in sub.to_text()
+    assert fine.ok and fine.stdout.strip() == "4.0"

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from sciresearcher.agent.python_tool import make_python_tool
 from sciresearcher.agent.tools import tool_schema
+from sciresearcher.errors import ToolError
 from sciresearcher.sandbox import SandboxConfig, SandboxSession
 from sciresearcher.sandbox.cli import app
 from sciresearcher.sandbox.confine import resolve_mode
@@ -22,15 +23,18 @@ def test_python_tool_schema_and_text(session):
     assert schema["function"]["name"] == "python"
     assert schema["function"]["parameters"]["required"] == ["code"]
 
+    async def text(code: str) -> str:  # a failed call raises ToolError with the text the model sees
+        try:
+            return await tool(code)
+        except ToolError as exc:
+            return "FAILED " + str(exc)
+
     async def main():
-        return [
-            await tool("a = 6\nprint('hello')\na * 7"),
-            await tool("a / 0"),
-            await tool("import os\nos._exit(1)"),
-            await tool("a"),
-        ]
+        return [await text("a = 6\nprint('hello')\na * 7"), await text("a / 0"),
+                await text("import os\nos._exit(1)"), await text("a")]
 
     ok, err, crash, after = asyncio.run(main())
+    assert err.startswith("FAILED") and crash.startswith("FAILED") and after.startswith("FAILED")
     assert ok == "hello\n42"
     assert "ZeroDivisionError" in err and "<cell-2>" in err
     assert "state is lost" in crash
@@ -40,8 +44,12 @@ def test_python_tool_schema_and_text(session):
 def test_python_tool_reports_an_unusable_sandbox_as_text(config):
     sb = SandboxSession(config)
     sb.close()
-    out = asyncio.run(make_python_tool(sb)("1"))
-    assert out.startswith("Error: the Python sandbox is unavailable")
+    try:
+        asyncio.run(make_python_tool(sb)("1"))
+    except ToolError as exc:
+        assert str(exc).startswith("Error: the Python sandbox is unavailable")
+    else:
+        raise AssertionError("an unusable sandbox must be a failed tool call")
 
 
 def test_cli_exec_code_prints_json(sandbox_mode):
