@@ -62,4 +62,7 @@ class LLMConfig(BaseModel):
     extra_body: dict[str, Any] = Field(default_factory=dict, description="passed through to OpenAI-compatible servers")
     prices: dict[str, Price] = Field(default_factory=dict, description="per-model price overrides (USD / 1M tokens)")
     device: str | None = Field(None, description="local backend: cpu | cuda | auto")
+    batch_size: int = Field(
+        1, ge=1, description="local backend: concurrent requests generated together in one padded batch (> 1: "
+        "llm.batched_local.BatchedLocalClient, which renders with the training chat template)")
     dtype: str | None = Field(None, description="local backend: float32 | bfloat16 | auto")

@@ -28,6 +28,10 @@ def make_client(config: LLMConfig) -> LLMClient:
     if looks_like_path and not (path / "config.json").is_file():
         reason = "does not exist" if not path.exists() else "has no config.json (not a transformers model)"
         raise ConfigError(f"local model directory {path} {reason}", hint=NO_MODEL_HINT)
+    if config.batch_size > 1:
+        from sciresearcher.llm.batched_local import BatchedLocalClient
+
+        return BatchedLocalClient(config, max_batch=config.batch_size)
     from sciresearcher.llm.local_backend import LocalClient
 
     return LocalClient(config)

@@ -7,6 +7,13 @@ tokens (`<|im_start|>`, `<|im_end|>`, `<think>`, `<tool_call>`, `<tool_response>
 `qwen3.jinja` as its chat template byte for byte, so TRL recognises it and renders conversations exactly
 as for a real Qwen3. The same seed gives byte-identical files.
 
+`corpus=` trains the tokenizer on your own texts instead (the pipeline demo passes its documents and rendered
+teacher trajectories, so every entity name is a token or two), `split_digits=True` makes each digit one token
+(numbers copy digit by digit, as in Qwen3), and `fixed_texts=` adds each given text as ONE token: the demo
+passes its system turn (system prompt and tools block, identical in every conversation), so a 2-core CPU
+trains on ~500-token rows instead of ~1,300. The model still reads that text through the real chat template;
+it just reads it as a single token. `system_block(messages, tools)` renders that text.
+
 It is for tests, CI and laptops: its outputs are random until trained. It is not a model-quality claim.
 """
 
@@ -14,7 +21,9 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from sciresearcher.errors import ConfigError
 
@@ -33,6 +42,11 @@ _NON_SPECIAL = {"<tool_call>", "</tool_call>", "<tool_response>", "</tool_respon
 _WORDS = ["the", "of", "and", "to", "in", "is", "that", "for", "with", "as", "by", "on", "are", "from", "this", "protein", "gene", "cell", "cells", "enzyme", "binding", "receptor", "expression", "pathway", "mutation", "acid", "molecule", "reaction", "rate", "constant", "concentration", "temperature", "pressure", "energy", "mass", "molar", "mol", "mM", "uM", "nM", "kDa", "kJ", "kcal", "K", "Pa", "atm", "L", "mL", "g", "mg", "ug", "hydrogen", "carbon", "nitrogen", "oxygen", "sulfur", "phosphorus", "sodium", "potassium", "calcium", "magnesium", "iron", "zinc", "copper", "chloride", "DNA", "RNA", "mRNA", "kinase", "phosphatase", "inhibitor", "activation", "glucose", "ATP", "NADH", "pH", "pKa", "Km", "Vmax", "kcat", "half-life", "yield", "question", "answer", "explanation", "confidence", "search", "read", "python", "print", "import", "numpy", "math", "result", "evidence", "paper", "study", "patients", "mice", "tumor", "apoptosis", "p53", "BRCA1", "CRISPR", "sequence", "amino", "residue", "helix", "domain", "Explanation:", "Answer:", "Confidence:", "tool", "arguments", "name", "query", "goal", "code", "doc_id", "what", "which", "how", "many", "calculate", "compute", "value", "equals", "approximately", "increase", "decrease", "significant", "found", "reported"]
 
 
+_MARKUP = ["<|im_start|>system\n", "<|im_start|>user\n", "<|im_start|>assistant\n", "<|im_end|>\n",
+           "<think>\n\n</think>\n\n", "<tool_call>\n", "\n</tool_call>", "<tool_response>\n", "\n</tool_response>",
+           "0123456789 .,;:!?()[]{}<>+-*/=_'\"#%&@$^~`|\\"]
+
+
 def _training_text(seed: int) -> list[str]:
     """A fixed pseudo-corpus: words, numbers, JSON tool calls and chat markup, reproducible from `seed`."""
     rng = random.Random(seed)
@@ -45,9 +59,7 @@ def _training_text(seed: int) -> list[str]:
         if rng.random() < 0.2:
             args = {"query": " ".join(rng.choice(_WORDS) for _ in range(3))}
             lines.append(json.dumps({"name": rng.choice(["search", "read", "python"]), "arguments": args}))
-    lines += ["<|im_start|>system\n", "<|im_start|>user\n", "<|im_start|>assistant\n", "<|im_end|>\n",
-              "<think>\n\n</think>\n\n", "<tool_call>\n", "\n</tool_call>", "<tool_response>\n", "\n</tool_response>",
-              "0123456789 .,;:!?()[]{}<>+-*/=_'\"#%&@$^~`|\\"]
+    lines += _MARKUP
     # the chat template's fixed text, so that the markup of every turn costs few tokens
     header = ("# Tools\n\nYou may call one or more functions to assist with the user query.\n\nYou are provided "
               "with function signatures within <tools></tools> XML tags:\n<tools>\n{\"type\": \"function\", "
@@ -67,8 +79,34 @@ def qwen3_chat_template() -> str:
     return template
 
 
+def _template_renderer() -> Any:
+    """A vocabulary-free tokenizer object carrying the Qwen3 template: renders conversations to text."""
+    from tokenizers import Tokenizer, models
+    from transformers import PreTrainedTokenizerFast
+
+    fast = PreTrainedTokenizerFast(tokenizer_object=Tokenizer(models.BPE()))
+    fast.chat_template = qwen3_chat_template()
+    return fast
+
+
+def render_chat(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None) -> str:
+    """A conversation as the Qwen3 template writes it (for tokenizer corpora)."""
+    return _template_renderer().apply_chat_template(messages, tools=tools or None, tokenize=False)
+
+
+def system_block(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None) -> str:
+    """The text of the system turn (system prompt and tools block) as the Qwen3 template writes it."""
+    text = render_chat([m for m in messages if m.get("role") == "system"][:1] or [{"role": "user", "content": ""}],
+                       tools)
+    if not text.startswith("<|im_start|>system\n"):
+        raise ConfigError("the conversation renders no system turn", hint="pass a system message or tools")
+    return text.removeprefix("<|im_start|>system\n").split("<|im_end|>", 1)[0]
+
+
 def build_tiny_model(out_dir: str | Path, seed: int = 0, *, vocab_size: int = 4096, hidden_size: int = 128,
-                     num_layers: int = 4, max_positions: int = 8192) -> Path:
+                     num_layers: int = 4, max_positions: int = 8192, num_heads: int = 4, num_kv_heads: int = 2,
+                     intermediate_size: int | None = None, corpus: Iterable[str] | None = None,
+                     split_digits: bool = False, fixed_texts: Sequence[str] = ()) -> Path:
     """Writes a tiny random Qwen3 + tokenizer + generation config to `out_dir`; returns the path."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
@@ -78,16 +116,21 @@ def build_tiny_model(out_dir: str | Path, seed: int = 0, *, vocab_size: int = 40
     out.mkdir(parents=True, exist_ok=True)
 
     tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    byte_level = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.pre_tokenizer = (pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True), byte_level])
+                         if split_digits else byte_level)
     tok.decoder = decoders.ByteLevel()
     tok.post_processor = processors.ByteLevel(trim_offsets=False)
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=2, special_tokens=[],
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-    tok.train_from_iterator(_training_text(seed), trainer=trainer)
+    texts = _training_text(seed) if corpus is None else [*_MARKUP, *corpus]
+    tok.train_from_iterator(texts, trainer=trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, model_max_length=max_positions)
     fast.add_special_tokens({"additional_special_tokens": SPECIAL_TOKENS})
     fast.add_tokens([t for t in ADDED_TOKENS if t not in _NON_SPECIAL], special_tokens=True)
     fast.add_tokens([t for t in ADDED_TOKENS if t in _NON_SPECIAL], special_tokens=False)
+    if fixed_texts:
+        fast.add_tokens(list(dict.fromkeys(fixed_texts)), special_tokens=False)
     fast.eos_token = "<|im_end|>"
     fast.pad_token = "<|endoftext|>"
     fast.bos_token = None
@@ -96,8 +139,9 @@ def build_tiny_model(out_dir: str | Path, seed: int = 0, *, vocab_size: int = 40
 
     torch.manual_seed(seed)
     config = Qwen3Config(
-        vocab_size=len(fast), hidden_size=hidden_size, intermediate_size=hidden_size * 3,
-        num_hidden_layers=num_layers, num_attention_heads=4, num_key_value_heads=2, head_dim=hidden_size // 4,
+        vocab_size=len(fast), hidden_size=hidden_size, intermediate_size=intermediate_size or hidden_size * 3,
+        num_hidden_layers=num_layers, num_attention_heads=num_heads, num_key_value_heads=num_kv_heads,
+        head_dim=hidden_size // num_heads,
         max_position_embeddings=max_positions, tie_word_embeddings=True, rope_theta=1_000_000.0,
         bos_token_id=None, eos_token_id=fast.convert_tokens_to_ids("<|im_end|>"),
         pad_token_id=fast.convert_tokens_to_ids("<|endoftext|>"),

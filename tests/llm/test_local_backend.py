@@ -103,3 +103,25 @@ def test_thinking_switch_stop_strings_and_free_event_loop(tiny_model_dir):
     assert ticks > 3  # the loop kept running while the model generated in a worker thread
     assert client.ledger.calls == 4 and client.ledger.usage.completion_tokens == sum(
         r.usage.completion_tokens for r in results)
+
+
+def test_batched_local_client_generates_concurrent_requests_together(tiny_model_dir):
+    """Concurrent requests go out in one padded batch; each reply equals what the model gives alone (greedy)."""
+    from sciresearcher.llm.batched_local import BatchedLocalClient
+
+    client = make_client(LLMConfig(backend="local", model=str(tiny_model_dir), batch_size=8, max_concurrency=8))
+    assert isinstance(client, BatchedLocalClient)
+    questions = ["What is 2+2?", "Name a kinase.", "Which element has atomic number 26 and what is its mass?"]
+    sampling = {"temperature": 0, "max_tokens": 12}
+
+    async def many():
+        return await asyncio.gather(*(client.chat([Message.user(q)], **sampling) for q in questions))
+
+    together = asyncio.run(many())
+    assert client.batches == [3]
+    alone = [asyncio.run(client.chat([Message.user(q)], **sampling)) for q in questions]
+    assert [r.message.content for r in together] == [r.message.content for r in alone]
+    assert all(r.usage.completion_tokens > 0 and r.finish_reason in ("stop", "length") for r in together)
+    # the training template: earlier assistant turns keep their <think> block, as SFT and GRPO rendered them
+    prompt = client.render([Message.user("q"), Message(role="assistant", content="a"), Message.user("r")], None)
+    assert "<think>\n\n</think>\n\na<|im_end|>" in prompt

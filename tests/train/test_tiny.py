@@ -33,3 +33,27 @@ def test_same_seed_same_bytes(tmp_path):
     a = build_tiny_model(tmp_path / "a", seed=3)
     b = build_tiny_model(tmp_path / "b", seed=3)
     assert _digest(a) == _digest(b)
+
+
+def test_a_tokenizer_trained_on_the_runs_own_texts(tmp_path):
+    """corpus=: entities are few tokens; split_digits: one token per digit; fixed_texts: the system turn is ONE
+    token, and the conversation still renders through the real Qwen3 template byte for byte."""
+    from transformers import AutoTokenizer
+
+    from sciresearcher.train.tiny import render_chat, system_block
+
+    tools = [{"type": "function", "function": {"name": "search", "description": "Search.", "parameters": {
+        "type": "object", "properties": {"query": {"type": "string", "description": "q"}}, "required": ["query"]}}}]
+    chat = [{"role": "system", "content": "You are a research agent."},
+            {"role": "user", "content": "What is the standard atomic weight of cobalt?"}]
+    block = system_block(chat, tools)
+    assert block.startswith("You are a research agent.") and "<tools>" in block and "<|im_start|>" not in block
+    corpus = [render_chat(chat, tools)] * 20 + ["The standard atomic weight of cobalt is 58.93319 g/mol."] * 20
+    path = build_tiny_model(tmp_path / "m", corpus=corpus, split_digits=True, fixed_texts=[block], vocab_size=600)
+    tok = AutoTokenizer.from_pretrained(path)
+    text = tok.apply_chat_template(chat, tools=tools, tokenize=False, add_generation_prompt=True)
+    ids = tok(text, add_special_tokens=False)["input_ids"]
+    assert tok.convert_tokens_to_ids(block) in ids and len(ids) < 40
+    assert len(tok(" cobalt", add_special_tokens=False)["input_ids"]) == 1
+    assert len(tok("58.93319", add_special_tokens=False)["input_ids"]) == 8
+    assert tok.decode(ids) == render_chat(chat, tools) + "<|im_start|>assistant\n"

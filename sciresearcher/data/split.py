@@ -1,0 +1,155 @@
+"""Splitting tasks by entity into train / validation / test, and keeping evaluation documents out of training.
+
+A task's **entities** are the documents its evidence chain cites (evidence, cited variables, hops). Documents,
+not tasks, are assigned to splits: each namespace of document ids (`mendeleev:element:`, `chemicals:cas:`,
+`pmid:`...) is ordered by a salted hash and cut by the split fractions, so every split gets its share of each
+kind of entity. A task lands in a split when all its documents are in that split; a task whose documents fall
+in two splits is dropped (and counted), so no test entity or document ever appears in a train task. Then each
+split is capped at `max_tasks` (a seeded sample, same seed same tasks).
+
+`held_out_documents(tasks)` names the documents evaluation items rest on (evidence ids, PMIDs, DOIs) and
+`training_documents(docs, held_out)` drops them from a corpus, so the index that teacher rollouts and GRPO
+search cannot hand an evaluation item's source to the model (question screening cannot catch that leak).
+
+It does not decide what a good task is (synthesis and screening do), and it reads no files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sciresearcher.records import Document, Task
+
+SPLITS = ("train", "validation", "test")
+
+
+class SplitConfig(BaseModel):
+    """How tasks are split by entity (document), and how many each split keeps."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fractions: dict[str, float] = Field(
+        default_factory=lambda: {"train": 0.7, "validation": 0.15, "test": 0.15},
+        description="share of each namespace's documents per split (train, validation, test)")
+    max_tasks: dict[str, int | None] = Field(
+        default_factory=dict, description="cap per split (a seeded sample); a split not named is not capped")
+    seed: int = Field(0, description="salt of the document assignment and of the capping sample")
+
+    @model_validator(mode="after")
+    def _check(self) -> SplitConfig:
+        unknown = sorted(set(self.fractions) - set(SPLITS)) + sorted(set(self.max_tasks) - set(SPLITS))
+        if unknown:
+            raise ValueError(f"unknown split name(s) {unknown}; splits are {', '.join(SPLITS)}")
+        if any(v < 0 for v in self.fractions.values()) or not 0.999 <= sum(self.fractions.values()) <= 1.001:
+            raise ValueError(f"split fractions must be >= 0 and sum to 1 (got {self.fractions})")
+        return self
+
+
+def task_documents(task: Task) -> set[str]:
+    """The ids of the documents a task's evidence chain cites."""
+    ids = {e.doc_id for e in task.evidence}
+    for var in (task.metadata.get("variables") or {}).values():
+        if isinstance(var, dict) and var.get("doc_id"):
+            ids.add(str(var["doc_id"]))
+    if task.provenance is not None:
+        ids.update(h.source_doc_id for h in task.provenance.hops if h.source_doc_id)
+    return ids
+
+
+def _namespace(doc_id: str) -> str:
+    return doc_id.rsplit(":", 1)[0] if ":" in doc_id else ""
+
+
+def _rank(doc_id: str, seed: int) -> bytes:
+    return hashlib.blake2b(f"{seed}:{doc_id}".encode(), digest_size=8).digest()
+
+
+def assign_documents(doc_ids: set[str], config: SplitConfig) -> dict[str, str]:
+    """doc id -> split: within each id namespace, documents in salted-hash order cut by the fractions."""
+    names = [s for s in SPLITS if config.fractions.get(s, 0) > 0]
+    by_ns: dict[str, list[str]] = {}
+    for doc_id in doc_ids:
+        by_ns.setdefault(_namespace(doc_id), []).append(doc_id)
+    out: dict[str, str] = {}
+    for ids in by_ns.values():
+        ids.sort(key=lambda d: _rank(d, config.seed))
+        n, start, cum = len(ids), 0, 0.0
+        for i, name in enumerate(names):
+            cum += config.fractions[name]
+            end = n if i == len(names) - 1 else round(cum * n)
+            for doc_id in ids[start:end]:
+                out[doc_id] = name
+            start = end
+    return out
+
+
+@dataclass
+class Split:
+    """Tasks by split, each document's split, and the tasks dropped because they straddle two splits."""
+
+    tasks: dict[str, list[Task]] = field(default_factory=dict)
+    documents: dict[str, str] = field(default_factory=dict)
+    straddling: list[str] = field(default_factory=list)
+    no_documents: list[str] = field(default_factory=list)
+    capped: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        docs: dict[str, int] = {}
+        for name in self.documents.values():
+            docs[name] = docs.get(name, 0) + 1
+        return {"tasks": {s: len(ts) for s, ts in self.tasks.items()}, "documents": docs,
+                "dropped_straddling": len(self.straddling), "dropped_no_documents": len(self.no_documents),
+                "capped": self.capped}
+
+
+def split_by_entity(tasks: list[Task], config: SplitConfig) -> Split:
+    """Assigns documents to splits, then each task to the split holding all its documents."""
+    docs_of = {t.id: task_documents(t) for t in tasks}
+    assigned = assign_documents(set().union(*docs_of.values()) if docs_of else set(), config)
+    out = Split(tasks={s: [] for s in SPLITS if config.fractions.get(s, 0) > 0}, documents=assigned)
+    for task in tasks:
+        docs = docs_of[task.id]
+        if not docs:
+            out.no_documents.append(task.id)
+            continue
+        names = {assigned[d] for d in docs}
+        if len(names) > 1:
+            out.straddling.append(task.id)
+            continue
+        name = names.pop()
+        out.tasks[name].append(task.model_copy(update={"split": name}))
+    for name, cap in config.max_tasks.items():
+        kept = out.tasks.get(name, [])
+        if cap is not None and len(kept) > cap:
+            out.capped[name] = len(kept) - cap
+            chosen = set(random.Random(f"{config.seed}:{name}").sample(range(len(kept)), cap))
+            out.tasks[name] = [t for i, t in enumerate(kept) if i in chosen]
+    return out
+
+
+def held_out_documents(tasks: list[Task]) -> set[str]:
+    """Identifiers of the documents evaluation items rest on: evidence ids, and PMIDs / DOIs in metadata."""
+    ids: set[str] = set()
+    for task in tasks:
+        ids |= task_documents(task)
+        ids.update(f"{key}:{task.metadata[key]}" for key in ("pmid", "doi") if task.metadata.get(key))
+    return ids
+
+
+def training_documents(docs: list[Document], held_out: set[str]) -> tuple[list[Document], list[str]]:
+    """`docs` without those an evaluation item rests on (by id, PMID or DOI); returns (kept, dropped ids)."""
+    lowered = {h.lower() for h in held_out}
+    kept, dropped = [], []
+    for doc in docs:
+        keys = {doc.id.lower()}
+        if doc.pmid:
+            keys.add(f"pmid:{doc.pmid}".lower())
+        if doc.doi:
+            keys.add(f"doi:{doc.doi}".lower())
+        (dropped.append(doc.id) if keys & lowered else kept.append(doc))
+    return kept, dropped

@@ -1,0 +1,170 @@
+"""`BatchedLocalClient`: the local transformers backend, generating concurrent requests in one padded batch.
+
+The agent loop runs many trajectories at once (`rollout.run_rollouts` with `concurrency: N`); each asks the
+client for its next turn. `LocalClient` answers them one at a time; this client queues them and a worker
+thread generates every queued request with the same sampling settings in one left-padded `generate` call
+(waiting up to `batch_wait_s` for more to arrive), so a CPU evaluates a small model on a hundred tasks in the
+time of a few requests. Replies are parsed with the one Qwen3 reply parser, exactly as `LocalClient` does.
+
+Prompts are rendered with the TRAINING chat template (`llm.chat_template.training_template`: the one SFT and GRPO
+render with, where every assistant turn keeps its `<think>` block), so a model trained here sees at evaluation
+the context it was trained on; Qwen3's chat template drops the empty think blocks of earlier turns.
+Sampled requests in one batch share one random stream (per-request seeds are not honoured); greedy requests
+(`temperature: 0`) are deterministic. It is for small local models; serve big ones with vLLM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sciresearcher.errors import ProviderError
+from sciresearcher.llm.base import ChatResult
+from sciresearcher.llm.config import LLMConfig
+from sciresearcher.llm.local_backend import LocalClient
+from sciresearcher.llm.reply_format import parse_qwen_reply
+from sciresearcher.records import Message, Usage
+
+
+@dataclass
+class _Request:
+    prompt: str
+    sampling: dict[str, Any]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+    key: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        keep = {k: self.sampling.get(k) for k in ("max_tokens", "max_new_tokens", "temperature", "top_p", "top_k",
+                                                    "min_p", "repetition_penalty")}
+        self.key = json.dumps(keep, sort_keys=True, default=str)
+
+
+class BatchedLocalClient(LocalClient):
+    """A local transformers model serving concurrent requests in batches of up to `max_batch`."""
+
+    backend = "local"
+
+    def __init__(self, config: LLMConfig, *, max_batch: int = 64, batch_wait_s: float = 0.05) -> None:
+        super().__init__(config)
+        from sciresearcher.llm.chat_template import training_template
+
+        self.max_batch = max_batch
+        self.batch_wait_s = batch_wait_s
+        self._template = training_template(self.tokenizer)
+        self._queue: list[_Request] = []
+        self._cond = threading.Condition()
+        self._worker: threading.Thread | None = None
+        self.batches: list[int] = []  # sizes of the batches generated (for measurements)
+
+    def render(self, messages: list[Message], tools: list[dict[str, Any]] | None,
+               enable_thinking: bool | None = None) -> str:
+        kwargs: dict[str, Any] = {}
+        thinking = self.config.enable_thinking if enable_thinking is None else enable_thinking
+        if thinking is not None:
+            kwargs["enable_thinking"] = thinking
+        chat = []
+        for m in messages:
+            d = m.to_openai()
+            for call in d.get("tool_calls") or []:
+                try:
+                    call["function"]["arguments"] = json.loads(call["function"]["arguments"])
+                except json.JSONDecodeError:
+                    pass
+            chat.append(d)
+        return self.tokenizer.apply_chat_template(chat, tools=tools or None, tokenize=False, add_generation_prompt=True,
+                                                  chat_template=self._template, **kwargs)
+
+    def _ensure_worker(self) -> None:
+        with self._cond:
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._serve, name="batched-local-generate", daemon=True)
+                self._worker.start()
+
+    def _next_batch(self) -> list[_Request]:
+        with self._cond:
+            while not self._queue:
+                self._cond.wait()
+            deadline = time.monotonic() + self.batch_wait_s
+            while len(self._queue) < self.max_batch:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(left)
+            key = self._queue[0].key
+            batch = [r for r in self._queue if r.key == key][: self.max_batch]
+            self._queue = [r for r in self._queue if r not in batch]
+            return batch
+
+    def _serve(self) -> None:
+        while True:
+            batch = self._next_batch()
+            try:
+                results: list[Any] = self.generate_batch([r.prompt for r in batch], batch[0].sampling)
+            except Exception as exc:  # noqa: BLE001 - every waiting request learns of it, the worker goes on
+                error = ProviderError(f"local batched generation failed: {type(exc).__name__}: {exc}")
+                results = [error] * len(batch)
+            self.batches.append(len(batch))
+            for request, result in zip(batch, results, strict=True):
+                request.loop.call_soon_threadsafe(_settle, request.future, result)
+
+    def generate_batch(self, prompts: list[str], sampling: dict[str, Any]) -> list[tuple[str, int, int, str]]:
+        """Blocking: (completion text, prompt tokens, new tokens, stop | length) per prompt, in one generate call."""
+        import torch
+
+        gen = self._generation_kwargs(sampling)
+        tok = self.tokenizer
+        side = tok.padding_side
+        tok.padding_side = "left"
+        try:
+            inputs = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
+        finally:
+            tok.padding_side = side
+        with self._lock, torch.inference_mode():
+            if sampling.get("seed") is not None:
+                torch.manual_seed(int(sampling["seed"]))
+            output = self.hf_model.generate(**inputs, **gen)
+        eos = self.hf_model.generation_config.eos_token_id
+        eos_ids = set(eos) if isinstance(eos, list) else {eos}
+        width = inputs["input_ids"].shape[1]
+        out = []
+        for row, mask in zip(output, inputs["attention_mask"], strict=True):
+            new = row[width:].tolist()
+            ended = next((i for i, t in enumerate(new) if t in eos_ids), None)
+            kept = new if ended is None else new[: ended + 1]
+            text = tok.decode(kept, skip_special_tokens=False)
+            for marker in ("<|im_end|>", "<|endoftext|>"):
+                text = text.split(marker)[0]
+            out.append((text, int(mask.sum()), len(kept), "stop" if ended is not None else "length"))
+        return out
+
+    async def _chat_once(self, messages: list[Message], tools: list[dict[str, Any]] | None,
+                         sampling: dict[str, Any]) -> ChatResult:
+        try:
+            prompt = self.render(messages, tools, sampling.get("enable_thinking"))
+        except Exception as exc:  # a template that cannot render is a provider failure, not a crash
+            raise ProviderError(f"local rendering failed: {type(exc).__name__}: {exc}") from exc
+        loop = asyncio.get_running_loop()
+        request = _Request(prompt, sampling, loop, loop.create_future())
+        self._ensure_worker()
+        with self._cond:
+            self._queue.append(request)
+            self._cond.notify_all()
+        result = await request.future
+        if isinstance(result, BaseException):
+            raise result
+        text, n_prompt, n_new, finish = result
+        message = parse_qwen_reply(text)
+        if message.tool_calls and finish == "stop":
+            finish = "tool_calls"
+        return ChatResult(message=message, usage=Usage(prompt_tokens=n_prompt, completion_tokens=n_new),
+                          finish_reason=finish, model=self.model)
+
+
+def _settle(future: asyncio.Future[Any], result: Any) -> None:
+    if not future.done():
+        future.set_result(result)

@@ -1,0 +1,70 @@
+"""Splitting tasks by entity: no test document in a train task, seeded caps, and training corpora without the
+documents evaluation items rest on."""
+
+from __future__ import annotations
+
+import pytest
+
+from sciresearcher.data.split import (
+    SplitConfig,
+    held_out_documents,
+    split_by_entity,
+    task_documents,
+    training_documents,
+)
+from sciresearcher.records import Document, Evidence, Task
+
+
+def _task(i: int, *docs: str) -> Task:
+    return Task(id=f"t{i}", question=f"q{i}", answer="1",
+                evidence=[Evidence(doc_id=d, level="sentence", text="x") for d in docs])
+
+
+def _tasks() -> list[Task]:
+    elements = [f"mendeleev:element:E{i}" for i in range(20)]
+    compounds = [f"chemicals:cas:{i}-00-0" for i in range(20)]
+    out = [_task(i, elements[i % 20]) for i in range(100)]
+    out += [_task(100 + i, compounds[i % 20]) for i in range(100)]
+    out += [_task(200 + i, elements[i % 20], compounds[(i * 7) % 20]) for i in range(60)]
+    return out
+
+
+def test_no_test_or_validation_document_appears_in_a_train_task():
+    split = split_by_entity(_tasks(), SplitConfig(seed=3))
+    docs = {name: set().union(*(task_documents(t) for t in ts)) for name, ts in split.tasks.items()}
+    assert docs["train"] and docs["validation"] and docs["test"]
+    assert not docs["train"] & docs["test"] and not docs["train"] & docs["validation"]
+    assert not docs["validation"] & docs["test"]
+    # each namespace contributes to every split (elements and compounds alike)
+    for name in ("train", "test"):
+        assert any(d.startswith("mendeleev") for d in docs[name]) and any(d.startswith("chemicals") for d in docs[name])
+    assert split.straddling, "two-document tasks across splits are dropped, not leaked"
+    assert all(t.split == name for name, ts in split.tasks.items() for t in ts)
+
+
+def test_the_split_is_seeded_and_capped():
+    config = SplitConfig(seed=1, max_tasks={"test": 10})
+    a, b = split_by_entity(_tasks(), config), split_by_entity(_tasks(), config)
+    assert [t.id for t in a.tasks["test"]] == [t.id for t in b.tasks["test"]] and len(a.tasks["test"]) == 10
+    assert a.capped["test"] > 0
+    other = split_by_entity(_tasks(), SplitConfig(seed=2))
+    assert {t.id for t in other.tasks["train"]} != {t.id for t in a.tasks["train"]}
+
+
+def test_bad_fractions_are_config_errors():
+    with pytest.raises(ValueError, match="sum to 1"):
+        SplitConfig(fractions={"train": 0.5, "test": 0.2})
+    with pytest.raises(ValueError, match="unknown split"):
+        SplitConfig(fractions={"train": 0.5, "dev": 0.5})
+
+
+def test_training_documents_drop_what_evaluation_items_rest_on():
+    eval_item = Task(id="pubmedqa:1", question="q", answer="yes",
+                     evidence=[Evidence(doc_id="pmid:123", level="document", text="abstract")])
+    other = Task(id="x", question="q", answer="1", metadata={"doi": "10.1/abc"})
+    docs = [Document(id="pmid:123", text="a"), Document(id="pmc:9", pmid="123", text="b"),
+            Document(id="doi:10.1/ABC", text="c"), Document(id="local:7", doi="10.1/abc", text="d"),
+            Document(id="pmid:999", text="kept")]
+    kept, dropped = training_documents(docs, held_out_documents([eval_item, other]))
+    assert [d.id for d in kept] == ["pmid:999"]
+    assert sorted(dropped) == ["doi:10.1/ABC", "local:7", "pmc:9", "pmid:123"]
