@@ -4,7 +4,7 @@ PY := .venv/bin/python
 TINY := .cache/tiny-qwen3
 QUESTION ?= Which enzyme catalyses the first committed step of glycolysis, and what is its product?
 
-.PHONY: install demo test test-slow test-all bench lint clean
+.PHONY: install demo ask test test-slow test-all bench lint clean
 
 $(PY):
 	python3 -m venv .venv
@@ -15,8 +15,13 @@ install: $(PY)
 $(TINY): | $(PY)
 	$(PY) -m sciresearcher train tiny-model --out $(TINY)
 
-# The main job on the embedded defaults: the agent with the local backend on a tiny offline model.
-demo: $(PY) $(TINY)
+# The product end to end, offline: synthesize tasks, teacher trajectories (the reference policy through the real
+# tools), SFT then GRPO of a tiny Qwen3, base / SFT / GRPO on unseen tasks, an HTML report (`sciresearcher pipeline demo`).
+demo: $(PY)
+	HF_HUB_OFFLINE=1 $(PY) -m sciresearcher pipeline demo
+
+# A tour of the agent loop: the agent once, live, on a tiny random model (its answer is noise).
+ask: $(PY) $(TINY)
 	HF_HUB_OFFLINE=1 $(PY) -m sciresearcher ask "$(QUESTION)" --llm.backend local --llm.model $(TINY) \
 		--agent.max-turns 3 --agent.sampling '{"max_tokens": 48, "temperature": 0.7}'
 

@@ -23,6 +23,7 @@ from sciresearcher.cli.ask import ask_command
 from sciresearcher.cli.data import data_app
 from sciresearcher.cli.eval import eval_app, report_command
 from sciresearcher.cli.knowledge import index_app, read_command, search_command
+from sciresearcher.cli.pipeline import pipeline_command
 from sciresearcher.cli.synth import synth_app
 from sciresearcher.cli.train import train_app
 from sciresearcher.errors import ConfigError, SciResearcherError
@@ -54,6 +55,7 @@ CONFIGS: dict[str, str] = {
     "synth": "sciresearcher.synth.config:SynthConfig",
     "conceptual": "sciresearcher.synth.config:ConceptualConfig",
     "seeds": "sciresearcher.synth.seeds:SeedConfig",
+    "pipeline": "sciresearcher.pipeline.recipe:Recipe",
 }
 
 
@@ -103,6 +105,11 @@ app.command("report", help="Write a self-contained HTML report with a trajectory
 app.command(
     "ask", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
 )(ask_command)
+app.command(
+    "pipeline", context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    help="Run a recipe end to end (documents -> tasks -> teacher -> SFT -> GRPO -> eval -> report); `demo` is "
+    "built in.",
+)(pipeline_command)
 
 
 @app.callback()

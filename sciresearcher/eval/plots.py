@@ -58,7 +58,7 @@ def bar_chart(labels: list[str], series: dict[str, list[float | None]], *, title
 
 
 def line_chart(xs: list[int], series: dict[str, list[float]], *, title: str, ymax: float = 1.0,
-               yfmt: str = "{:.0%}") -> str:
+               yfmt: str = "{:.0%}", xlabel: str = "k", max_xticks: int = 12) -> str:
     if not xs:
         return '<p class="empty">no data</p>'
     plot_w, plot_h = W - PAD_L - PAD_R, H - PAD_T - PAD_B
@@ -72,12 +72,14 @@ def line_chart(xs: list[int], series: dict[str, list[float]], *, title: str, yma
         color = COLORS[si % len(COLORS)]
         pts = " ".join(f"{px(x):.1f},{PAD_T + plot_h * (1 - y / ymax):.1f}" for x, y in zip(xs, ys, strict=True))
         parts.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="2"/>')
-        for x, y in zip(xs, ys, strict=True):
+        for x, y in list(zip(xs, ys, strict=True)) if len(xs) <= 40 else []:
             parts.append(f'<circle cx="{px(x):.1f}" cy="{PAD_T + plot_h * (1 - y / ymax):.1f}" r="3.5" fill="{color}">'
                          f'<title>{escape(name)}@{x}: {escape(yfmt.format(y))}</title></circle>')
-    for x in xs:
+    step = max(1, -(-len(xs) // max_xticks))
+    for x in xs[::step]:
         parts.append(f'<text x="{px(x):.1f}" y="{H - PAD_B + 16}" font-size="11" text-anchor="middle">{x}</text>')
-    parts.append(f'<text x="{PAD_L + plot_w / 2:.1f}" y="{H - PAD_B + 34}" font-size="11" text-anchor="middle">k</text>')
+    parts.append(f'<text x="{PAD_L + plot_w / 2:.1f}" y="{H - PAD_B + 34}" font-size="11" '
+                 f'text-anchor="middle">{escape(xlabel)}</text>')
     for si, name in enumerate(series):
         parts.append(f'<rect x="{PAD_L + 8 + si * 90}" y="2" width="10" height="10" fill="{COLORS[si % 5]}"/>'
                      f'<text x="{PAD_L + 22 + si * 90}" y="11" font-size="11">{escape(name)}</text>')

@@ -1,0 +1,135 @@
+"""`sciresearcher pipeline`: recipes, stage keys, skipping unchanged stages, resuming a SIGKILLed run, --dry-run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from sciresearcher.cli.app import app
+from sciresearcher.errors import ConfigError
+from sciresearcher.pipeline.recipe import builtin_recipes, load_recipe
+from sciresearcher.pipeline.runner import plan
+
+ROOT = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+# A small offline recipe: 30 tasks of one template, a dozen to train on, the reference policy as the teacher.
+SMALL = {
+    "name": "small",
+    "synth": {"computational": {"n": 30, "templates": ["element_mass"], "sandbox": {"preload": []}}},
+    "clean": {"eval_sets": [], "dedup": False},
+    "split": {"max_tasks": {"train": 14, "validation": 4, "test": 4}},
+    "teacher": {"policy": "reference", "rollout": {"concurrency": 1, "tools": {
+        "knowledge": {"mode": "bm25", "top_k": 2, "read_paragraphs": False, "evidence": {"use_dense": False}},
+        "sandbox": {"preload": [], "blocked_modules": ["mendeleev", "chemicals"]}}}},
+    "filter": {"min_tool_calls": 3, "max_tool_errors": 0, "screen": None},
+}
+
+
+def _recipe(tmp_path: Path, **changes: object) -> Path:
+    data = json.loads(json.dumps(SMALL))
+    data["out"] = str(tmp_path / "p")
+    data.update(changes)
+    path = tmp_path / "small.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def _pipeline(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "160"}
+    return subprocess.run([sys.executable, "-m", "sciresearcher", "pipeline", *args, "-q"], capture_output=True,
+                          text=True, env=env, cwd=ROOT, timeout=600, **kw)  # type: ignore[call-overload]
+
+
+def test_recipes_are_typed_and_unknown_keys_are_errors(tmp_path: Path):
+    assert "demo" in builtin_recipes()
+    demo, path = load_recipe("demo")
+    assert demo.teacher.policy == "reference" and path.name == "demo.yaml"
+    assert demo.teacher.rollout.tools.sandbox.blocked_modules  # offline tasks must need their documents
+    with pytest.raises(ConfigError, match="did you mean 'sft.max_steps'"):
+        load_recipe("demo", ["--sft.max_step", "3"])
+    with pytest.raises(ConfigError, match="set by the pipeline"):
+        load_recipe("demo", ["--sft.model", "x"])
+    with pytest.raises(ConfigError, match="built-in recipes: .*demo"):
+        load_recipe("no-such-recipe")
+    real, _ = load_recipe(ROOT / "recipes" / "sciresearcher-8b.yaml")
+    assert real.student.model == "models/Qwen3-8B" and real.sft.launch.accelerate == "fsdp"
+
+
+def test_stage_keys_follow_config_and_inputs(tmp_path: Path):
+    recipe, path = load_recipe(_recipe(tmp_path))
+    base = {p.stage.name: p.key for p in plan(recipe, path, tmp_path / "p")}
+    changed, _ = load_recipe(path, ["--filter.max_per_task", "3"])
+    after = {p.stage.name: p.key for p in plan(changed, path, tmp_path / "p")}
+    same = [n for n in base if base[n] == after[n]]
+    assert same == ["world", "synth", "clean", "split", "teacher"]  # upstream of filter unchanged, the rest moves
+    reseeded, _ = load_recipe(path, ["--seed", "1"])
+    assert {p.stage.name: p.key for p in plan(reseeded, path, tmp_path / "p")}["world"] == base["world"]
+    assert plan(recipe, path, tmp_path / "p", until="split")[-1].stage.name == "split"
+    with pytest.raises(ConfigError, match="unknown stage"):
+        plan(recipe, path, tmp_path / "p", start="nope")
+
+
+def test_dry_run_prints_the_real_scale_plan_with_calls_tokens_and_cost():
+    result = runner.invoke(app, ["pipeline", str(ROOT / "recipes" / "sciresearcher-8b.yaml"), "--dry-run"],
+                           env={"COLUMNS": "220"})
+    assert result.exit_code == 0, result.output
+    out = result.output
+    for stage in ("world", "synth", "clean", "split", "teacher", "filter", "base", "export", "sft", "grpo", "eval",
+                  "report"):
+        assert f"│ {stage} " in out, stage
+    assert "claude-sonnet-4-5" in out and "o3-mini" in out and "estimated cost of the stages still to run: $" in out
+    assert "$0.00" not in out.split("estimated cost")[1].splitlines()[0]
+
+
+def test_a_sigkilled_pipeline_resumes_without_redoing_finished_stages_or_records(tmp_path: Path):
+    """Kill -9 in the middle of the teacher stage, run again: earlier stages are skipped, the teacher resumes at
+    the record where it stopped (no trajectory is rolled out twice), and the rest of the pipeline runs."""
+    recipe = _recipe(tmp_path)
+    root = tmp_path / "p"
+    records = root / "05-teacher" / "trajectories.jsonl"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "sciresearcher", "pipeline", str(recipe), "--until", "filter", "-q"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 400
+    while time.time() < deadline and proc.poll() is None:
+        if records.is_file() and records.read_text().count("\n") >= 3:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, f"the pipeline ended before it could be killed: {proc.stderr.read()[-2000:]}"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = {d.name: json.loads((d / "stage.json").read_text()) for d in sorted(root.glob("0[1-4]-*"))}
+    assert all(s["status"] == "done" for s in before.values()) and len(before) == 4
+    assert json.loads((root / "05-teacher" / "stage.json").read_text())["status"] == "running"
+    done_lines = [line for line in records.read_text().splitlines(keepends=True) if line.endswith("\n")]
+
+    result = _pipeline(str(recipe), "--until", "filter")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr.count("unchanged, skipped") == 4 and "teacher" in result.stderr and "resuming" in result.stderr
+    after = {d.name: json.loads((d / "stage.json").read_text()) for d in sorted(root.glob("0[1-4]-*"))}
+    assert after == before  # the finished stages were not run again (same start times, same outputs)
+    text = records.read_text()
+    assert text.startswith("".join(done_lines))  # finished records kept byte for byte
+    ids = [json.loads(line)["id"] for line in text.splitlines()]
+    train = (root / "04-split" / "train.jsonl").read_text().count("\n")
+    assert len(ids) == len(set(ids)) == train  # every task once: none redone, none lost
+    filtered = json.loads((root / "06-filter" / "stage.json").read_text())
+    assert filtered["status"] == "done" and filtered["figures"]["kept"] == train
+
+    again = _pipeline(str(recipe), "--until", "filter")
+    assert again.returncode == 0 and again.stderr.count("unchanged, skipped") == 6
+    changed = _pipeline(str(recipe), "--until", "filter", "--filter.max_per_task", "3")
+    assert changed.returncode == 0 and changed.stderr.count("unchanged, skipped") == 5
+    assert (root / "06-filter.previous" / "kept.jsonl").is_file()  # the old run is kept aside
+    redo = _pipeline(str(recipe), "--until", "split", "--from", "split")
+    assert redo.returncode == 0 and redo.stderr.count("unchanged, skipped") == 3 and "redo" in redo.stderr
