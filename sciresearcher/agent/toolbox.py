@@ -9,7 +9,9 @@ trajectory, never across):
 - `knowledge_tools(KnowledgeConfig)` -> [search, read] for the `search` / `read` commands.
 
 `blocklist` adds URL patterns refused by search and read (the rollout runner passes the benchmarks' pages).
-Tools whose extra is not installed are reported, not silently dropped.
+Tools whose extra is not installed are reported, not silently dropped. Tools are always listed in name order
+(python, read, search): TRL's GRPO lists an environment's methods by name, so teacher rollouts, SFT rows,
+GRPO prompts and evaluation all render the same tools block.
 """
 
 from __future__ import annotations
@@ -116,11 +118,11 @@ class Toolbox:
         tools = list(self.shared_tools())
         python = self._python()
         if python is None:
-            yield tools
+            yield _by_name(tools)
             return
         tool, sandbox = python
         try:
-            yield [*tools, tool]
+            yield _by_name([*tools, tool])
         finally:
             await sandbox.aclose()
 
@@ -131,9 +133,14 @@ class Toolbox:
         tools = list(self.shared_tools())
         python = self._python()
         if python is None:
-            return tools, []
+            return _by_name(tools), []
         tool, sandbox = python
-        return [*tools, tool], [sandbox.close]
+        return _by_name([*tools, tool]), [sandbox.close]
+
+
+def _by_name(tools: list[Tool]) -> list[Tool]:
+    """Tools in name order: the order TRL's GRPO environments list their methods in (`inspect.getmembers`)."""
+    return sorted(tools, key=lambda t: t.__name__)
 
 
 def open_tools(config: ToolsConfig, *, reader_llm: LLMClient | None = None

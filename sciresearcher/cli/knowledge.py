@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -82,7 +83,7 @@ def search_command(
 
     config = _config(index, mode, backend, model).model_copy(update={"top_k": k})
     search, _ = knowledge_tools(config)
-    typer.echo(asyncio.run(search(query)))
+    typer.echo(_tool_text(asyncio.run, search(query)))
 
 
 def read_command(
@@ -102,4 +103,14 @@ def read_command(
     if no_dense:
         config = config.model_copy(update={"evidence": config.evidence.model_copy(update={"use_dense": False})})
     _, read = knowledge_tools(config)
-    typer.echo(asyncio.run(read(doc_id, goal)))
+    typer.echo(_tool_text(asyncio.run, read(doc_id, goal)))
+
+
+def _tool_text(run: Any, call: Any) -> str:
+    """What the tool showed the model, also when the call failed (a ToolError carries that text)."""
+    from sciresearcher.errors import ToolError
+
+    try:
+        return run(call)
+    except ToolError as exc:
+        return str(exc)

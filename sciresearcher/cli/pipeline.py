@@ -7,9 +7,14 @@ or runs it, and prints the summary table and, when models were evaluated, their 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from sciresearcher.pipeline.recipe import Recipe
+    from sciresearcher.pipeline.runner import Planned
 
 err = Console(stderr=True)
 out_console = Console()
@@ -74,14 +79,14 @@ def _quiet_libraries() -> None:
         pass
 
 
-def print_plan(recipe: object, path: Path, planned: list) -> None:
+def print_plan(recipe: Recipe, path: Path, planned: list[Planned]) -> None:
     from rich.table import Table
 
     from sciresearcher.pipeline.plan import describe, estimate, load_prices, task_counts
 
-    table = load_prices(recipe, path)  # type: ignore[arg-type]
-    counts = task_counts(recipe)  # type: ignore[arg-type]
-    out_console.print(f"[bold]{recipe.name}[/] ({path}): {recipe.description}".rstrip(": "))  # type: ignore[attr-defined]
+    table = load_prices(recipe, path)
+    counts = task_counts(recipe)
+    out_console.print(f"[bold]{recipe.name}[/] ({path}): {recipe.description}".rstrip(": "))
     out_console.print("expected tasks after cleaning and the split: "
                       + ", ".join(f"{k} ~{v:.0f}" for k, v in counts.items()))
     plan_table = Table(title="plan", title_justify="left")
@@ -89,8 +94,8 @@ def print_plan(recipe: object, path: Path, planned: list) -> None:
         plan_table.add_column(col, justify="right" if col in ("model calls", "cost (USD)") else "left")
     total_cost, unknown = 0.0, []
     for item in planned:
-        reads, writes = describe(recipe, item)  # type: ignore[arg-type]
-        rows = estimate(recipe, path, item, table).rows  # type: ignore[arg-type]
+        reads, writes = describe(recipe, item)
+        rows = estimate(recipe, path, item, table).rows
         if not rows:
             plan_table.add_row(item.stage.name, item.state, reads, writes, "-", "-", "-")
             continue

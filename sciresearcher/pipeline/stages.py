@@ -295,6 +295,11 @@ def _export(ctx: Context, d: Path) -> StageResult:
         rl = export_tasks(tasks, cfg.model_copy(update={"format": "trl-grpo", "val_fraction": 0.0}), d / "rl")
         dropped = written.pop("dropped_overlong", [])
         run.write_json("summary.json", {"sft": written, "rl": rl, "dropped_overlong": dropped})
+    if "train" not in written:
+        from sciresearcher.errors import DataError
+
+        raise DataError(f"no SFT row fits the student: {len(dropped)} dropped as too long (see {d}/summary.json)",
+                        hint="raise export.max_length or use a student with a longer context")
     outputs = {"sft_train": written["train"]["path"], "rl_train": rl["train"]["path"]}
     if "val" in written:
         outputs["sft_val"] = written["val"]["path"]
@@ -336,8 +341,10 @@ def _sft(ctx: Context, d: Path) -> StageResult:
         _launch("sft", cfg, recipe.sft.launch, d)
         summary = json.loads((d / "summary.json").read_text())
     else:
+        from sciresearcher.pipeline.progress import training_progress
+
         _set_threads(recipe)
-        summary = run_sft(cfg)
+        summary = run_sft(cfg, callbacks=[training_progress("sft", ctx.show_progress)])
     return StageResult({"model": str(d / "final"), "summary": str(d / "summary.json")},
                        {"steps": summary.get("global_step"), "loss": _round(summary.get("last_loss"))})
 
@@ -369,8 +376,10 @@ def _grpo(ctx: Context, d: Path) -> StageResult:
         _launch("grpo", cfg, recipe.grpo.launch, d)
         summary = json.loads((d / "summary.json").read_text())
     else:
+        from sciresearcher.pipeline.progress import training_progress
+
         _set_threads(recipe)
-        summary = run_grpo(cfg)
+        summary = run_grpo(cfg, callbacks=[training_progress("grpo", ctx.show_progress)])
     rewards = summary.get("rewards") or []
     return StageResult({"model": str(d / "final"), "summary": str(d / "summary.json")},
                        {"steps": summary.get("global_step"),

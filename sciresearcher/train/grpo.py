@@ -31,6 +31,7 @@ from sciresearcher.tasks.files import read_tasks
 from sciresearcher.train.rewards import final_text, make_judge_reward, outcome_reward  # noqa: F401 (re-export)
 from sciresearcher.train.sft import (
     LoraConfig,
+    attach_callbacks,
     check_model_dir,
     device_settings,
     finish_run,
@@ -153,8 +154,9 @@ def build_grpo_trainer(config: GRPORunConfig, *, environment_factory: Callable[[
 
 
 def run_grpo(config: GRPORunConfig, *, environment_factory: Callable[[], Any] | None = None,
-             reward_funcs: list[Callable[..., Any]] | None = None) -> dict[str, Any]:
-    """Trains, resuming from the run directory's last checkpoint; returns the summary (also summary.json)."""
+             reward_funcs: list[Callable[..., Any]] | None = None, callbacks: list[Any] | None = None) -> dict[str, Any]:
+    """Trains, resuming from the run directory's last checkpoint; returns the summary (also summary.json).
+    `callbacks` (TrainerCallback instances) replace the trainer's printed progress (`sft.attach_callbacks`)."""
     out = Path(config.output_dir)
     check_model_dir(config.model)
     if is_main_process():
@@ -167,6 +169,7 @@ def run_grpo(config: GRPORunConfig, *, environment_factory: Callable[[], Any] | 
     if done is not None:
         return done
     trainer = build_grpo_trainer(config, environment_factory=environment_factory, reward_funcs=reward_funcs)
+    attach_callbacks(trainer, list(callbacks or []))
     trainer.train(resume_from_checkpoint=resume)
     summary = finish_run(trainer, out, config, "grpo")
     if summary:

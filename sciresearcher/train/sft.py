@@ -228,8 +228,22 @@ def finish_run(trainer: Any, out: Path, resolved: BaseModel, kind: str) -> dict[
     return summary
 
 
-def run_sft(config: SFTRunConfig) -> dict[str, Any]:
-    """Trains, resuming from the run directory's last checkpoint; returns the summary (also summary.json)."""
+def attach_callbacks(trainer: Any, callbacks: list[Any]) -> None:
+    """Adds `callbacks` (TrainerCallback instances); when there are any, they replace the trainer's own printing
+    of progress and log dicts (a caller that shows its own progress, e.g. the pipeline)."""
+    if not callbacks:
+        return
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    trainer.remove_callback(PrinterCallback)
+    trainer.remove_callback(ProgressCallback)
+    for callback in callbacks:
+        trainer.add_callback(callback)
+
+
+def run_sft(config: SFTRunConfig, *, callbacks: list[Any] | None = None) -> dict[str, Any]:
+    """Trains, resuming from the run directory's last checkpoint; returns the summary (also summary.json).
+    `callbacks` (TrainerCallback instances) replace the trainer's printed progress (see `attach_callbacks`)."""
     out = Path(config.output_dir)
     check_model_dir(config.model)
     if is_main_process():
@@ -242,6 +256,7 @@ def run_sft(config: SFTRunConfig) -> dict[str, Any]:
     if done is not None:
         return done
     trainer = build_sft_trainer(config)
+    attach_callbacks(trainer, list(callbacks or []))
     if resume:
         log.info("resuming from %s", resume)
     trainer.train(resume_from_checkpoint=resume)

@@ -47,7 +47,7 @@ def _recipe(tmp_path: Path, **changes: object) -> Path:
 def _pipeline(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "160"}
     return subprocess.run([sys.executable, "-m", "sciresearcher", "pipeline", *args, "-q"], capture_output=True,
-                          text=True, env=env, cwd=ROOT, timeout=600, **kw)  # type: ignore[call-overload]
+                          text=True, env=env, cwd=ROOT, timeout=600, check=False, **kw)  # type: ignore[call-overload]
 
 
 def test_recipes_are_typed_and_unknown_keys_are_errors(tmp_path: Path):

@@ -65,3 +65,21 @@ def test_research_environment_gives_each_rollout_a_fresh_sandbox():
     env.reset()
     assert "NameError" in asyncio.run(env.python(code="print(x)"))
     env.reset()
+
+
+def test_grpo_lists_the_tools_in_the_order_the_agent_loop_offers_them():
+    """TRL lists an environment's methods by name; the toolbox offers tools in that order everywhere, so GRPO
+    prompts render the tools block of teacher rollouts, SFT rows and evaluation byte for byte."""
+    import inspect
+
+    from sciresearcher.agent.toolbox import Toolbox, ToolsConfig
+    from sciresearcher.train.environment import research_environment_factory
+
+    config = ToolsConfig(enabled=["search", "read", "python"])
+    tools, closers = Toolbox(config).open_sync()
+    for close in closers:
+        close()
+    env = research_environment_factory(config)()
+    trl_order = [name for name, _ in inspect.getmembers(type(env), predicate=inspect.isfunction)
+                 if not name.startswith("_") and name != "reset"]  # as GRPOTrainer collects them
+    assert [t.__name__ for t in tools] == trl_order == ["python", "read", "search"]
