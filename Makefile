@@ -2,6 +2,7 @@
 # pip resolves it in the same install as transformers/trl (a bare torch would pull a multi-GB CUDA build).
 PY := .venv/bin/python
 TINY := .cache/tiny-qwen3
+# (`make .cache/tiny-qwen3` builds the tiny model alone; .ci/verl_step.sh uses it)
 QUESTION ?= Which enzyme catalyses the first committed step of glycolysis, and what is its product?
 
 .PHONY: install demo test test-slow test-all bench lint clean
@@ -21,10 +22,10 @@ demo: $(PY) $(TINY)
 		--agent.max-turns 3 --agent.sampling '{"max_tokens": 48, "temperature": 0.7}'
 
 test: $(PY)
-	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -m "not slow and not vllm and not live"
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -m "not slow and not vllm and not verl and not live"
 
 test-slow: $(PY)
-	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -m "slow and not vllm and not live"
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -m "slow and not vllm and not verl and not live"
 
 test-all: test test-slow
 

@@ -1,4 +1,4 @@
-"""`sciresearcher train ...` commands: the tiny offline model, SFT, GRPO, and the shipped accelerate configs."""
+"""`sciresearcher train ...` commands: the tiny offline model, SFT, GRPO (TRL), GRPO on verl, accelerate configs."""
 
 from __future__ import annotations
 
@@ -64,3 +64,28 @@ def accelerate_config_command(
     from sciresearcher.train.accelerate import accelerate_config
 
     typer.echo(str(accelerate_config(name)))
+
+
+@train_app.command("verl", context_settings=_OVERRIDES)
+def verl_command(
+    ctx: typer.Context,
+    recipe: Path = typer.Argument(..., help="VerlRecipe YAML, e.g. recipes/verl-qwen3-8b-grpo.yaml"),
+    out: Path = typer.Option(..., "--out", "-o", help="directory for tool_config.yaml, verl_config.yaml, command.sh"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="write the files and print the command; do not run verl"),
+) -> None:
+    """Agentic GRPO on verl (multi-GPU, multi-node): write the tool config, verl config and launch, then run it.
+
+    Extra flags override recipe keys, e.g. --cluster.gpus_per_node 4 --rollout.group_size 16.
+    """
+    from sciresearcher.config import load_config
+    from sciresearcher.integrations.verl.launch import run_launch, write_launch
+    from sciresearcher.integrations.verl.recipe import VerlRecipe
+
+    cfg = load_config(VerlRecipe, recipe, list(ctx.args))
+    files = write_launch(cfg, out)
+    for name, path in files.items():
+        typer.echo(f"{name}: {path}", err=True)
+    if dry_run:
+        typer.echo(files["command"].read_text())
+        return
+    run_launch(out)

@@ -6,7 +6,8 @@
 - `trl-grpo`: Task JSONL, what `sciresearcher train grpo` reads (the prompt is rendered at train time);
 - `verl-rl`: parquet with verl's fields: `data_source`, `prompt` (system + user messages, rendered as the agent
   renders them), `ability`, `reward_model` {`style`: "rule", `ground_truth`}, `extra_info` {`split`, `index`,
-  `task_id`, `task` (the Task as JSON, for `data/verl_reward.py`'s `compute_score`)}, and `agent_name`.
+  `task_id`, `task` (the Task as JSON, for `data/verl_reward.py`'s `compute_score`), `tools_kwargs`}, and
+  `agent_name` (`tool_agent`: verl's multi-turn tool loop; the tools are `integrations/verl/tools.py`).
 
 The split is by task id (a salted hash), so every trajectory of a task lands in the same split and a re-export
 gives the same split. Files are written whole to a temporary name and renamed, so a kill never leaves half a
@@ -86,7 +87,12 @@ def verl_rl_rows(tasks: list[Task], config: ExportConfig) -> dict[str, list[dict
             "prompt": prompt,
             "ability": task.category or "science",
             "reward_model": {"style": "rule", "ground_truth": task.answer},
-            "extra_info": {"split": split, "index": index, "task_id": task.id, "task": task.model_dump_json()},
+            "extra_info": {"split": split, "index": index, "task_id": task.id, "task": task.model_dump_json(),
+                           # verl passes tools_kwargs[name]["create_kwargs"] to each tool's create(); ours need
+                           # nothing per task, but naming the task keeps tool logs traceable (and Arrow cannot
+                           # store an empty struct)
+                           "tools_kwargs": {name: {"create_kwargs": {"task_id": task.id}}
+                                            for name in ("search", "read", "python")}},
         }))
     return _by_split(items, config)
 
