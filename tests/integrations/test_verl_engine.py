@@ -20,10 +20,10 @@ import pytest
 pytestmark = pytest.mark.verl
 verl = pytest.importorskip("verl")
 
-from sciresearcher.agent.tools import model_facing_schema  # noqa: E402
-from sciresearcher.integrations.verl.launch import write_launch  # noqa: E402
-from sciresearcher.integrations.verl.recipe import VerlRecipe, overrides  # noqa: E402
-from sciresearcher.records import Document, Task  # noqa: E402
+from sciresearcher.agent.tools import model_facing_schema
+from sciresearcher.integrations.verl.launch import write_launch
+from sciresearcher.integrations.verl.recipe import VerlRecipe, overrides
+from sciresearcher.records import Document, Task
 
 
 class FakeAgentData:
@@ -88,13 +88,13 @@ def test_python_keeps_state_within_a_trajectory_not_across(launch):
     python = _tools(launch[0])["python"]
     one, two = FakeAgentData("traj-1"), FakeAgentData("traj-2")
 
-    async def go():
-        await _call(python, {"code": "x = 41"}, one)
-        same = await _call(python, {"code": "x + 1"}, one)
-        other = await _call(python, {"code": "x"}, two)
+    async def go(first: FakeAgentData, second: FakeAgentData) -> tuple[str, str]:
+        await _call(python, {"code": "x = 41"}, first)
+        same = await _call(python, {"code": "x + 1"}, first)
+        other = await _call(python, {"code": "x"}, second)
         return same, other
 
-    same, other = asyncio.run(go())
+    same, other = asyncio.run(go(one, two))
     assert same.strip() == "42" and "NameError" in other
     assert python.open_sessions == 2
     del one

@@ -50,7 +50,7 @@ def test_train_verl_dry_run_writes_a_runnable_launch(tmp_path: Path):
     command = (out / "command.sh").read_text()
     assert "-m verl.trainer.main_ppo" in command and "trainer.n_gpus_per_node=4" in command
     assert "actor_rollout_ref.rollout.n=16" in command
-    assert subprocess.run(["bash", "-n", str(out / "command.sh")]).returncode == 0  # valid shell
+    assert subprocess.run(["bash", "-n", str(out / "command.sh")], check=False).returncode == 0  # valid shell
     config = yaml.safe_load((out / "verl_config.yaml").read_text())
     assert config["actor_rollout_ref.rollout.multi_turn.tool_config_path"] == str((out / "tool_config.yaml").resolve())
     again = load_config(VerlRecipe, out / "recipe.yaml")  # the resolved recipe loads back
