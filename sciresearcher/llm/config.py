@@ -5,6 +5,7 @@ Only configuration lives here; `llm/factory.py` turns it into a client.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -75,3 +76,10 @@ class LLMConfig(BaseModel):
                                     "(it stays recorded: a rerun resumes polling it)")
     device: str | None = Field(None, description="local backend: cpu | cuda | auto")
     dtype: str | None = Field(None, description="local backend: float32 | bfloat16 | auto")
+
+    def for_run(self, run_dir: str | Path, name: str) -> LLMConfig:
+        """This config with `batch_dir` = `<run_dir>/batches/<name>` when batching with no directory set (so a
+        resumed run finds its batches); unchanged otherwise."""
+        if not self.batch or self.batch_dir:
+            return self
+        return self.model_copy(update={"batch_dir": str(Path(run_dir) / "batches" / name)})
