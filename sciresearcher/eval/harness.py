@@ -23,6 +23,7 @@ from sciresearcher.eval.benchmarks import Benchmark, load_benchmark, options_for
 from sciresearcher.eval.config import EvalConfig
 from sciresearcher.eval.grading import grade
 from sciresearcher.eval.metrics import Sample, summarize
+from sciresearcher.llm.accounting import cost_split, session_costs
 from sciresearcher.llm.base import LLMClient
 from sciresearcher.records import Grade, Task, Trajectory
 
@@ -71,6 +72,7 @@ def summarize_run(bench: Benchmark, trajectories: list[dict[str, Any]], ks: list
     samples = [sample_from(tr, by_id.get(tr["task_id"])) for tr in trajectories if tr["task_id"] in by_id]
     out = summarize(samples, [t.id for t in bench.tasks], ks)
     out["benchmark"] = bench.counts()
+    out["cost"] = cost_split(Trajectory.model_validate(tr).usage for tr in trajectories)  # issue 18: cache/batch split
     return out
 
 
@@ -151,7 +153,7 @@ async def run_eval(config: EvalConfig, out: str | Path, *, llm: LLMClient | None
     if llm is None:
         from sciresearcher.llm import make_client
 
-        llm = make_client(config.llm)
+        llm = make_client(config.llm.for_run(out, "agent"))  # issue 18: batch ids kept in the run dir
     judge = None
     if use_judge(config, bench):
         from sciresearcher.eval.judge import HLEJudge
@@ -164,7 +166,7 @@ async def run_eval(config: EvalConfig, out: str | Path, *, llm: LLMClient | None
                                   hint="set --judge.llm.backend openai --judge.llm.model o3-mini-2025-01-31")
             from sciresearcher.llm import make_client
 
-            judge_llm = make_client(config.judge.llm)
+            judge_llm = make_client(config.judge.llm.for_run(out, "judge"))  # issue 18: batch ids in the run dir
     if bench.grader == "judge" and not use_judge(config, bench):
         log.warning("%s is graded with the HLE judge in the paper; no judge model is set, so rule-based graders are "
                     "used (stricter on free-form answers). Set --judge.llm.model o3-mini-2025-01-31 to use the judge.",
@@ -202,5 +204,6 @@ async def run_eval(config: EvalConfig, out: str | Path, *, llm: LLMClient | None
         summary = summarize_run(bench, trajectories, config.k)
         summary["model"] = config.llm.model
         summary["grader"] = "hle_judge" if judge is not None else "rules"
+        summary["session_cost"] = session_costs(agent=llm, judge=judge_llm)  # issue 18: incl. the judge's calls
         run.write_json("summary.json", summary)
     return summary

@@ -57,6 +57,17 @@ def describe_cost(split: dict[str, Any]) -> str:
     return text
 
 
+def session_costs(**clients: Any) -> dict[str, Any]:
+    """`cost_split` of each named client's ledger (calls made by this process: a resumed run's earlier
+    sessions are not in it); clients without a ledger (test doubles, None) are left out."""
+    out: dict[str, Any] = {}
+    for name, client in clients.items():
+        ledger = getattr(client, "ledger", None)
+        if isinstance(ledger, Ledger):
+            out[name] = {**cost_split(ledger.usage), "calls": ledger.calls, "scope": "this session"}
+    return out
+
+
 @dataclass
 class Ledger:
     """Running totals of one client: calls, tokens, cost, retries, cache hits. Thread-safe."""
