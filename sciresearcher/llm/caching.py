@@ -6,7 +6,9 @@ schemas + system prompt) and a history that grows every turn, so `add_breakpoint
 priority, until 4 marks are in the request (marks the caller set count against the 4):
 
 1. the last block of the last message: the rolling mark. This turn's whole prompt is written to the cache
-   and the next turn reads it back (billed at 0.1x instead of 1x input);
+   and the next turn reads it back (billed at 0.1x instead of 1x input). Only on conversations (requests
+   with tools or an earlier assistant turn): a one-shot prompt is never read back, and writing it costs
+   1.25x input;
 2. the last block of the previous user turn, exactly where the previous request's rolling mark sat, so the
    read is found even when a turn added more blocks than the provider looks back over (20);
 3. the system prompt (turned into one text block): tools + system, shared by every trajectory of a run;
@@ -80,13 +82,20 @@ def _previous_user_turn(messages: list[dict[str, Any]]) -> int | None:
     return None
 
 
+def is_conversation(request: dict[str, Any]) -> bool:
+    """Whether a later request will likely extend this one: it offers tools (an agent turn) or already holds
+    an assistant turn. A one-shot request (a writer, a judge, a solver vote) gets no rolling mark: writing its
+    unique prompt to the cache would cost 1.25x input and nothing would ever read it."""
+    return bool(request.get("tools")) or any(m.get("role") == "assistant" for m in request.get("messages") or [])
+
+
 def add_breakpoints(request: dict[str, Any], ttl: str = "5m") -> dict[str, Any]:
     """A copy of Messages API keyword arguments with cache breakpoints added (the input is not changed)."""
     out = dict(request)
     budget = MAX_BREAKPOINTS - count_breakpoints(request)
     mark = cache_control(ttl)
     messages = list(out.get("messages") or [])
-    if budget > 0 and messages and _mark_message(messages, len(messages) - 1, mark):
+    if budget > 0 and messages and is_conversation(out) and _mark_message(messages, len(messages) - 1, mark):
         budget -= 1
     previous = _previous_user_turn(messages)
     if budget > 0 and previous is not None and _mark_message(messages, previous, mark):

@@ -72,6 +72,9 @@ def test_breakpoints_rules():
     assert count_breakpoints(out) == 4 and out["system"] == "sys"  # budget spent on the conversation first
     assert out["messages"][2]["content"][0]["cache_control"] == {"type": "ephemeral", "ttl": "1h"}
     assert count_breakpoints(add_breakpoints(add_breakpoints(request))) == 4
+    # a one-shot request (no tools, no assistant turn: a writer, a judge) keeps its prompt out of the cache
+    one_shot = add_breakpoints({"system": "sys", "messages": [{"role": "user", "content": "write a problem"}]})
+    assert one_shot["messages"][0]["content"] == "write a problem" and count_breakpoints(one_shot) == 1
 
 
 def test_anthropic_turns_read_the_previous_turns_from_cache():
