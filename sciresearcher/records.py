@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SCHEMA_VERSION = 1
 
@@ -138,6 +138,14 @@ class Usage(_Record):
     batch_saved_usd: float = 0.0
     batched_calls: int = 0
     unpriced_calls: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _list_price_of_older_records(cls, data: Any) -> Any:
+        """Records written before list prices were kept were billed at list price: say so."""
+        if isinstance(data, dict) and "list_cost_usd" not in data and data.get("cost_usd"):
+            data = {**data, "list_cost_usd": data["cost_usd"]}
+        return data
 
     @property
     def total_tokens(self) -> int:

@@ -7,7 +7,8 @@ awaits its reply. A queue is submitted as one provider batch when `batch_size` c
 (`batch_poll_s` x 1.5 per poll, up to `batch_poll_max_s`) until it ends or `batch_max_wait_s` passes, and
 its results resolve the waiting calls: a reply as the same `ChatResult` the online path returns (usage
 priced with the batch discount, `batched_calls=1`, added to the same ledger), an errored item as a
-ProviderError for that call only. SDK calls (submit, poll, download) are retried like online calls.
+ProviderError for that call only (items that expired, were canceled or hit a server error go into the next
+batch, up to `max_retries` times). SDK calls (submit, poll, download) are retried like online calls.
 
 Resume: each request's `custom_id` is a hash of its body, its sampling (seed, `cache_salt`) and how many
 identical requests this client made before it, and batch ids are recorded in `batch_dir` as soon as the
@@ -115,9 +116,12 @@ class BatchClient:
         base = request_id(body, merged, salt, 0)
         custom_id = request_id(body, merged, salt, self._seen[base])
         self._seen[base] += 1
-        outcome = self.store.outcome(custom_id)
-        if outcome is None:
-            outcome = await self._await_outcome(custom_id, body)
+        for attempt in range(self.config.max_retries + 1):
+            outcome = self.store.outcome(custom_id) or await self._await_outcome(custom_id, body)
+            if outcome.get("ok") or not outcome.get("retryable") or attempt == self.config.max_retries:
+                break
+            self.ledger.retries += 1  # expired, canceled or a server error in the batch: into the next batch
+            log.info("%s %s: %s; resubmitting", self.backend, self.model, outcome.get("error"))
         if not outcome.get("ok"):
             self.ledger.failures += 1
             raise ProviderError(f"{self.backend} {self.model}: {outcome.get('error')}", retryable=False)

@@ -10,7 +10,8 @@ validating -> in_progress -> finalizing -> completed (OpenAI), each advancing on
 
 Replies come from `reply(provider, body)`: a dict with `content`, optional `thinking`, `tool_calls`
 ([{"name", "arguments"}]) and `output_tokens`, or a `Fault` (from `testserver`): online a Fault is an HTTP
-error, in a batch a `bad_request` Fault errors that item only. Usage is computed by the prompt-cache
+error, in a batch it errors that item only (`bad_request`: invalid_request_error / HTTP 400 in the error file;
+other kinds: api_error / HTTP 5xx, which clients may resubmit). Usage is computed by the prompt-cache
 simulations of `cache_sim.py`, from the breakpoints each request carries (Anthropic) or its prefix
 (OpenAI). `submissions`, `polls` and `requests` record what clients did. Not an inference engine.
 """
@@ -151,8 +152,9 @@ class ProviderServer:
                 continue
             spec = self.reply(batch.provider, params)
             if isinstance(spec, Fault):
-                batch.results.append({"custom_id": custom_id, "kind": "errored",
-                                      "message": f"invalid request ({spec.kind})"})
+                status = _STATUS.get(spec.kind, 500)
+                batch.results.append({"custom_id": custom_id, "kind": "errored", "status": status,
+                                      "message": f"{'invalid request' if status == 400 else 'error'} ({spec.kind})"})
             elif batch.provider == "anthropic":
                 batch.results.append({"custom_id": custom_id, "kind": "succeeded",
                                       "body": self.anthropic_message(params, spec, tier="batch")})
@@ -180,8 +182,9 @@ class ProviderServer:
             if r["kind"] == "succeeded":
                 result = {"type": "succeeded", "message": r["body"]}
             elif r["kind"] == "errored":
-                result = {"type": "errored", "error": {"type": "error", "error": {
-                    "type": "invalid_request_error", "message": r["message"]}}}
+                kind = {400: "invalid_request_error", 429: "rate_limit_error"}.get(r["status"], "api_error")
+                result = {"type": "errored", "error": {"type": "error", "error": {"type": kind,
+                                                                                 "message": r["message"]}}}
             else:
                 result = {"type": r["kind"]}
             lines.append(json.dumps({"custom_id": r["custom_id"], "result": result}))
@@ -217,8 +220,9 @@ def _openai_line(line_id: str, r: dict[str, Any]) -> dict[str, Any]:
         response = {"status_code": 200, "request_id": "req_" + line_id, "body": r["body"]}
         return {"id": line_id, "custom_id": r["custom_id"], "response": response, "error": None}
     if r["kind"] == "errored":
-        body = {"error": {"message": r["message"], "type": "invalid_request_error", "param": None, "code": None}}
-        response = {"status_code": 400, "request_id": "req_" + line_id, "body": body}
+        kind = "invalid_request_error" if r["status"] == 400 else "server_error"
+        body = {"error": {"message": r["message"], "type": kind, "param": None, "code": None}}
+        response = {"status_code": r["status"], "request_id": "req_" + line_id, "body": body}
         return {"id": line_id, "custom_id": r["custom_id"], "response": response, "error": None}
     return {"id": line_id, "custom_id": r["custom_id"], "response": None,
             "error": {"code": "batch_cancelled", "message": "the batch was cancelled before this request ran"}}

@@ -14,7 +14,7 @@ from sciresearcher.llm import LLMConfig, make_client
 from sciresearcher.llm.accounting import cost_split, describe_cost
 from sciresearcher.llm.caching import add_breakpoints, count_breakpoints
 from sciresearcher.llm.config import Price
-from sciresearcher.llm.prices import price_for, price_table, price_usage
+from sciresearcher.llm.prices import estimate_usd, price_for, price_table, price_usage
 from sciresearcher.llm.provider_server import ProviderServer
 from sciresearcher.records import Message, ToolCall, Usage
 
@@ -156,3 +156,13 @@ def test_tool_call_history_keeps_marks_under_four_with_many_turns():
     client = make_client(LLMConfig(backend="anthropic", model="claude-sonnet-4-5", base_url="http://127.0.0.1:9"))
     request = client.build_request(history, [SEARCH], {})
     assert count_breakpoints(request) == 4
+
+
+def test_estimate_a_planned_workload():
+    list_price = estimate_usd("claude-sonnet-4-5", input_tokens=110_000, output_tokens=2_300)
+    assert list_price == pytest.approx((110_000 * 3.0 + 2_300 * 15.0) / 1e6)
+    cached = estimate_usd("claude-sonnet-4-5", input_tokens=110_000, output_tokens=2_300, cache_read_share=0.83,
+                          cache_write_share=0.17)
+    assert list_price / cached > 2.5
+    assert estimate_usd("claude-sonnet-4-5", input_tokens=1e6, output_tokens=0, batched=True) == pytest.approx(1.5)
+    assert estimate_usd("my-finetune", input_tokens=1, output_tokens=1) is None

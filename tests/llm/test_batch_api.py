@@ -145,3 +145,19 @@ def test_a_failed_submission_fails_its_calls_and_config_errors(tmp_path):
     cfg = LLMConfig(backend="openai", model="gpt-4.1", batch=True)
     assert cfg.for_run(tmp_path, "judge").batch_dir == str(tmp_path / "batches" / "judge")
     assert LLMConfig(backend="openai", model="x").for_run(tmp_path, "judge").batch_dir is None
+
+
+@pytest.mark.parametrize("backend", ["anthropic", "openai"])
+def test_items_with_a_server_error_go_into_the_next_batch(tmp_path, backend):
+    seen: list[str] = []
+
+    def flaky(provider, body):
+        text = _text(body)
+        seen.append(text)
+        return Fault("server_error") if text == "flaky" and seen.count("flaky") == 1 else reply(provider, body)
+
+    with ProviderServer(flaky) as srv:
+        client = make_client(config(srv, backend, tmp_path))
+        flaky_result, fine = ask(client, ["flaky", "fine"])
+    assert flaky_result.message.content == "answer: flaky" and fine.message.content == "answer: fine"
+    assert len(srv.submissions) == 2 and client.ledger.retries == 1 and client.ledger.failures == 0
