@@ -21,11 +21,12 @@ import time
 from typing import Any, Self
 
 from sciresearcher.errors import ConfigError, ProviderError
-from sciresearcher.llm.accounting import Ledger, cost_of, price_for
+from sciresearcher.llm.accounting import Ledger
 from sciresearcher.llm.base import ChatResult
 from sciresearcher.llm.cache import ResponseCache, request_key
-from sciresearcher.llm.config import LLMConfig
-from sciresearcher.records import Message
+from sciresearcher.llm.config import LLMConfig, Price
+from sciresearcher.llm.prices import FREE, price_for, price_table, price_usage
+from sciresearcher.records import Message, Usage
 
 log = logging.getLogger(__name__)
 
@@ -124,9 +125,22 @@ class ManagedClient:
         self._loops_lock = threading.Lock()
         self._closing: set[asyncio.Task[None]] = set()
         self._cache = ResponseCache(config.cache_dir) if config.cache_dir else None
-        self._price = price_for(self.model, config.prices)
+        self._price = self._find_price()
         self._rng = random.Random()
         self._spare: Any = None  # see _prebuild_sdk_client
+
+    def _find_price(self) -> Price | None:
+        if self.backend == "local":
+            return FREE  # a local model has no per-token bill
+        price = price_for(self.model, price_table(self.config.prices))
+        if price is None:
+            log.warning("no price for model '%s': its cost is reported as unknown (add it to a price file and pass "
+                        "--llm.prices FILE)", self.model)
+        return price
+
+    def price(self, usage: Usage, *, batched: bool = False) -> Usage:
+        """`usage` of one call with its cost set from this client's price (cache TTL and batch discount)."""
+        return price_usage(usage, self._price, batched=batched, ttl=self.config.prompt_cache_ttl)
 
     def _cache_context(self, salt: Any) -> dict[str, Any]:
         c = self.config
@@ -223,7 +237,7 @@ class ManagedClient:
                 return hit
         async with self._sem():
             result = await self._with_retries(messages, tools, merged)
-        usage = result.usage.model_copy(update={"cost_usd": cost_of(result.usage, self._price)})
+        usage = self.price(result.usage)
         result = result.model_copy(update={"usage": usage})
         self.ledger.add(usage)
         if self._cache and key and result.finish_reason != "error":

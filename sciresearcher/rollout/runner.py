@@ -3,7 +3,8 @@
 `rollout_one` is a single graded trajectory without a run directory (synthesis solver votes use it).
 The run directory holds `config.yaml` (the resolved config of the caller: a RolloutConfig or an EvalConfig),
 `trajectories.jsonl` (one graded Trajectory per task x sample, keyed `<task_id>#<sample>`, appended as each
-finishes), `judge_cache/`, `run.log` and `summary.json` (what the caller's `summarize` returns). A killed run
+finishes), `judge_cache/`, `batches/` (with `--llm.batch`), `run.log` and `summary.json` (what the caller's `summarize`
+returns, plus this session's cost by client). A killed run
 resumes: finished trajectories are skipped, and with `retry_failed` those that ended in error are redone.
 Trajectories run concurrently under a semaphore with a progress bar; each gets its own tool session (a fresh
 sandbox) from the toolbox. Options of shuffled tasks are put in a seeded per-sample order. Provider
@@ -23,6 +24,7 @@ from sciresearcher.agent.config import AgentConfig
 from sciresearcher.agent.toolbox import ToolsFactory, make_tools_factory
 from sciresearcher.errors import ConfigError
 from sciresearcher.grade.outcome import Judge, grade_outcome
+from sciresearcher.llm.accounting import session_costs
 from sciresearcher.llm.base import LLMClient
 from sciresearcher.records import Task, Trajectory
 from sciresearcher.rollout.config import RolloutConfig
@@ -90,11 +92,11 @@ async def run_rollouts(tasks: list[Task], config: RolloutConfig, out: str | Path
 
     judged = wants_judge(config, default_grader)
     if llm is None:
-        llm = make_client(config.llm)
+        llm = make_client(config.llm.for_run(out, "agent"))  # with --llm.batch, batch ids live in the run dir
     if judged and judge_llm is None:
         if config.judge.llm is None:
             raise ConfigError("grader 'judge' needs a judge model", hint=JUDGE_HINT)
-        judge_llm = make_client(config.judge.llm)
+        judge_llm = make_client(config.judge.llm.for_run(out, "judge"))
     tools_factory = tools_factory or rollout_tools(config)
     with RunDir(out, config) as run:
         run.attach_log()
@@ -113,6 +115,7 @@ async def run_rollouts(tasks: list[Task], config: RolloutConfig, out: str | Path
             await _run_all(todo, config, llm, tools_factory, judge, records, label, show_progress)
             trajectories = list(records.latest().values())
         summary = summarize(trajectories, judged) if summarize is not None else {}
+        summary["session_cost"] = session_costs(agent=llm, judge=judge_llm)  # this session's calls, judge included
         run.write_json("summary.json", summary)
     return RolloutRun(Path(out), trajectories, summary, judged)
 

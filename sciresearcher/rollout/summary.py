@@ -1,4 +1,5 @@
-"""Summaries of graded trajectories: accuracy with an interval, pass@k, turns, tool calls, cost.
+"""Summaries of graded trajectories: accuracy with an interval, pass@k, turns, tool calls, cost (list price vs
+billed, with the prompt-cache and batch split).
 
 `summarize_trajectories(tasks, trajectories, ks)` turns trajectory records into metric samples and calls
 `grade.metrics.summarize`, the same figures for a teacher rollout as for an evaluation. Tasks with no
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from sciresearcher.grade.metrics import Sample, summarize
+from sciresearcher.llm.accounting import cost_split
 from sciresearcher.records import Task, Trajectory
 
 
@@ -31,4 +33,6 @@ def summarize_trajectories(tasks: list[Task], trajectories: list[dict[str, Any]]
     by_id = {t.id: t for t in tasks}
     ordered = sorted(trajectories, key=lambda tr: (tr["task_id"], tr.get("sample_index", 0)))
     samples = [sample_from(tr, by_id.get(tr["task_id"])) for tr in ordered if tr["task_id"] in by_id]
-    return summarize(samples, [t.id for t in tasks], ks)
+    out = summarize(samples, [t.id for t in tasks], ks)
+    out["cost"] = cost_split(Trajectory.model_validate(tr).usage for tr in ordered)  # list vs billed, cache / batch
+    return out

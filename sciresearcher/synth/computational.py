@@ -150,13 +150,14 @@ async def run_synthesis(config: SynthConfig, out: str | Path, *, solver: LLMClie
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from sciresearcher.llm import make_client
+    from sciresearcher.llm.accounting import session_costs
     from sciresearcher.runs import RunDir, write_jsonl_atomic
     from sciresearcher.sandbox.session import SandboxSession
 
     if writer is None and config.writer is not None:
-        writer = make_client(config.writer)
+        writer = make_client(config.writer.for_run(out, "writer"))  # issue 18: batch ids kept in the run dir
     if solver is None and config.solver.llm is not None:
-        solver = make_client(config.solver.llm)
+        solver = make_client(config.solver.llm.for_run(out, "solver"))
     if solver is not None and tools_factory is None:
         from sciresearcher.agent.toolbox import make_tools_factory
 
@@ -200,6 +201,7 @@ async def run_synthesis(config: SynthConfig, out: str | Path, *, solver: LLMClie
                     await asyncio.gather(*(one(*j) for j in todo))
             summary = _summary(list(kept.latest().values()), list(rejected.latest().values()), solver is not None)
         summary["writer"] = getattr(writer, "model", None) or WRITER
+        summary["session_cost"] = session_costs(writer=writer, solver=solver)  # issue 18: cache/batch split
         run.write_json("summary.json", summary)
     return summary
 

@@ -34,6 +34,7 @@ async def run_conceptual(config: ConceptualConfig, out: str | Path, *, writer: L
 
     from sciresearcher.knowledge.loaders import load_sources
     from sciresearcher.llm import make_client
+    from sciresearcher.llm.accounting import session_costs
     from sciresearcher.runs import RunDir, write_jsonl_atomic
     from sciresearcher.synth.conceptual import SearchSubAgent, build_chain, chain_to_task, verify_conceptual
     from sciresearcher.synth.seeds import select_seeds
@@ -43,16 +44,16 @@ async def run_conceptual(config: ConceptualConfig, out: str | Path, *, writer: L
             raise ConfigError("the conceptual pipeline needs a writer model",
                               hint="set --writer.backend openai --writer.base_url URL --writer.model NAME "
                               "(offline, `synth computational` writes tasks from templates)")
-        writer = make_client(config.writer)
+        writer = make_client(config.writer.for_run(out, "writer"))  # issue 18: batch ids kept in the run dir
     if solver is None and config.solver is not None:
-        solver = make_client(config.solver)
+        solver = make_client(config.solver.for_run(out, "solver"))
     if not config.corpus:
         raise ConfigError("no corpus given", hint="pass corpus files or folders: --corpus '[\"papers.jsonl\"]'")
     docs = load_sources(config.corpus).documents
     by_id = {d.id: d for d in docs}
     with RunDir(out, config) as run:
         run.attach_log()
-        rater = make_client(config.seeds.llm) if config.seeds.llm is not None else None
+        rater = make_client(config.seeds.llm.for_run(out, "rater")) if config.seeds.llm is not None else None
         seeds = await select_seeds(docs, config.seeds, rater)
         write_jsonl_atomic(run.path / "seeds.jsonl", [s.to_dict() for s in seeds])
         search = SearchSubAgent(_open_index(config, docs, run.path))
@@ -90,6 +91,7 @@ async def run_conceptual(config: ConceptualConfig, out: str | Path, *, writer: L
             reasons[key] = reasons.get(key, 0) + 1
         summary = {"seeds": len(seeds), "attempted": len(kept_rows) + len(rejected_rows), "kept": len(kept_rows),
                    "rejected": len(rejected_rows), "reasons": reasons, "hops": config.hops,
-                   "writer": getattr(writer, "model", None)}
+                   "writer": getattr(writer, "model", None),
+                   "session_cost": session_costs(writer=writer, solver=solver, rater=rater)}  # issue 18
         run.write_json("summary.json", summary)
     return summary
