@@ -27,7 +27,7 @@ check() {
 import importlib.metadata as md, torch
 assert md.version("verl") == "$VERL_VERSION", md.version("verl")
 assert torch.__version__.split("+")[0] == "$TORCH_VERSION", torch.__version__
-import verl.tools.base_tool, verl.tools.utils.tool_registry, verl.utils.dataset.rl_dataset  # noqa: F401
+import verl.tools.base_tool, verl.tools.tool_registry, verl.utils.dataset.rl_dataset  # noqa: F401
 import sciresearcher.integrations.verl.tools  # noqa: F401
 PYEOF
 }
@@ -54,7 +54,7 @@ fi
 # torch is named in the SAME install as verl (verl's torchdata / tensordict need torch; a bare resolution
 # would pull a multi-GB CUDA build), and sciresearcher's retrieval + science extras come in the same resolve.
 if ! pip_quiet install -q "${extra[@]}" "verl==$VERL_VERSION" "torch==$TORCH_VERSION" \
-    "transformers==$TRANSFORMERS_VERSION" "ray[default]==$RAY_VERSION" -e "$REPO[retrieval,science]" pytest; then
+    "transformers==$TRANSFORMERS_VERSION" "ray[default]==$RAY_VERSION" -e "$REPO[retrieval,science]" pytest pytest-timeout; then
   echo "error: pip could not install verl $VERL_VERSION with torch $TORCH_VERSION into $VENV." >&2
   exit 1
 fi
