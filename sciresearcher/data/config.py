@@ -65,3 +65,10 @@ class ExportConfig(BaseModel):
     tokenizer: str | None = Field(
         None, description="model directory: check every SFT row renders and masks under its chat template")
     max_length: int | None = Field(None, ge=16, description="with tokenizer: rows longer than this are errors")
+    turns: Literal["auto", "sequence", "each"] = Field(
+        "auto", description="SFT row layout: sequence = one row per trajectory (loss on every assistant turn; "
+        "token-exact only when the chat template keeps earlier turns as the model wrote them); each = one "
+        "prompt-completion row per assistant turn (always exact, more tokens); auto = sequence where the "
+        "tokenizer's check finds it exact, else each (each without a tokenizer)")
+    check_tokens: bool = Field(True, description="with tokenizer: refuse rows whose training tokens differ from "
+                               "what the policy saw (the first differing token is shown)")

@@ -51,22 +51,37 @@ def _by_split(items: list[tuple[str, dict[str, Any]]], config: ExportConfig) -> 
     return {name: rows for name, rows in out.items() if rows}
 
 
+def _layout(row: dict[str, Any], turns: str, tokenizer: Any | None) -> list[dict[str, Any]]:
+    """The row as trained: whole (`sequence`), one prompt-completion row per assistant turn (`each`), or whole
+    only where it is token-exact under the tokenizer's templates (`auto`; without a tokenizer, `each`)."""
+    from sciresearcher.train.token_check import check_row, turn_rows
+
+    if turns == "sequence" or (turns == "auto" and tokenizer is not None and check_row(tokenizer, row) is None):
+        return [row]
+    return turn_rows(row)
+
+
 def sft_rows(trajectories: list[Trajectory], config: ExportConfig) -> dict[str, list[dict[str, Any]]]:
-    """SFT rows by split; with `config.tokenizer`, every row is checked to render and mask (TrainingError)."""
+    """SFT rows by split, laid out per `config.turns`; with `config.tokenizer`, every row is checked to render,
+    mask and match what the policy saw token for token (TrainingError names the row and the first bad token)."""
     from sciresearcher.train.rows import trajectory_to_sft_row
 
     if not trajectories:
         raise DataError("no trajectories to export", hint="run `sciresearcher data filter` first and check "
                         "its summary.json: every trajectory may have been rejected")
-    splits = _by_split([(t.task_id, trajectory_to_sft_row(t)) for t in trajectories], config)
+    tokenizer = None
     if config.tokenizer:
-        from sciresearcher.train.rows import validate_sft_rows
         from sciresearcher.train.sft import check_model_dir, load_tokenizer
 
         tokenizer = load_tokenizer(check_model_dir(config.tokenizer))
+    items = [(t.task_id, row) for t in trajectories for row in _layout(trajectory_to_sft_row(t), config.turns, tokenizer)]
+    splits = _by_split(items, config)
+    if tokenizer is not None:
+        from sciresearcher.train.rows import validate_sft_rows
+
         for rows in splits.values():
-            for _ in validate_sft_rows(rows, tokenizer, config.max_length):  # raises on the first bad row
-                pass
+            for _ in validate_sft_rows(rows, tokenizer, config.max_length, check_tokens=config.check_tokens):
+                pass  # raises on the first bad row
     return splits
 
 

@@ -1,8 +1,9 @@
 """Supervised fine-tuning of the main agent on `{"messages", "tools"}` rows with TRL's `SFTTrainer`.
 
 `SFTRunConfig` is the typed config (YAML + dotted overrides); `run_sft(config)` validates the rows against the
-tokenizer's training chat template (unmaskable or overlong rows stop the run before any step, naming the
-row), then trains with `assistant_only_loss=True`: only the main agent's reasoning, tool calls, answers and
+tokenizer's training chat template (unmaskable, token-divergent or overlong rows stop the run before any
+step, naming the row), then trains with `assistant_only_loss=True` on whole conversations, or with a
+completion-only loss on prompt-completion turns: only the main agent's reasoning, tool calls, answers and
 end-of-turn tokens carry loss; system and user turns and tool responses (with the frozen sub-agents' outputs
 inside them) are masked. Full fine-tuning or LoRA (peft). Checkpoints land in the run directory and a rerun
 with the same config resumes from the last one; the resolved config, a loss curve PNG and summary.json are
@@ -48,6 +49,8 @@ class SFTRunConfig(BaseModel):
     lora: LoraConfig = Field(default_factory=LoraConfig)
     max_length: int = Field(32768, description="token budget per row; research trajectories are long")
     overlong: Literal["error", "drop"] = "error"
+    check_tokens: bool = Field(True, description="refuse rows whose training tokens differ from what the policy "
+                               "saw at some turn (train/token_check.py)")
     num_train_epochs: float = 3.0
     max_steps: int = Field(-1, description="overrides epochs when > 0")
     learning_rate: float = 1e-5
@@ -150,18 +153,24 @@ def build_sft_trainer(config: SFTRunConfig, rows: list[dict[str, Any]] | None = 
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
-    from sciresearcher.train.rows import read_sft_rows, validate_sft_rows
+    from sciresearcher.train.rows import read_sft_rows, row_layout, validate_sft_rows
 
     model_dir = check_model_dir(config.model)
     tokenizer = load_tokenizer(model_dir)
     rows = rows if rows is not None else read_sft_rows(config.dataset)
-    rows = list(validate_sft_rows(rows, tokenizer, config.max_length, overlong=config.overlong))
+    layout = row_layout(rows)
+    rows = list(validate_sft_rows(rows, tokenizer, config.max_length, overlong=config.overlong,
+                                  check_tokens=config.check_tokens))
     if not rows:
         raise TrainingError("no SFT rows left to train on", hint="every row was longer than max_length")
     device = device_settings(config.use_cpu, config.bf16, config.gradient_checkpointing)
+    # whole conversations: loss on every assistant turn (TRL's training template marks them); prompt-completion
+    # turns: the model's own template and loss on the completion only, i.e. exactly the inference context
+    per_turn = layout == "prompt-completion"
     args = SFTConfig(
         output_dir=config.output_dir,
-        assistant_only_loss=True,
+        assistant_only_loss=not per_turn,
+        completion_only_loss=per_turn,
         max_length=config.max_length,
         lr_scheduler_type=config.lr_scheduler_type,
         warmup_steps=config.warmup_ratio,  # transformers 5: a value < 1 is a fraction of the steps

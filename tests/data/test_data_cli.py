@@ -81,10 +81,12 @@ def test_clean_rollout_filter_export(tmp_path: Path, task_file: tuple[Path, Path
     assert isinstance(result.exception, RunError) and "another config" in str(result.exception)
     assert (tmp_path / "filter" / "kept.jsonl").read_bytes() == kept_before
 
-    sft = invoke("data", "export", str(tmp_path / "filter"), "--out", str(tmp_path / "sft"))
+    sft = invoke("data", "export", str(tmp_path / "filter"), "--out", str(tmp_path / "sft"), "--turns", "sequence")
     assert sft["train"]["rows"] == 2
     rows = read_sft_rows(tmp_path / "sft" / "train.jsonl")
     assert rows[0]["messages"][2]["tool_calls"][0]["function"]["name"] == "python"
+    turns = invoke("data", "export", str(tmp_path / "filter"), "--out", str(tmp_path / "turns"))  # default: auto
+    assert turns["train"]["rows"] == 4  # no tokenizer to check exactness: one row per assistant turn
 
     rl = invoke("data", "export", str(tmp_path / "clean"), "--format", "trl-grpo", "--out", str(tmp_path / "grpo"))
     assert rl["train"]["rows"] == 3

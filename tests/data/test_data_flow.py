@@ -48,7 +48,7 @@ def test_synth_to_sft(tmp_path: Path, tiny_model_dir: Path):
     assert kept["kept"] == 4 and kept["reasons"] == {"wrong": 2}
     sft_rows = invoke("data", "export", str(tmp_path / "kept"), "--out", str(tmp_path / "sft"),
                       "--tokenizer", str(tiny_model_dir))
-    assert sft_rows["train"]["rows"] == 4
+    assert sft_rows["train"]["rows"] == 8  # 4 kept trajectories, 2 assistant turns each: token-exact per turn
 
     config = tmp_path / "sft.yaml"
     config.write_text(yaml.safe_dump({

@@ -27,7 +27,7 @@ def test_split_is_stable_by_task_and_near_the_asked_share():
 
 def test_trl_sft_rows_read_back_as_training_rows(tmp_path, rollouts):
     kept = [rollouts[0], rollouts[1]]
-    written = export_trajectories(kept, ExportConfig(format="trl-sft"), tmp_path / "sft")
+    written = export_trajectories(kept, ExportConfig(format="trl-sft", turns="sequence"), tmp_path / "sft")
     assert written == {"train": {"path": str(tmp_path / "sft" / "train.jsonl"), "rows": 2}}
     rows = read_sft_rows(tmp_path / "sft" / "train.jsonl")
     assert [m["role"] for m in rows[0]["messages"]] == ["system", "user", "assistant", "tool", "assistant"]
@@ -38,13 +38,29 @@ def test_trl_sft_rows_read_back_as_training_rows(tmp_path, rollouts):
 
 def test_sft_rows_are_checked_against_a_real_chat_template(tmp_path, rollouts, tiny_model_dir):
     config = ExportConfig(format="trl-sft", tokenizer=str(tiny_model_dir))
-    assert export_trajectories([rollouts[0]], config, tmp_path / "ok")["train"]["rows"] == 1
+    # the teacher wrote no reasoning on its tool-call turn, so as one sequence the row is not token-exact under
+    # Qwen3's template: `auto` writes one exact prompt-completion row per assistant turn instead
+    assert export_trajectories([rollouts[0]], config, tmp_path / "ok")["train"]["rows"] == 2
+    rows = read_sft_rows(tmp_path / "ok" / "train.jsonl")
+    assert [len(r["prompt"]) for r in rows] == [2, 4] and [r["completion"][0]["role"] for r in rows] == ["assistant"] * 2
+    with pytest.raises(TrainingError, match="differ from the prompt the policy saw"):
+        export_trajectories([rollouts[0]], config.model_copy(update={"turns": "sequence"}), tmp_path / "seq")
     with pytest.raises(TrainingError, match="over max_length=16"):
         export_trajectories([rollouts[0]], config.model_copy(update={"max_length": 16}), tmp_path / "long")
 
 
+def test_exact_trajectories_stay_whole_under_auto(tmp_path, rollouts, tiny_model_dir):
+    thinking = rollouts[0].model_copy(deep=True)
+    for message in thinking.messages:
+        if message.role == "assistant":
+            object.__setattr__(message, "reasoning_content", "Let me work it out.")
+    config = ExportConfig(format="trl-sft", tokenizer=str(tiny_model_dir))
+    assert export_trajectories([thinking], config, tmp_path)["train"]["rows"] == 1
+    assert "messages" in read_sft_rows(tmp_path / "train.jsonl")[0]
+
+
 def test_verl_sft_parquet_holds_the_same_rows(tmp_path, rollouts):
-    export_trajectories([rollouts[0]], ExportConfig(format="verl-sft"), tmp_path)
+    export_trajectories([rollouts[0]], ExportConfig(format="verl-sft", turns="sequence"), tmp_path)
     table = pq.read_table(tmp_path / "train.parquet").to_pylist()
     assert set(table[0]) == {"messages", "tools"}
     assert table[0]["messages"][-1]["content"].startswith("Explanation:")

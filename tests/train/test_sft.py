@@ -81,3 +81,21 @@ def test_accelerate_config_command():
     assert result.output.strip().endswith("fsdp.yaml")
     bad = CliRunner().invoke(train_app, ["accelerate-config", "nope"])
     assert bad.exit_code != 0
+
+
+def test_sft_refuses_a_divergent_sequence_row_and_trains_its_exact_turns(tiny_model_dir, tmp_path):
+    from train_helpers import python_gold_row
+
+    from sciresearcher.train.token_check import turn_rows
+
+    row = python_gold_row(reasoning=None)  # one sequence is not token-exact under Qwen3's template
+    seq = tmp_path / "seq.jsonl"
+    seq.write_text(json.dumps(row) + "\n")
+    base = {"model": str(tiny_model_dir), "max_length": 1024, "max_steps": 2, "gradient_accumulation_steps": 1,
+                "logging_steps": 1, "save_steps": 1000, "use_cpu": True, "resume": False}
+    with pytest.raises(TrainingError, match="differ from the prompt the policy saw"):
+        run_sft(SFTRunConfig(dataset=str(seq), output_dir=str(tmp_path / "a"), **base))
+    turns = tmp_path / "turns.jsonl"
+    turns.write_text("".join(json.dumps(r) + "\n" for r in turn_rows(row)))
+    summary = run_sft(SFTRunConfig(dataset=str(turns), output_dir=str(tmp_path / "b"), **base))
+    assert summary["global_step"] == 2 and summary["first_loss"] is not None
