@@ -143,7 +143,8 @@ def parse_verdict(text: str) -> dict[str, Any]:
     else:
         raise JudgeError(
             f"the judge's reply has no yes/no 'correct' field (got {raw_correct[:40]!r}); reply: {(text or '')[:300]!r}",
-            hint="use a stronger judge model, or set structured_output=True for servers that support it",
+            hint="use a stronger judge model, or keep structured output on (judge.structured_output, "
+            "--judge-structured-output) where the server supports response_format",
         )
     confidence: int | None
     try:

@@ -71,11 +71,18 @@ def is_multi_select_type(answer_type: Any) -> bool:
     return str(answer_type or "").replace(" ", "").lower() in MULTI_SELECT_TYPES
 
 
+_SEVERAL_RIGHT = re.compile(r"more than one (?:option|answer|choice)s? (?:may|might|can|could) be|one or more "
+                            r"(?:of the )?(?:options|answers|choices)|select all that apply|all correct options",
+                            re.IGNORECASE)
+
+
 def query_kind(rows: list[dict[str, Any]]) -> str:
-    """'query-multi' (some row has several gold letters or a multi-select type), 'query' (every gold is one
-    letter or every row is choice-typed), else 'query-free' (free-form golds: an HLE export)."""
+    """'query-multi' (some row has several gold letters, a multi-select type, or says more than one option may
+    be correct), 'query' (every gold is one letter or every row is choice-typed), else 'query-free'
+    (free-form golds: an HLE export)."""
     golds = [gold_letters(r.get("gt")) for r in rows]
-    if any(g and len(g) > 1 for g in golds) or any(is_multi_select_type(r.get("answer_type")) for r in rows):
+    if (any(g and len(g) > 1 for g in golds) or any(is_multi_select_type(r.get("answer_type")) for r in rows)
+            or any(g and _SEVERAL_RIGHT.search(str(r.get("query", ""))) for g, r in zip(golds, rows, strict=True))):
         return "query-multi"
     if all(g and len(g) == 1 for g in golds) or all(r.get("answer_type") == "multipleChoice" for r in rows):
         return "query"

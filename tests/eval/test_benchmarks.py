@@ -202,3 +202,13 @@ def test_a_bad_task_row_names_its_fields(tmp_path: Path):
     assert "tasks.jsonl:2: not a Task record" in message and "validation errors for Task" not in message
     assert "answer: missing" in message and "answer_type: Input should be" in message and "(got 'mc')" in message
     assert "options: Input should be a valid list" in message
+
+
+def test_a_trqa_file_with_only_single_letter_golds_given_as_a_path_is_still_multi_select(tmp_path: Path):
+    rows = [json.loads(x) for x in (FIXTURES / "trqa_lit.jsonl").read_text().splitlines()][3:]  # gold "B" only
+    path = tmp_path / "trqa_subset.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    task = load_benchmark(str(path)).tasks[0]  # its query says more than one option may be correct
+    assert task.answer_type == "multiSelect" and task.answer == "B"
+    supergpqa = load_benchmark(str(FIXTURES / "supergpqa_hard_bio.jsonl")).tasks
+    assert {t.answer_type for t in supergpqa} == {"multipleChoice"}
