@@ -56,7 +56,7 @@ def _plots(trajs: list[Trajectory]) -> dict[str, str]:
         by_task[t.task_id].append(ok)
     cats = sorted(by_cat)
     out = {"category": plots.bar_chart(cats, {"accuracy": [sum(v) / len(v) for v in (by_cat[c] for c in cats)]},
-                                       title="Accuracy by category (all samples)", ymax=1.0)}
+                                       title="Mean accuracy over samples by category", ymax=1.0)}
     n_min = min((len(v) for v in by_task.values()), default=0)
     ks = list(range(1, n_min + 1))
     curve = [sum(pass_at_k(len(v), sum(v), k) for v in by_task.values()) / len(by_task) for k in ks]

@@ -21,7 +21,9 @@ class JudgeConfig(BaseModel):
     llm: LLMConfig | None = Field(
         None, description="the judge model (HLE's default: openai o3-mini-2025-01-31); none = rule-based graders only")
     cache: bool = Field(True, description="cache verdicts in the run directory (judge_cache/)")
-    structured_output: bool = Field(False, description="send response_format json_schema (OpenAI-compatible servers)")
+    structured_output: bool = Field(
+        True, description="HLE's official call: response_format ExtractedAnswer, the prompt as the only message; "
+        "false for models/servers without structured output (adds a JSON instruction as a system message)")
     retries: int = Field(2, ge=0, description="re-asks when a verdict cannot be read")
 
 

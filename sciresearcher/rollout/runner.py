@@ -8,7 +8,9 @@ returns, plus this session's cost by client). A killed run
 resumes: finished trajectories are skipped, and with `retry_failed` those that ended in error are redone.
 Trajectories run concurrently under a semaphore with a progress bar; each gets its own tool session (a fresh
 sandbox) from the toolbox. Options of shuffled tasks are put in a seeded per-sample order. Provider
-failures are data (status error, graded wrong), never a crash. Benchmarks and their metrics are eval/'s.
+failures are data (status error, graded wrong), never a crash; so are a task whose gold cannot be graded
+and a failed judge call (grade.outcome records them as failed grades with the reason). The judge is given
+the raw benchmark question (grade.outcome.judge_question). Benchmarks and their metrics are eval/'s.
 """
 
 from __future__ import annotations
@@ -55,7 +57,6 @@ async def rollout_one(task: Task, sample: int, llm: LLMClient, tools_factory: To
                       seed: int = 0, judge: Judge | None = None, backend: str = "unknown") -> Trajectory:
     """One graded trajectory: options in the sample's order, a seeded sampling seed, a fresh tool session."""
     from sciresearcher.agent.loop import run_agent
-    from sciresearcher.agent.prompts import render_question
 
     shown, order = options_for_sample(task, sample, seed)
     sampling = dict(agent.sampling)
@@ -63,7 +64,7 @@ async def rollout_one(task: Task, sample: int, llm: LLMClient, tools_factory: To
     agent = agent.model_copy(update={"sampling": sampling})
     async with tools_factory() as tools:
         traj = await run_agent(shown, llm, tools, agent, sample_index=sample, backend=backend)
-    traj.grade = await grade_outcome(shown, traj.final, judge, question=render_question(shown), where=traj.id)
+    traj.grade = await grade_outcome(shown, traj.final, judge, where=traj.id)  # the judge sees the raw question
     traj.reward = traj.grade.score
     traj.metadata = {**traj.metadata, "benchmark_gold": shown.answer, "category": task.category,
                      "difficulty": task.difficulty, "options_order": order if shown is not task else None}

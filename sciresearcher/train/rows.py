@@ -24,6 +24,7 @@ from typing import Any
 from sciresearcher.errors import DataError, TrainingError
 from sciresearcher.records import Trajectory
 from sciresearcher.runs import iter_jsonl
+from sciresearcher.train.templates import render_row, training_template
 
 log = logging.getLogger(__name__)
 
@@ -113,34 +114,6 @@ def normalise_row(row: Any, where: str = "row") -> dict[str, Any]:
                 raise TrainingError(f"{where}: message {i}: tool-call arguments must be a JSON object")
         messages.append(_message_row(msg))
     return {"messages": messages, "tools": tools or "[]"}
-
-
-def training_template(tokenizer: Any) -> str:
-    """The chat template SFTTrainer uses with `assistant_only_loss=True` (TRL's training variant when needed)."""
-    from trl.chat_template_utils import get_training_chat_template, has_generation_markers
-
-    if not getattr(tokenizer, "chat_template", None):
-        raise TrainingError("the tokenizer has no chat template", hint="use a chat model or `train tiny-model`")
-    if has_generation_markers(tokenizer.chat_template):
-        return tokenizer.chat_template
-    try:
-        patched = get_training_chat_template(tokenizer)
-    except ValueError as exc:
-        raise TrainingError(
-            "TRL does not recognise this tokenizer's chat template, so assistant tokens cannot be masked",
-            hint="use a model family TRL ships a training template for (Qwen3, Llama 3, ...), or add "
-            "{% generation %}...{% endgeneration %} around the assistant turn in the template",
-        ) from exc
-    return patched or tokenizer.chat_template
-
-
-def render_row(tokenizer: Any, row: dict[str, Any], template: str | None = None) -> dict[str, list[int]]:
-    """`input_ids` and `assistant_masks` for one row, rendered as SFTTrainer renders it."""
-    template = template or training_template(tokenizer)
-    tools = json.loads(row.get("tools") or "[]") or None
-    out = tokenizer.apply_chat_template(row["messages"], tools=tools, chat_template=template, tokenize=True,
-                                        return_dict=True, return_assistant_tokens_mask=True)
-    return {"input_ids": list(out["input_ids"]), "assistant_masks": list(out["assistant_masks"])}
 
 
 def row_layout(rows: list[dict[str, Any]]) -> str:

@@ -78,8 +78,8 @@ def completion_text(tokenizer: Any, messages: list[dict[str, Any]], k: int, tool
 def check_row(tokenizer: Any, row: dict[str, Any], *, training_template: str | None = None,
               inference_template: str | None = None) -> Divergence | None:
     """The first divergence of a `{"messages", "tools"}` row trained as one sequence, or None when exact."""
-    from sciresearcher.train.rows import render_row
-    from sciresearcher.train.rows import training_template as default_training_template
+    from sciresearcher.train.templates import render_row
+    from sciresearcher.train.templates import training_template as default_training_template
 
     if "prompt" in row:
         return check_prompt_completion_row(tokenizer, row, template=inference_template)
