@@ -104,15 +104,15 @@ class NetGuard:
             raise Refused(f"refused to fetch from {host}: it resolves to an internal address ({bad[0]})",
                           hint=_HINT)
 
-    async def connect_address(self, host: str) -> str:
-        """The address to connect to for `host`: one that passed the checks (a name on the allow-list is
+    async def connect_addresses(self, host: str) -> list[str]:
+        """The addresses to connect to for `host`, all of them checked (a name on the allow-list is
         connected to by name)."""
         if self.name_allowed(host):
-            return host
+            return [host]
         literal = _literal(host)
         addresses = [literal] if literal is not None else await resolve(host)
         self._check_addresses(host, addresses)
-        return str(addresses[0])
+        return [str(ip) for ip in addresses]
 
 
 def _literal(host: str) -> IPAddress | None:
@@ -148,9 +148,15 @@ class GuardedBackend:
 
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                           local_address: str | None = None, socket_options: Any = None) -> Any:
-        address = await self.guard.connect_address(host)
-        return await self.inner.connect_tcp(address, port, timeout=timeout, local_address=local_address,
-                                            socket_options=socket_options)
+        error: BaseException | None = None
+        for address in await self.guard.connect_addresses(host):
+            try:
+                return await self.inner.connect_tcp(address, port, timeout=timeout, local_address=local_address,
+                                                    socket_options=socket_options)
+            except Exception as exc:  # noqa: BLE001 - the next address may answer; the last error is raised
+                error = exc
+        assert error is not None
+        raise error
 
     async def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options: Any = None) -> Any:
         raise Refused("refused to fetch over a unix socket")

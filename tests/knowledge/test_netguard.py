@@ -110,6 +110,24 @@ def test_a_redirect_to_an_internal_address_is_refused_on_that_hop(tmp_path, serv
     assert hop.hits == 1 and internal.hits == 0 and sleeps == []
 
 
+def test_a_dns_answer_that_changes_after_the_check_is_refused_at_connect_time(tmp_path, servers, monkeypatch):
+    from sciresearcher.knowledge import netguard
+
+    internal = Server("127.0.0.1", page)
+    servers.append(internal)
+    answers = iter([[ipaddress.ip_address("93.184.216.34")], [ipaddress.ip_address("127.0.0.1")]])
+
+    async def rebinding(host: str) -> list[ipaddress.IPv4Address]:  # public when checked, loopback when used
+        return next(answers)
+
+    monkeypatch.setattr(netguard, "resolve", rebinding)
+    http = make_http(tmp_path, use_cache=False)
+    port = internal.url.rsplit(":", 1)[1]
+    with pytest.raises(SourceError, match="internal address"):
+        run(fetch_document(f"http://rebind.example:{port}/admin", http))
+    assert internal.hits == 0
+
+
 def test_the_allow_list_opens_an_intranet_host(tmp_path, servers):
     intranet = Server("127.0.0.1", page)
     servers.append(intranet)
