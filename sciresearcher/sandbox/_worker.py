@@ -319,11 +319,14 @@ def main():
         )  # repeats: swallowing it once is not enough
         try:
             value, error = _run_cell(req["code"], ns, call)
+        except (SandboxTimeout, SandboxCPULimit) as exc:  # a repeated alarm while the cell's error was reported
+            kind = "timeout" if isinstance(exc, SandboxTimeout) else "cpu"
+            value, error = None, {"type": type(exc).__name__, "message": str(exc), "kind": kind, "traceback": None}
         finally:
             if os.getpid() != main_pid:  # a child forked by the cell fell through to here
                 os._exit(0)
+            _IN_CALL = False  # first: from here on the alarm handlers raise nothing
             signal.setitimer(signal.ITIMER_REAL, 0)
-            _IN_CALL = False
         figures = []
         if spec.get("figures"):
             try:
