@@ -122,3 +122,19 @@ def test_a_uid_with_processes_the_session_did_not_start_is_skipped_not_killed(co
     finally:
         bystander.kill()
         bystander.wait()
+
+
+@root_only
+def test_a_uid_an_older_checkout_holds_under_tmpdir_is_not_claimed(config, tmp_path, monkeypatch):
+    import fcntl
+
+    base = 340_000 + os.getpid() % 1000 * 8
+    legacy = tmp_path / "sciresearcher-sandbox-uids"
+    legacy.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with open(legacy / str(base), "w") as held:  # what an older SciResearcher's live session holds
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with SandboxSession(config.model_copy(update={"uid_base": base, "root_dir": tmp_path / "sb"})) as sb:
+            assert sb._uid == base + 1
+            with open(legacy / str(base + 1), "w") as probe, pytest.raises(BlockingIOError):
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)  # an older checkout would skip it too
