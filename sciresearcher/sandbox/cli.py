@@ -2,7 +2,8 @@
 
 `exec -c CODE` / `--file F` runs one cell in a fresh session and prints the result as JSON (ok, stdout,
 stderr, error, mode, elapsed_s, and the rest of ExecResult) on stdout; the exit code is 0 when the cell
-succeeded, 1 when it raised or hit a limit. `probe` prints which confinement modes work on this machine.
+succeeded, 1 when it raised or hit a limit. `probe` prints which confinement modes work on this machine
+and which one `auto` picks (bwrap or unshare; never rlimit).
 These commands do not keep sessions between invocations.
 """
 
@@ -57,12 +58,13 @@ def exec_command(
 def probe_command() -> None:
     """Show which confinement modes work here and which one `auto` picks."""
     from sciresearcher.sandbox.config import SandboxConfig
-    from sciresearcher.sandbox.confine import ORDER, probe
+    from sciresearcher.sandbox.confine import AUTO_ORDER, ORDER, probe
 
     cfg = SandboxConfig()
     picked = None
     for mode in ORDER:
         reason = probe(mode, cfg)
-        picked = picked or (mode if reason is None else None)
+        if mode in AUTO_ORDER:
+            picked = picked or (mode if reason is None else None)
         typer.echo(f"{mode:8s} {'works' if reason is None else 'unavailable: ' + reason}")
-    typer.echo(f"auto -> {picked}")
+    typer.echo(f"auto -> {picked or 'none (auto never picks rlimit: install bubblewrap, or name mode: rlimit)'}")

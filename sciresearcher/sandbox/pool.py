@@ -2,7 +2,8 @@
 
 For rollouts (GRPO environments, batch evaluation) where every trajectory needs its own clean session and
 start-up time (~0.3-0.5 s with numpy preloaded) should overlap with other work. Sessions are never reused
-across trajectories: a released session is closed. The pool resolves the confinement mode once. It does
+across trajectories: a released session is closed. The pool resolves the confinement mode once. Synthesis
+verification takes one per candidate (a reference solution never shares a session with another). It does
 not limit how many sessions are live at once beyond what callers take.
 """
 
@@ -41,7 +42,8 @@ class SandboxPool:
             session = SandboxSession(self.config, mode=self.mode)
             session.start()
         except SandboxError as exc:
-            log.warning("sandbox pool could not pre-start a session: %s", exc)
+            if not self._closed:  # a start cut short by close() is no news
+                log.warning("sandbox pool could not pre-start a session: %s", exc)
             with self._lock:
                 self._starting -= 1
             return
@@ -94,3 +96,9 @@ class SandboxPool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.get_running_loop().run_in_executor(_pool(), self.close)

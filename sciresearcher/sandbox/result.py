@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-ErrorKind = Literal["exception", "timeout", "cpu", "memory", "file_size", "exit", "crash", "start"]
+ErrorKind = Literal["exception", "timeout", "cpu", "memory", "file_size", "exit", "crash", "start", "protocol"]
 
 
 class ExecResult(BaseModel):

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import fcntl
 import json
 import logging
 import os
-import select
 import shutil
 import signal
 import struct
@@ -41,7 +39,15 @@ from sciresearcher.sandbox.confine import (
     resolve_mode,
     run_quiet,
 )
+from sciresearcher.sandbox.protocol import (
+    FrameReader,
+    ProtocolError,
+    check_hello,
+    check_reply,
+    max_frame_bytes,
+)
 from sciresearcher.sandbox.result import ExecResult
+from sciresearcher.sandbox.uids import claim_uid
 
 log = logging.getLogger(__name__)
 
@@ -78,23 +84,6 @@ def _close_all() -> None:
         session.close()
 
 
-def _claim_uid(base: int) -> tuple[int, int]:
-    """A uid no other live session on this machine uses (lock files held for the session's lifetime)."""
-    locks = Path(tempfile.gettempdir()) / "sciresearcher-sandbox-uids"
-    locks.mkdir(mode=0o700, exist_ok=True)
-    for uid in range(base, base + 65536):
-        fd = os.open(locks / str(uid), os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            kill = shutil.which("kill")  # leftovers of a host that died without closing this uid's session
-            if kill:
-                run_quiet([kill, "-9", "-1"], user=uid, group=uid, extra_groups=[], timeout=5)
-            return uid, fd
-        except BlockingIOError:
-            os.close(fd)
-    raise SandboxError("no free sandbox uid", hint="too many live sessions; close some")
-
-
 class SandboxSession:
     """A persistent confined Python worker. Thread-safe; use `run` (async) or `run_sync`."""
 
@@ -107,10 +96,10 @@ class SandboxSession:
         root.mkdir(parents=True, exist_ok=True)
         self._root = root
         self._uid: int | None = None
-        self._uid_fd: int | None = None
+        self._uid_fds: list[int] = []
         if os.geteuid() == 0:
             os.chmod(root, 0o711)
-            self._uid, self._uid_fd = _claim_uid(self.config.uid_base)
+            self._uid, self._uid_fds = claim_uid(self.config.uid_base)
         self.session_dir = Path(tempfile.mkdtemp(prefix="s-", dir=root))
         self.workdir = self.session_dir / "work"
         self._io = self.session_dir / "io"
@@ -121,7 +110,7 @@ class SandboxSession:
                 os.chown(d, self._uid, self._uid)
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
-        self._buf = b""
+        self._reader: FrameReader | None = None
         self._started_once = False
         self._pending_notice: str | None = None
         self.calls = 0
@@ -166,14 +155,23 @@ class SandboxSession:
                 start_new_session=True,
                 **kwargs,
             )
-        self._buf = b""
-        hello = self._read_message(time.monotonic() + START_TIMEOUT_S)
-        if not isinstance(hello, dict) or not hello.get("ready"):
+        assert self._proc.stdout is not None
+        self._reader = FrameReader(self._proc.stdout.fileno(), max_frame_bytes(self.config))
+        raw: Any = None
+        hello: dict[str, Any] | None = None
+        why = ""
+        try:
+            raw = self._reader.read(time.monotonic() + START_TIMEOUT_S)
+            hello = check_hello(raw) if isinstance(raw, dict) else None
+            why = "it sent more than its ready message" if hello and self._reader.pending() else ""
+        except ProtocolError as exc:
+            why = f"it sent {exc}"
+        if hello is None or why:
+            why = why or ("timed out" if raw == "timeout" else "it exited")
             detail = log_path.read_text(errors="replace")[-2000:].strip()
             self._kill()
             raise SandboxError(
-                f"the sandbox worker ({self.mode} mode) did not start: "
-                f"{'timed out' if hello == 'timeout' else 'it exited'}\n{detail}",
+                f"the sandbox worker ({self.mode} mode) did not start: {why}\n{detail}",
                 hint="run `sciresearcher sandbox probe` to see which modes work here",
             )
         self.preload_errors = hello.get("preload_errors") or {}
@@ -190,9 +188,9 @@ class SandboxSession:
                 return
             self.closed = True
             self._kill()
-            if self._uid_fd is not None:
-                os.close(self._uid_fd)
-                self._uid_fd = None
+            for fd in self._uid_fds:
+                os.close(fd)
+            self._uid_fds = []
             if not self.config.keep_workdir:
                 shutil.rmtree(self.session_dir, ignore_errors=True)
 
@@ -247,6 +245,12 @@ class SandboxSession:
 
     def _run_locked(self, code: str, timeout_s: float) -> ExecResult:
         t0 = time.monotonic()
+        if self._proc is not None and self._proc.poll() is None and self._reader and self._reader.pending():
+            self._kill()  # a frame nobody asked for: cell code of the last call wrote replies of its own
+            self._pending_notice = (
+                f"after call {self.calls} the worker sent a reply nobody asked for (written by the cell's code), "
+                "so it was killed"
+            )
         restarted = self._started_once and (self._proc is None or self._proc.poll() is not None)
         notice = self._pending_notice
         self._pending_notice = None
@@ -268,7 +272,16 @@ class SandboxSession:
         }
         try:
             self._send(req)
-            msg = self._read_message(t0 + timeout_s + self.config.grace_s)
+            assert self._reader is not None
+            msg = self._reader.read(t0 + timeout_s + self.config.grace_s)
+            if isinstance(msg, dict):
+                msg = check_reply(msg, call, self.workdir, self.config)
+                if self._reader.pending():
+                    raise ProtocolError(f"more than one reply for call {call}")
+            elif msg not in ("timeout", "eof"):
+                raise ProtocolError(f"a reply that is not an object ({type(msg).__name__})")
+        except ProtocolError as exc:
+            return self._violated(base, round(time.monotonic() - t0, 4), str(exc))
         except OSError:
             msg = "eof"
         elapsed = round(time.monotonic() - t0, 4)
@@ -284,22 +297,22 @@ class SandboxSession:
             )
         if not isinstance(msg, dict):
             return self._crashed(base, elapsed)
-        error = msg.get("error")
+        error = msg["error"]
         result = ExecResult(
             ok=error is None,
-            stdout=msg.get("stdout", ""),
-            stderr=msg.get("stderr", ""),
-            stdout_dropped=msg.get("stdout_dropped", 0),
-            stderr_dropped=msg.get("stderr_dropped", 0),
-            value=msg.get("value"),
-            figures=msg.get("figures") or [],
+            stdout=msg["stdout"],
+            stderr=msg["stderr"],
+            stdout_dropped=msg["stdout_dropped"],
+            stderr_dropped=msg["stderr_dropped"],
+            value=msg["value"],
+            figures=msg["figures"],
             elapsed_s=elapsed,
             error=None if error is None else f"{error['type']}: {error['message']}",
-            error_kind=None if error is None else error.get("kind", "exception"),
-            traceback=None if error is None else error.get("traceback"),
+            error_kind=None if error is None else error["kind"],
+            traceback=None if error is None else error["traceback"],
             **base,
         )
-        if error and result.error_kind in ("timeout", "cpu") and msg.get("stray_threads", 0) > 0:
+        if error and result.error_kind in ("timeout", "cpu") and msg["stray_threads"] > 0:
             self._kill()
             self._pending_notice = (
                 f"call {call} hit its limit while {msg['stray_threads']} thread(s) it "
@@ -311,12 +324,31 @@ class SandboxSession:
             ) + " (threads it started kept running: the sandbox was killed, state lost)"
         return result
 
+    def _violated(self, base: dict[str, Any], elapsed: float, reason: str) -> ExecResult:
+        """A frame broke the protocol: the worker is killed (the next call starts a fresh one)."""
+        self._kill()
+        log.warning("sandbox worker sent %s; killed it", reason)
+        return ExecResult(
+            ok=False,
+            error=f"SandboxProtocolError: the worker sent {reason}, so it was killed; its state is lost and "
+            "the next call starts a fresh one",
+            error_kind="protocol",
+            elapsed_s=elapsed,
+            **{**base, "state_lost": True},
+        )
+
     def _crashed(self, base: dict[str, Any], elapsed: float) -> ExecResult:
         proc = self._proc
-        code = proc.wait(timeout=5) if proc is not None else None
-        if code is not None and code < 0:
+        try:
+            code = proc.wait(timeout=2) if proc is not None else None
+        except subprocess.TimeoutExpired:  # alive but its reply pipe is closed: it can no longer answer
+            self._kill()
+            code = None
+        if code is None:
+            how, kind = "closed its reply pipe", "crash"
+        elif code < 0:
             how, kind = f"was killed by signal {signal.Signals(-code).name}", "crash"
-        elif code is not None and code > 128:
+        elif code > 128:
             try:
                 how, kind = f"was killed by signal {signal.Signals(code - 128).name}", "crash"
             except ValueError:
@@ -339,29 +371,6 @@ class SandboxSession:
         data = json.dumps(obj).encode()
         self._proc.stdin.write(struct.pack(">I", len(data)) + data)
         self._proc.stdin.flush()
-
-    def _read_message(self, deadline: float) -> Any:
-        """The next message, or "timeout" / "eof"."""
-        assert self._proc is not None and self._proc.stdout is not None
-        fd = self._proc.stdout.fileno()
-        while True:
-            if len(self._buf) >= 4:
-                n = struct.unpack(">I", self._buf[:4])[0]
-                if len(self._buf) >= 4 + n:
-                    body, self._buf = self._buf[4 : 4 + n], self._buf[4 + n :]
-                    try:
-                        return json.loads(body)
-                    except ValueError:
-                        return "eof"
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return "timeout"
-            ready, _, _ = select.select([fd], [], [], left)
-            if ready:
-                chunk = os.read(fd, 1 << 20)
-                if not chunk:
-                    return "eof"
-                self._buf += chunk
 
 
 _mpl_lock = threading.Lock()

@@ -79,9 +79,10 @@ def to_task(draft: Draft, tolerance: float) -> Task:
     )
 
 
-async def verify_task(task: Task, docs: dict[str, Document], session: Any, config: SynthConfig,
+async def verify_task(task: Task, docs: dict[str, Document], sandbox: Any, config: SynthConfig,
                       solver: LLMClient | None = None, tools_factory: Any = None) -> tuple[Task, list[str]]:
-    """The task with its verification filled in, and the reasons it fails (empty = keep)."""
+    """The task with its verification filled in, and the reasons it fails (empty = keep). `sandbox`: a
+    SandboxPool (a fresh session per task) or a session (see verify.reference_solution)."""
     from sciresearcher.synth.verify import (
         answerable,
         no_tool_attempt,
@@ -92,7 +93,7 @@ async def verify_task(task: Task, docs: dict[str, Document], session: Any, confi
 
     passed, failed, votes = [], [], []
     for name, reason in (("answerable", answerable(task, docs)),
-                         ("reference_solution", await reference_solution(task, session))):
+                         ("reference_solution", await reference_solution(task, sandbox))):
         (failed if reason else passed).append(f"{name}: {reason}" if reason else name)
     if solver is not None and not failed:
         cfg = config.solver
@@ -152,7 +153,7 @@ async def run_synthesis(config: SynthConfig, out: str | Path, *, solver: LLMClie
     from sciresearcher.llm import make_client
     from sciresearcher.llm.accounting import session_costs
     from sciresearcher.runs import RunDir, write_jsonl_atomic
-    from sciresearcher.sandbox.session import SandboxSession
+    from sciresearcher.sandbox.pool import SandboxPool
 
     if writer is None and config.writer is not None:
         writer = make_client(config.writer.for_run(out, "writer"))  # issue 18: batch ids kept in the run dir
@@ -174,7 +175,8 @@ async def run_synthesis(config: SynthConfig, out: str | Path, *, solver: LLMClie
             log.info("%d candidates, %d to write and verify (%d done)", len(jobs), len(todo), len(jobs) - len(todo))
             concurrent = writer is not None or solver is not None
             sem = asyncio.Semaphore(config.solver.concurrency if concurrent else 1)
-            async with SandboxSession(config.sandbox) as session:
+            # a fresh session per candidate (verify.reference_solution), started ahead of demand
+            async with SandboxPool(config.sandbox, warm=min(4, len(todo))) as sandbox:
                 with Progress(TextColumn("[bold]synth computational"), BarColumn(), MofNCompleteColumn(),
                               TextColumn("{task.fields[kept]}"), TimeElapsedColumn(),
                               disable=not show_progress) as progress:
@@ -188,7 +190,7 @@ async def run_synthesis(config: SynthConfig, out: str | Path, *, solver: LLMClie
                             if isinstance(task, str):
                                 failed, row_task = [f"written: {task}"], None
                             else:
-                                task, failed = await verify_task(task, by_id, session, config, solver, tools_factory)
+                                task, failed = await verify_task(task, by_id, sandbox, config, solver, tools_factory)
                                 row_task = task
                         if failed:
                             rejected.append({"id": job_id, "template": template, "reasons": failed,

@@ -44,7 +44,8 @@ class SynthConfig(BaseModel):
     templates: list[str] = Field(default_factory=lambda: ["all"], description="template names, or 'all'")
     tolerance: float = Field(0.01, gt=0, lt=1, description="relative tolerance of the numeric answers")
     sandbox: SandboxConfig = Field(
-        default_factory=lambda: SandboxConfig(timeout_s=20.0), description="where reference solutions run")
+        default_factory=lambda: SandboxConfig(timeout_s=20.0, preload=[]),
+        description="where reference solutions run (a fresh session each: nothing preloaded by default)")
     solver: SolverConfig = Field(default_factory=SolverConfig)
 
     @field_validator("templates")

@@ -3,7 +3,8 @@
 - `answerable`: every cited value is written, exactly as used, in the sentence its evidence points at, and the
   evidence text is that sentence of the source document (offline: exact match, no model);
 - `reference_solution`: the task's solution code runs in the sandbox and prints the exact answer, and the
-  stated answer is within the task's tolerance of it;
+  stated answer is within the task's tolerance of it; given a `SandboxPool` it runs in a fresh session of
+  its own, so one candidate's code (a patched `print`, a leftover variable) cannot make another pass;
 - `solver_votes`: independent solver runs of the agent (with the configured model and tools) are graded against
   the answer; at least `min_agree` must agree. `no_tool_attempt` answers once without tools: a task the model
   gets right from memory is trivial and is rejected.
@@ -99,12 +100,21 @@ def _last_number(text: str) -> float | None:
     return None
 
 
-async def reference_solution(task: Task, session: Any) -> str | None:
-    """None when the solution runs in the sandbox and reproduces the answer; else what went wrong."""
+async def reference_solution(task: Task, sandbox: Any) -> str | None:
+    """None when the solution runs in the sandbox and reproduces the answer; else what went wrong.
+
+    `sandbox` is a SandboxPool (a fresh session for this task: what synthesis passes) or one session the
+    caller owns (then earlier code run in it can change what this solution prints)."""
+    from sciresearcher.sandbox.pool import SandboxPool
+
     code = task.metadata.get("solution")
     if not code:
         return "no reference solution"
-    result = await session.run(code)
+    if isinstance(sandbox, SandboxPool):
+        async with sandbox.session() as session:
+            result = await session.run(code)
+    else:
+        result = await sandbox.run(code)
     if not result.ok:
         return f"the solution failed in the sandbox: {result.error}"
     printed = _last_number(result.stdout)
