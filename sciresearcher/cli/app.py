@@ -23,10 +23,10 @@ from sciresearcher.cli.ask import ask_command
 from sciresearcher.cli.data import data_app
 from sciresearcher.cli.eval import eval_app, report_command
 from sciresearcher.cli.knowledge import index_app, read_command, search_command
+from sciresearcher.cli.sandbox import sandbox_app
 from sciresearcher.cli.synth import synth_app
 from sciresearcher.cli.train import train_app
 from sciresearcher.errors import ConfigError, SciResearcherError
-from sciresearcher.sandbox.cli import app as sandbox_app
 
 err_console = Console(stderr=True)
 

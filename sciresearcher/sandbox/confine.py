@@ -17,7 +17,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,8 +32,6 @@ UNSHARE_SETUP = HERE / "_unshare_setup.py"
 ORDER = ("bwrap", "unshare", "rlimit")
 AUTO_ORDER = ("bwrap", "unshare")  # auto never picks rlimit: it must be asked for by name
 _warned: list[str] = []
-_probe_lock = threading.Lock()
-_probe_cache: dict[tuple[str, str], str | None] = {}
 
 
 @dataclass
@@ -186,7 +183,7 @@ def world_accessible(path: str) -> bool:
     return True
 
 
-_PROBE_CODE = r"""
+PROBE_CODE = r"""
 import os
 problems = []
 for path in ("/usr/.sandbox-probe", "/etc/.sandbox-probe"):
@@ -204,43 +201,6 @@ problems
 """
 
 
-def probe(mode: str, config: SandboxConfig) -> str | None:
-    """None when `mode` works here (a real sandbox starts and passes checks), else the reason it does not."""
-    tool = {"bwrap": "bwrap", "unshare": "unshare"}.get(mode)
-    if tool and shutil.which(tool) is None:
-        return f"{tool} is not installed"
-    if (
-        mode in ("bwrap", "unshare")
-        and shutil.which("setpriv") is None
-        and (mode == "unshare" or os.geteuid() == 0)
-    ):
-        return "setpriv (util-linux) is not installed"
-    key = (mode, python_for(config))
-    with _probe_lock:
-        if key in _probe_cache:
-            return _probe_cache[key]
-    from sciresearcher.sandbox.session import SandboxSession  # local: session imports this module
-
-    cfg = config.model_copy(update={"mode": mode, "preload": [], "timeout_s": 20.0})
-    reason: str | None = None
-    try:
-        with SandboxSession(cfg, _probing=True) as session:
-            res = session.run_sync(f"HOST_PACKAGE = {str(HERE / 'session.py')!r}\n" + _PROBE_CODE)
-            if not res.ok:
-                reason = f"probe failed: {res.error}"
-            elif mode != "rlimit" and res.value not in ("[]", None):
-                reason = f"probe found: {res.value}"
-            elif not (session.workdir / "probe.txt").exists():
-                reason = "the working dir is not writable from inside"
-    except SandboxError as exc:
-        reason = " ".join(str(exc).split("\n")[:2])
-    with _probe_lock:
-        _probe_cache[key] = reason
-    if reason:
-        log.info("sandbox mode %s unavailable: %s", mode, reason)
-    return reason
-
-
 RLIMIT_WARNING = (
     "SANDBOX IS WEAK (rlimit mode, asked for by name): no namespaces. New processes and sockets are refused by "
     "a seccomp filter, but files are guarded only by a Python audit hook: C extensions and ctypes can read "
@@ -250,32 +210,14 @@ RLIMIT_WARNING = (
 )
 
 
-def resolve_mode(config: SandboxConfig) -> str:
-    """The mode to use: config.mode when it works (else SandboxError), or for auto the first of bwrap and
-    unshare that works. auto never falls back to rlimit: that must be asked for by name."""
-    if config.mode != "auto":
-        reason = probe(config.mode, config)
-        if reason:
-            raise SandboxError(
-                f"sandbox mode {config.mode!r} does not work here: {reason}",
-                hint="use mode: auto, or install bubblewrap (apt-get install -y bubblewrap)",
-            )
-        if config.mode == "rlimit" and "rlimit" not in _warned:
-            _warned.append("rlimit")
-            log.warning(RLIMIT_WARNING)
-        return config.mode
-    reasons = []
-    for mode in AUTO_ORDER:
-        reason = probe(mode, config)
-        if reason is None:
-            return mode
-        reasons.append(f"{mode}: {reason}")
-    raise SandboxError(
-        "no namespace sandbox works here (" + "; ".join(reasons) + "); auto does not fall back to the rlimit "
-        "mode, which cannot keep code from reading the host's files",
-        hint="install bubblewrap (apt-get install -y bubblewrap), or set sandbox.mode: rlimit to accept a "
-        "weaker sandbox for code you would run unconfined",
-    )
+def missing_tool(mode: str) -> str | None:
+    """What mode `mode` needs and this machine lacks (None when its tools are installed)."""
+    tool = {"bwrap": "bwrap", "unshare": "unshare"}.get(mode)
+    if tool and shutil.which(tool) is None:
+        return f"{tool} is not installed"
+    if mode in ("bwrap", "unshare") and shutil.which("setpriv") is None and (mode == "unshare" or os.geteuid() == 0):
+        return "setpriv (util-linux) is not installed"
+    return None
 
 
 def default_root() -> Path:

@@ -18,8 +18,8 @@ from typing import Self
 
 from sciresearcher.errors import SandboxError
 from sciresearcher.sandbox.config import SandboxConfig
-from sciresearcher.sandbox.confine import resolve_mode
-from sciresearcher.sandbox.session import SandboxSession, _pool
+from sciresearcher.sandbox.process import thread_pool
+from sciresearcher.sandbox.session import SandboxSession, resolve_mode
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class SandboxPool:
                 return
             self._starting += missing
         for _ in range(missing):
-            _pool().submit(self._start_one)
+            thread_pool().submit(self._start_one)
 
     def take(self) -> SandboxSession:
         """A fresh session, owned by the caller (close it when done)."""
@@ -73,7 +73,7 @@ class SandboxPool:
         return session or SandboxSession(self.config, mode=self.mode)
 
     async def atake(self) -> SandboxSession:
-        return await asyncio.get_running_loop().run_in_executor(_pool(), self.take)
+        return await asyncio.get_running_loop().run_in_executor(thread_pool(), self.take)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[SandboxSession]:
@@ -101,4 +101,4 @@ class SandboxPool:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await asyncio.get_running_loop().run_in_executor(_pool(), self.close)
+        await asyncio.get_running_loop().run_in_executor(thread_pool(), self.close)

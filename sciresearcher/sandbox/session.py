@@ -6,8 +6,9 @@ root, its own uid (so rlimits on processes count this session only and sessions 
 other). Calls are serialized per session; different sessions run in parallel (async calls run in a
 shared thread pool, so hundreds of trajectories can each hold one). A call that overruns its wall time
 by more than `grace_s`, or a worker that crashes or exits, kills the whole sandbox; the next call starts
-a fresh worker and its result says the state was lost. This module does not pick the mode (confine.py)
-nor run the cell (the worker).
+a fresh worker and its result says the state was lost. It also probes which confinement modes work
+here (`probe`, `resolve_mode`: a probe is a real session); how each mode is launched is confine.py, the
+cell runs in the worker.
 """
 
 from __future__ import annotations
@@ -25,20 +26,24 @@ import tempfile
 import threading
 import time
 import weakref
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Self
 
 from sciresearcher.errors import SandboxError
 from sciresearcher.sandbox.config import SandboxConfig
 from sciresearcher.sandbox.confine import (
+    AUTO_ORDER,
+    HERE,
+    PROBE_CODE,
+    RLIMIT_WARNING,
     build_launch,
     count_user_processes,
     default_root,
+    missing_tool,
     python_for,
-    resolve_mode,
     run_quiet,
 )
+from sciresearcher.sandbox.process import describe_exit, seed_matplotlib_cache, spawn, thread_pool
 from sciresearcher.sandbox.protocol import (
     FrameReader,
     ProtocolError,
@@ -46,36 +51,16 @@ from sciresearcher.sandbox.protocol import (
     check_reply,
     max_frame_bytes,
 )
-from sciresearcher.sandbox.result import ExecResult
+from sciresearcher.sandbox.result import ExecResult, lost_result
 from sciresearcher.sandbox.uids import claim_uid
 
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 60.0
-_executor: ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
 _live: weakref.WeakSet[SandboxSession] = weakref.WeakSet()
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=512, thread_name_prefix="sandbox")
-        return _executor
-
-
-_spawner: ThreadPoolExecutor | None = None
-
-
-def _spawn(argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
-    """Popen from one long-lived thread: bwrap's --die-with-parent (PR_SET_PDEATHSIG) fires when the
-    *thread* that forked it exits, so a session started from a short-lived thread would die with it."""
-    global _spawner
-    with _executor_lock:
-        if _spawner is None:
-            _spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-spawn")
-    return _spawner.submit(subprocess.Popen, argv, **kwargs).result()
+_probe_lock = threading.Lock()
+_probe_cache: dict[tuple[str, str], str | None] = {}
+_warned_modes: set[str] = set()
 
 
 @atexit.register
@@ -135,7 +120,7 @@ class SandboxSession:
         if self.mode is None:
             self.mode = resolve_mode(self.config)
         if not self._started_once:
-            _seed_matplotlib_cache(self._root, self._io / "mpl", self.config, self._uid)
+            seed_matplotlib_cache(self._root, self._io / "mpl", self.config, self._uid)
         uid = self._uid
         nproc = self.config.max_procs + (0 if uid is not None else count_user_processes(os.geteuid()))
         launch = build_launch(self.mode, self.session_dir, self._root, self.config, uid, nproc)
@@ -144,7 +129,7 @@ class SandboxSession:
             kwargs: dict[str, Any] = {}
             if launch.uid is not None:
                 kwargs.update(user=launch.uid, group=launch.uid, extra_groups=[])
-            self._proc = _spawn(
+            self._proc = spawn(
                 launch.argv,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -231,12 +216,12 @@ class SandboxSession:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(_pool(), self.close)
+        await asyncio.get_running_loop().run_in_executor(thread_pool(), self.close)
 
     # -- calls -------------------------------------------------------------------------------------
     async def run(self, code: str, timeout_s: float | None = None) -> ExecResult:
         """Run `code` in the session (state persists); never raises for what the code does."""
-        return await asyncio.get_running_loop().run_in_executor(_pool(), self.run_sync, code, timeout_s)
+        return await asyncio.get_running_loop().run_in_executor(thread_pool(), self.run_sync, code, timeout_s)
 
     def run_sync(self, code: str, timeout_s: float | None = None) -> ExecResult:
         """Blocking `run`. Raises SandboxError only when the session is closed or cannot start."""
@@ -328,14 +313,8 @@ class SandboxSession:
         """A frame broke the protocol: the worker is killed (the next call starts a fresh one)."""
         self._kill()
         log.warning("sandbox worker sent %s; killed it", reason)
-        return ExecResult(
-            ok=False,
-            error=f"SandboxProtocolError: the worker sent {reason}, so it was killed; its state is lost and "
-            "the next call starts a fresh one",
-            error_kind="protocol",
-            elapsed_s=elapsed,
-            **{**base, "state_lost": True},
-        )
+        return lost_result(f"SandboxProtocolError: the worker sent {reason}, so it was killed", "protocol",
+                           base, elapsed)
 
     def _crashed(self, base: dict[str, Any], elapsed: float) -> ExecResult:
         proc = self._proc
@@ -344,26 +323,10 @@ class SandboxSession:
         except subprocess.TimeoutExpired:  # alive but its reply pipe is closed: it can no longer answer
             self._kill()
             code = None
-        if code is None:
-            how, kind = "closed its reply pipe", "crash"
-        elif code < 0:
-            how, kind = f"was killed by signal {signal.Signals(-code).name}", "crash"
-        elif code > 128:
-            try:
-                how, kind = f"was killed by signal {signal.Signals(code - 128).name}", "crash"
-            except ValueError:
-                how, kind = f"exited with code {code}", "exit"
-        else:
-            how, kind = f"exited with code {code}", "exit"
+        how, kind = describe_exit(code)
         self._kill()
-        return ExecResult(
-            ok=False,
-            error=f"SandboxCrash: the Python worker {how} (a segfault, os._exit, a "
-            "kill or a hard limit); its state is lost and the next call starts a fresh one",
-            error_kind=kind,
-            elapsed_s=elapsed,
-            **{**base, "state_lost": True},
-        )
+        return lost_result(f"SandboxCrash: the Python worker {how} (a segfault, os._exit, a kill or a hard limit)",
+                           kind, base, elapsed)
 
     # -- protocol ----------------------------------------------------------------------------------
     def _send(self, obj: dict[str, Any]) -> None:
@@ -373,22 +336,59 @@ class SandboxSession:
         self._proc.stdin.flush()
 
 
-_mpl_lock = threading.Lock()
+# -- which modes work here ---------------------------------------------------------------------------
+def probe(mode: str, config: SandboxConfig) -> str | None:
+    """None when `mode` works here (a real sandbox starts and passes checks), else the reason it does not."""
+    missing = missing_tool(mode)
+    if missing:
+        return missing
+    key = (mode, python_for(config))
+    with _probe_lock:
+        if key in _probe_cache:
+            return _probe_cache[key]
+    cfg = config.model_copy(update={"mode": mode, "preload": [], "timeout_s": 20.0})
+    reason: str | None = None
+    try:
+        with SandboxSession(cfg, _probing=True) as session:
+            res = session.run_sync(f"HOST_PACKAGE = {str(HERE / 'session.py')!r}\n" + PROBE_CODE)
+            if not res.ok:
+                reason = f"probe failed: {res.error}"
+            elif mode != "rlimit" and res.value not in ("[]", None):
+                reason = f"probe found: {res.value}"
+            elif not (session.workdir / "probe.txt").exists():
+                reason = "the working dir is not writable from inside"
+    except SandboxError as exc:
+        reason = " ".join(str(exc).split("\n")[:2])
+    with _probe_lock:
+        _probe_cache[key] = reason
+    if reason:
+        log.info("sandbox mode %s unavailable: %s", mode, reason)
+    return reason
 
 
-def _seed_matplotlib_cache(root: Path, target: Path, config: SandboxConfig, uid: int | None) -> None:
-    """Copy a font cache built once per machine, so importing matplotlib inside does not rebuild it."""
-    if not config.figures:
-        return
-    cache = root / ".mplcache"
-    with _mpl_lock:
-        if not any(cache.glob("fontlist-*.json")):
-            cache.mkdir(exist_ok=True)
-            env = {"MPLCONFIGDIR": str(cache), "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"}
-            run_quiet(
-                [python_for(config), "-I", "-c", "import matplotlib.font_manager"], env=env, timeout=120
+def resolve_mode(config: SandboxConfig) -> str:
+    """The mode to use: config.mode when it works (else SandboxError), or for auto the first of bwrap and
+    unshare that works. auto never falls back to rlimit: that must be asked for by name."""
+    if config.mode != "auto":
+        reason = probe(config.mode, config)
+        if reason:
+            raise SandboxError(
+                f"sandbox mode {config.mode!r} does not work here: {reason}",
+                hint="use mode: auto, or install bubblewrap (apt-get install -y bubblewrap)",
             )
-    for f in cache.glob("fontlist-*.json"):
-        shutil.copy(f, target / f.name)
-        if uid is not None:
-            os.chown(target / f.name, uid, uid)
+        if config.mode == "rlimit" and "rlimit" not in _warned_modes:
+            _warned_modes.add("rlimit")
+            log.warning(RLIMIT_WARNING)
+        return config.mode
+    reasons = []
+    for mode in AUTO_ORDER:
+        reason = probe(mode, config)
+        if reason is None:
+            return mode
+        reasons.append(f"{mode}: {reason}")
+    raise SandboxError(
+        "no namespace sandbox works here (" + "; ".join(reasons) + "); auto does not fall back to the rlimit "
+        "mode, which cannot keep code from reading the host's files",
+        hint="install bubblewrap (apt-get install -y bubblewrap), or set sandbox.mode: rlimit to accept a "
+        "weaker sandbox for code you would run unconfined",
+    )

@@ -15,23 +15,24 @@ from pathlib import Path
 import pytest
 
 from sciresearcher.errors import SandboxError
-from sciresearcher.sandbox import SandboxConfig, SandboxSession, confine
+from sciresearcher.sandbox import SandboxConfig, SandboxSession
+from sciresearcher.sandbox import session as sandbox_session
 
 REPO = Path(__file__).resolve().parents[2]
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="per-session uids exist only when the host runs as root")
 
 
 def test_auto_never_falls_back_to_rlimit(monkeypatch):
-    monkeypatch.setattr(confine, "probe", lambda mode, config: None if mode == "rlimit" else f"{mode} broken")
+    monkeypatch.setattr(sandbox_session, "probe", lambda mode, config: None if mode == "rlimit" else f"{mode} broken")
     with pytest.raises(SandboxError, match="rlimit"):
-        confine.resolve_mode(SandboxConfig(mode="auto"))
+        sandbox_session.resolve_mode(SandboxConfig(mode="auto"))
 
 
 def test_rlimit_mode_is_an_explicit_opt_in_that_warns(caplog, monkeypatch):
-    monkeypatch.setattr(confine, "probe", lambda mode, config: None)
-    monkeypatch.setattr(confine, "_warned", [])
+    monkeypatch.setattr(sandbox_session, "probe", lambda mode, config: None)
+    monkeypatch.setattr(sandbox_session, "_warned_modes", set())
     with caplog.at_level(logging.WARNING, logger="sciresearcher.sandbox"):
-        assert confine.resolve_mode(SandboxConfig(mode="rlimit")) == "rlimit"
+        assert sandbox_session.resolve_mode(SandboxConfig(mode="rlimit")) == "rlimit"
     text = caplog.text.lower()
     assert "rlimit" in text and "not" in text and "file" in text  # says what it does not contain
 

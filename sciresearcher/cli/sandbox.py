@@ -15,10 +15,10 @@ from pathlib import Path
 
 import typer
 
-app = typer.Typer(help="Run code in the Python sandbox the agent uses.", no_args_is_help=True)
+sandbox_app = typer.Typer(help="Run code in the Python sandbox the agent uses.", no_args_is_help=True)
 
 
-@app.command("exec")
+@sandbox_app.command("exec")
 def exec_command(
     code: str | None = typer.Option(None, "-c", "--code", help="Python code to run (use - to read stdin)"),
     file: Path | None = typer.Option(
@@ -48,17 +48,21 @@ def exec_command(
     with SandboxSession(cfg) as session:
         result = session.run_sync(source or "")
     if text:
-        typer.echo(result.to_text())
+        from sciresearcher.agent.python_tool import MAX_TOOL_CHARS
+        from sciresearcher.agent.tools import truncate
+
+        typer.echo(truncate(result.to_text(), MAX_TOOL_CHARS)[0])  # exactly what the `python` tool returns
     else:
         typer.echo(json.dumps(result.model_dump(), indent=2))
     raise typer.Exit(0 if result.ok else 1)
 
 
-@app.command("probe")
+@sandbox_app.command("probe")
 def probe_command() -> None:
     """Show which confinement modes work here and which one `auto` picks."""
     from sciresearcher.sandbox.config import SandboxConfig
-    from sciresearcher.sandbox.confine import AUTO_ORDER, ORDER, probe
+    from sciresearcher.sandbox.confine import AUTO_ORDER, ORDER
+    from sciresearcher.sandbox.session import probe
 
     cfg = SandboxConfig()
     picked = None
