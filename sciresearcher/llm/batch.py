@@ -38,7 +38,8 @@ from sciresearcher.llm.base import ChatResult
 from sciresearcher.llm.batch_providers import AnthropicBatches, BatchAPI, OpenAIBatches
 from sciresearcher.llm.batch_store import BatchStore
 from sciresearcher.llm.cache import request_key
-from sciresearcher.llm.managed import ManagedClient, backoff_delay
+from sciresearcher.llm.managed import ManagedClient
+from sciresearcher.llm.retry import backoff_delay
 from sciresearcher.records import Message
 
 log = logging.getLogger(__name__)

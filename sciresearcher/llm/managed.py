@@ -11,8 +11,6 @@ non-retryable 4xx fail at once. Usage is priced and added to the client's `ledge
 from __future__ import annotations
 
 import asyncio
-import datetime
-import email.utils
 import logging
 import os
 import random
@@ -26,6 +24,7 @@ from sciresearcher.llm.base import ChatResult
 from sciresearcher.llm.cache import ResponseCache, request_key
 from sciresearcher.llm.config import LLMConfig, Price
 from sciresearcher.llm.prices import FREE, price_for, price_table, price_usage
+from sciresearcher.llm.retry import backoff_delay
 from sciresearcher.records import Message, Usage
 
 log = logging.getLogger(__name__)
@@ -76,40 +75,6 @@ async def _close_at_shutdown(state: dict[str, Any]) -> Any:
                 await client.close()
             except (RuntimeError, OSError) as exc:  # pragma: no cover - the loop is already tearing down
                 log.debug("closing an SDK client at event-loop shutdown: %r", exc)
-
-
-def parse_retry_after(headers: Any) -> float | None:
-    """Seconds to wait from `retry-after-ms`, or `Retry-After` as seconds or an HTTP date; None if absent."""
-    if headers is None:
-        return None
-    millis = headers.get("retry-after-ms")
-    if millis is not None:
-        try:
-            return max(0.0, float(millis) / 1000.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.UTC)
-    return max(0.0, (when - datetime.datetime.now(datetime.UTC)).total_seconds())
-
-
-def backoff_delay(attempt: int, base: float, cap: float, retry_after: float | None, rng: random.Random) -> float:
-    """Full-jitter exponential backoff, never shorter than the server's Retry-After."""
-    delay = rng.uniform(0, min(cap, base * (2 ** attempt)))
-    if retry_after is not None:
-        delay = max(delay, retry_after)
-    return delay
 
 
 class ManagedClient:

@@ -1,4 +1,4 @@
-"""Shared HTTP for sources: per-host rate limits, retries honouring Retry-After, disk cache, blocklist.
+"""Shared HTTP for sources: per-host rate limits, retries honouring Retry-After (the one policy of llm/retry.py, Retry-After capped at backoff_max_s), disk cache, blocklist.
 
 `SourceHttp.get/post` return an `httpx.Response`-like `CachedResponse` (status, headers, content, text,
 json()). 429, 5xx and connection errors are retried up to `max_retries` times with exponential backoff,
@@ -19,7 +19,6 @@ import asyncio
 import hashlib
 import json
 import logging
-import random
 import re
 import time
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ import httpx
 from sciresearcher.errors import SourceError
 from sciresearcher.knowledge.config import KnowledgeConfig
 from sciresearcher.knowledge.netguard import NetGuard, Refused, guarded_transport
-from sciresearcher.llm.managed import parse_retry_after
+from sciresearcher.llm.retry import backoff_delay, parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -190,8 +189,8 @@ class SourceHttp:
                         tmp.replace(cpath)
                     return resp
             if attempt + 1 < attempts:
-                backoff = min(self.config.backoff_max_s, self.config.backoff_base_s * 2**attempt)
-                wait = min(delay, self.config.backoff_max_s) if delay is not None else backoff * (0.5 + random.random() / 2)
+                wait = backoff_delay(attempt, self.config.backoff_base_s, self.config.backoff_max_s, delay,
+                                     max_retry_after=self.config.backoff_max_s)
                 log.info("%s: %s, retry %d/%d in %.1fs", host, last, attempt + 1, attempts - 1, wait)
                 await self._sleep(wait)
         raise SourceError(f"{host} failed after {attempts} attempts ({last}) for {url}",
