@@ -15,6 +15,8 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=venv_lib.sh
+source "$REPO/scripts/venv_lib.sh"
 VENV="${SCIRESEARCHER_VERL_VENV:-$REPO/.verl-venv}"
 PYTHON="${PYTHON:-python3}"
 VERL_VERSION="0.9.1"
@@ -37,23 +39,13 @@ if [ -x "$VENV/bin/python" ] && check; then
   exit 0
 fi
 
-pip_quiet() {
-  # pip, minus the "Location 'file:///...' is ignored" warnings a machine-wide pip config can print.
-  "$VENV/bin/pip" "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
-}
 
 start=$(date +%s)
 echo "installing verl $VERL_VERSION + torch $TORCH_VERSION + ray $RAY_VERSION into $VENV ..." >&2
-"$PYTHON" -m venv "$VENV"
-pip_quiet install -q --upgrade pip
-
-extra=()
-if [ -n "${SCIRESEARCHER_TORCH_INDEX:-}" ]; then
-  extra+=(--extra-index-url "$SCIRESEARCHER_TORCH_INDEX")
-fi
+new_venv
 # torch is named in the SAME install as verl (verl's torchdata / tensordict need torch; a bare resolution
 # would pull a multi-GB CUDA build), and sciresearcher's retrieval + science extras come in the same resolve.
-if ! pip_quiet install -q "${extra[@]}" "verl==$VERL_VERSION" "torch==$TORCH_VERSION" \
+if ! pip_quiet install -q "${TORCH_INDEX_ARGS[@]}" "verl==$VERL_VERSION" "torch==$TORCH_VERSION" \
     "transformers==$TRANSFORMERS_VERSION" "ray[default]==$RAY_VERSION" -e "$REPO[retrieval,science]" pytest pytest-timeout; then
   echo "error: pip could not install verl $VERL_VERSION with torch $TORCH_VERSION into $VENV." >&2
   exit 1

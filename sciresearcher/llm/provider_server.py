@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import default as email_policy
 from http.server import BaseHTTPRequestHandler
-from typing import Any, Self
+from typing import Any
 
 from sciresearcher.llm.cache_sim import AnthropicCacheSim, OpenAICacheSim, text_tokens
-from sciresearcher.llm.testserver import Fault, _Server
+from sciresearcher.llm.testserver import Fault, LoopbackServer
 
 Reply = Callable[[str, dict[str, Any]], dict[str, Any] | Fault]
 _STATUS = {"rate_limit": 429, "server_error": 500, "bad_request": 400, "not_found": 404}
@@ -55,7 +55,7 @@ class _Batch:
     files: dict[str, str] = field(default_factory=dict)
 
 
-class ProviderServer:
+class ProviderServer(LoopbackServer):
     def __init__(self, reply: Reply | None = None, *, polls_to_end: int = 2, min_cache_tokens: int = 1024) -> None:
         self.reply: Reply = reply or (lambda provider, body: {"content": "ok"})
         self.polls_to_end = polls_to_end
@@ -68,7 +68,7 @@ class ProviderServer:
         self.files: dict[str, bytes] = {}
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
-        self._httpd: _Server | None = None
+        self._httpd = None
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -82,22 +82,8 @@ class ProviderServer:
     def openai_base_url(self) -> str:
         return self.base_url + "/v1"
 
-    def start(self) -> Self:
-        self._httpd = _Server(("127.0.0.1", 0), _handler_for(self))
-        threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     def _id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):06d}"

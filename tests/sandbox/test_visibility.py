@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sandbox_helpers import Listener
 
 from sciresearcher.sandbox import SandboxSession
 
@@ -136,40 +135,11 @@ def test_sys_path_entries_and_the_cwd_env_file_are_not_bound_back(sandbox_mode, 
     assert "LEAKED" not in result["stdout"] and "PYTHONPATH-2222" not in result["stdout"]
 
 
-class _UnixServer:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.connections = 0
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(str(path))
-        os.chmod(path, 0o777)
-        self.sock.listen(4)
-        self.sock.settimeout(0.2)
-        self._stop = False
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            conn.close()
-
-    def close(self) -> None:
-        self._stop = True
-        self._thread.join()
-        self.sock.close()
-        self.path.unlink(missing_ok=True)
-
-
 def test_unix_sockets_on_disk_are_unreachable(session, tmp_path):
     places = [tmp_path / "agent.sock", REPO / f".s-{os.getpid()}.sock"]
     if os.access("/run", os.W_OK):
         places.append(Path(f"/run/sciresearcher-test-{os.getpid()}.sock"))
-    servers = [_UnixServer(p) for p in places]
+    servers = [Listener(p) for p in places]
     try:
         code = (
             "import socket\nok = []\n"
