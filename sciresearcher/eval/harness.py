@@ -17,7 +17,8 @@ from sciresearcher.agent.toolbox import ToolsFactory
 from sciresearcher.eval.config import EvalConfig
 from sciresearcher.eval.score import warn_without_judge
 from sciresearcher.llm.base import LLMClient
-from sciresearcher.rollout.runner import run_rollouts, wants_judge
+from sciresearcher.rollout.one import wants_judge
+from sciresearcher.rollout.runner import run_rollouts
 from sciresearcher.rollout.summary import summarize_trajectories
 from sciresearcher.tasks.benchmark import Benchmark
 from sciresearcher.tasks.registry import load_benchmark

@@ -19,23 +19,12 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from sciresearcher.errors import ConfigError
 from sciresearcher.records import Task, Trajectory
+from sciresearcher.rollout.config import RayConfig, RolloutConfig
+from sciresearcher.rollout.one import make_judge, rollout_one, rollout_tools
 
 log = logging.getLogger(__name__)
-
-
-class RayConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    address: str | None = Field(None, description="none = start a local Ray instance; 'auto' = the running cluster; "
-                                "or ray://HOST:10001")
-    workers: int = Field(2, ge=1, description="rollout actors; each runs `concurrency` trajectories at once")
-    num_cpus_per_worker: float = Field(1.0, gt=0, description="CPUs Ray reserves for each actor")
-    runtime_env: dict[str, Any] = Field(default_factory=dict, description="Ray runtime_env for the actors "
-                                        "(e.g. env_vars, working_dir) on a remote cluster")
 
 
 def _ray() -> Any:
@@ -65,8 +54,6 @@ class _RolloutWorker:
     def __init__(self, config_json: str, llm: Any | None, judge_llm: Any | None, tools_factory: Any | None,
                  judged: bool) -> None:
         from sciresearcher.llm import make_client
-        from sciresearcher.rollout.config import RolloutConfig
-        from sciresearcher.rollout.runner import make_judge, rollout_tools
 
         self.config = RolloutConfig.model_validate_json(config_json)
         self.llm = llm if llm is not None else make_client(self.config.llm)
@@ -74,8 +61,6 @@ class _RolloutWorker:
         self.judge = make_judge(self.config, judge_llm, None) if judged else None
 
     async def run(self, task_json: str, sample: int) -> str:
-        from sciresearcher.rollout.runner import rollout_one
-
         task = Task.model_validate_json(task_json)
         traj = await rollout_one(task, sample, self.llm, self.tools, self.config.agent, seed=self.config.seed,
                                  judge=self.judge, backend=getattr(self.llm, "backend", self.config.llm.backend))
@@ -85,7 +70,7 @@ class _RolloutWorker:
 class RayRollouts:
     """Runs (task, sample) pairs on `ray.workers` actors and yields each graded Trajectory as it finishes."""
 
-    def __init__(self, config: Any, *, llm: Any | None = None, judge_llm: Any | None = None,
+    def __init__(self, config: RolloutConfig, *, llm: Any | None = None, judge_llm: Any | None = None,
                  tools_factory: Any | None = None, judged: bool = False) -> None:
         self.ray = ensure_ray(config.ray)
         actor = self.ray.remote(num_cpus=config.ray.num_cpus_per_worker,

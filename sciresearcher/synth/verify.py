@@ -136,7 +136,7 @@ async def reference_solution(task: Task, sandbox: Any) -> str | None:
 async def solver_votes(task: Task, llm: LLMClient, tools_factory: ToolsFactory, agent_config: AgentConfig,
                        samples: int) -> list[SolverVote]:
     """`samples` independent agent runs on the task (`rollout.rollout_one`), each graded against its answer."""
-    from sciresearcher.rollout.runner import rollout_one
+    from sciresearcher.rollout.one import rollout_one
 
     async def one(i: int) -> SolverVote:
         traj = await rollout_one(task, i, llm, tools_factory, agent_config, seed=1000)

@@ -118,7 +118,7 @@ def test_judge_grading_in_the_harness(tmp_path: Path, tasks_file: Path):
 
 
 def test_rollout_tools_share_search_and_read_and_block_benchmark_pages():
-    from sciresearcher.rollout.runner import rollout_tools
+    from sciresearcher.rollout.one import rollout_tools
     from sciresearcher.tasks.registry import BENCHMARK_PAGES
 
     cfg = EvalConfig(tools={"enabled": ["search", "read", "python"]})
