@@ -89,3 +89,27 @@ def verl_command(
         typer.echo(files["command"].read_text())
         return
     run_launch(out)
+
+
+@train_app.command("vllm-serve", context_settings=_OVERRIDES)
+def vllm_serve_command(
+    ctx: typer.Context,
+    config: Path = typer.Argument(..., help="the GRPORunConfig YAML (its model and vllm.* settings)"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="print the command and its environment; do not start it"),
+) -> None:
+    """Start the vLLM server a `vllm.mode: server` GRPO run connects to (TRL's own server command).
+
+    Run it on the GPUs the trainer does not use, e.g. CUDA_VISIBLE_DEVICES=0,1 sciresearcher train vllm-serve grpo.yaml
+    """
+    import os
+    import shlex
+
+    from sciresearcher.config import load_config
+    from sciresearcher.train.grpo import GRPORunConfig
+    from sciresearcher.train.vllm import serve_command
+
+    cfg = load_config(GRPORunConfig, config, list(ctx.args))
+    argv, env = serve_command(cfg.model, cfg.vllm)
+    typer.echo(" ".join(f"{k}={v}" for k, v in env.items()) + " " + shlex.join(argv))
+    if not dry_run:
+        os.execve(argv[0], argv, {**os.environ, **env})

@@ -8,8 +8,9 @@ final answer against the task's gold answer, else 0.0; no format or step rewards
 counts the whole multi-turn completion, tool output included. Checkpoints, resume, resolved config, reward
 and loss curves and summary.json go to the run directory as for SFT.
 
-With `judge_llm` set, the reward is the HLE judge's verdict instead (an async reward, see rewards.py). It does
-not start vLLM servers (set `use_vllm` and the `vllm_*` keys in `trainer_overrides`; see docs/training.md).
+With `judge_llm` set, the reward is the HLE judge's verdict instead (an async reward, see rewards.py). Rollouts
+generate with transformers, or with vLLM (`vllm.enabled`, colocate or server mode: train/vllm.py, whose
+`train vllm-serve` starts the server).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from sciresearcher.train.sft import (
     peft_config,
     schedule_args,
 )
+from sciresearcher.train.vllm import VLLMSettings, grpo_vllm_args
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,7 @@ class GRPORunConfig(BaseModel):
     seed: int = 0
     use_cpu: bool | None = None
     resume: bool = True
+    vllm: VLLMSettings = Field(default_factory=VLLMSettings, description="vLLM generation (colocate or server)")
     trainer_overrides: dict[str, Any] = Field(default_factory=dict, description="extra GRPOConfig arguments")
 
 
@@ -125,6 +128,7 @@ def build_grpo_trainer(config: GRPORunConfig, *, environment_factory: Callable[[
             log_completions=config.log_completions,
             **schedule_args(config),
             **device,
+            **grpo_vllm_args(config.vllm),
             **config.trainer_overrides,
         )
     except ValueError as exc:
