@@ -26,7 +26,7 @@ def facts_command(
 ) -> None:
     """Write the element and compound fact documents (mendeleev, chemicals) as a corpus JSONL."""
     from sciresearcher.runs import write_jsonl_atomic
-    from sciresearcher.synth.facts import fact_documents
+    from sciresearcher.synth.fact_corpus import fact_documents
 
     docs = fact_documents()
     write_jsonl_atomic(out, docs)

@@ -19,8 +19,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import math
 import random
 import time
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -33,49 +35,76 @@ log = logging.getLogger(__name__)
 WRITER = "offline-templates"
 
 
-def _docs_by_kind(docs: list[Document]) -> dict[str, list[Document]]:
-    out: dict[str, list[Document]] = {"element": [], "compound": []}
+def docs_by_kind(docs: list[Document]) -> dict[str, list[Document]]:
+    """Fact documents by kind; records by their record kind (vp, rho, pep, assay, ...)."""
+    out: dict[str, list[Document]] = defaultdict(list)
     for doc in docs:
-        out.setdefault(doc.metadata.get("kind", "other"), []).append(doc)
+        kind = doc.metadata.get("kind", "other")
+        out[doc.metadata.get("record", kind) if kind == "record" else kind].append(doc)
     return out
 
 
+MAX_SPREAD = 0.05
+
+
 def draft_tasks(config: SynthConfig, docs: list[Document]) -> list[Draft]:
-    """Up to `config.n` drafts with distinct ids, templates taken in turn with a seeded RNG."""
+    """Up to `config.n` drafts with distinct ids, shapes taken in turn with a seeded RNG; a draft whose (shape,
+    entity set) was already drafted is redrawn a few times first, so the tasks spread over the documents."""
+    from sciresearcher.synth.spread import answer_spread
+
     names = list(TEMPLATES) if "all" in config.templates else list(dict.fromkeys(config.templates))
     rng = random.Random(config.seed)
-    by_kind = _docs_by_kind(docs)
+    by_kind = docs_by_kind(docs)
     drafts: dict[str, Draft] = {}
+    pairs: set[tuple[str, tuple[str, ...]]] = set()
     attempts = 0
     while len(drafts) < config.n and attempts < 50 * config.n:
-        draft = TEMPLATES[names[attempts % len(names)]](rng, by_kind)
-        attempts += 1
+        name = names[len(drafts) % len(names)]
+        draft = None
+        for _ in range(8):
+            attempts += 1
+            candidate = TEMPLATES[name](rng, by_kind)
+            if candidate is None or candidate.id in drafts or answer_spread(candidate) > MAX_SPREAD:
+                continue  # sources that disagree this much leave no meaningful gold answer
+            draft = candidate
+            if (name, candidate.entities) not in pairs:
+                break
         if draft is not None:
-            drafts.setdefault(draft.id, draft)
+            drafts[draft.id] = draft
+            pairs.add((name, draft.entities))
     if len(drafts) < config.n:
         log.warning("only %d distinct drafts after %d attempts (asked for %d)", len(drafts), attempts, config.n)
     return list(drafts.values())
 
 
 def to_task(draft: Draft, tolerance: float) -> Task:
+    """The Task of a draft: answer to 4 significant digits, tolerance from the sources' spread (at least
+    `tolerance`), evidence for every cited value, and its shape, operations, documents and entities."""
+    from sciresearcher.synth.spread import answer_spread
+
     exact = draft.exact_answer()
     variables: dict[str, Any] = {name: {"value": value, "given": True} for name, value in draft.given.items()}
     for name, f in draft.facts.items():
-        variables[name] = {"value": f.value, "unit": f.unit, "doc_id": f.doc.id, "sentence": f.sentence}
+        variables[name] = {"value": f.value, "unit": f.unit, "doc_id": f.doc.id, "sentence": f.sentence,
+                           "prop": f.prop, "ref": f.ref}
     evidence = list({(f.doc.id, f.sentence): f.evidence() for f in draft.facts.values()}.values())
-    n_docs = len({f.doc.id for f in draft.facts.values()})
+    spread = answer_spread(draft)
+    tol = max(tolerance, math.ceil(2 * spread * 1000) / 1000) if spread else tolerance
     unit = f" ({draft.unit})" if draft.unit else ""
     return Task(
         id=draft.id, question=draft.question + (f" Give the answer in {draft.unit}." if draft.unit else ""),
-        answer=f"{exact:.4g}", answer_type="numeric", tolerance=tolerance, unit=draft.unit or None,
-        category="chemistry", evidence=evidence, difficulty="easy" if n_docs == 1 else "medium",
+        answer=f"{exact:.4g}", answer_type="numeric", tolerance=round(tol, 4), unit=draft.unit or None,
+        category=draft.domain, evidence=evidence, difficulty=draft.difficulty,
         provenance=Provenance(
             pipeline="computational", seed_entity=draft.seed_entity, writer_model=WRITER,
             prompt_hash=hashlib.blake2b(draft.template.encode(), digest_size=6).hexdigest(),
             created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             extra={"template": draft.template}),
         metadata={"template": draft.template, "formula": draft.formula + unit, "variables": variables,
-                  "solution": draft.solution(), "exact_answer": exact},
+                  "solution": draft.solution(), "exact_answer": exact, "operations": draft.operations,
+                  "expression": draft.formula,
+                  "documents": draft.documents, "entities": list(draft.entities), "conversions": draft.conversions,
+                  "state": draft.state, "source_spread": spread},
     )
 
 
@@ -89,9 +118,11 @@ async def verify_task(task: Task, docs: dict[str, Document], session: Any, confi
         solver_votes,
         verification_of,
     )
+    from sciresearcher.synth.wellposed import check_task
 
     passed, failed, votes = [], [], []
-    for name, reason in (("answerable", answerable(task, docs)),
+    ill = check_task(task)
+    for name, reason in (("well_posed", "; ".join(ill) if ill else None), ("answerable", answerable(task, docs)),
                          ("reference_solution", await reference_solution(task, session))):
         (failed if reason else passed).append(f"{name}: {reason}" if reason else name)
     if solver is not None and not failed:
@@ -114,7 +145,7 @@ async def verify_task(task: Task, docs: dict[str, Document], session: Any, confi
 def _jobs(config: SynthConfig, writer: LLMClient | None) -> tuple[list[Document], list[tuple[str, str, Any]]]:
     """The documents to verify against, and (id, template, make) per candidate; `make()` gives a Task or a reason."""
     if writer is None:
-        from sciresearcher.synth.facts import fact_documents
+        from sciresearcher.synth.fact_corpus import fact_documents
 
         docs = fact_documents()
 

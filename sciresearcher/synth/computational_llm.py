@@ -61,7 +61,7 @@ def task_from_reply(reply: dict[str, Any] | None, doc: Document, evidence: list[
     if len(values) < min_values:
         return f"the problem uses {len(values)} value(s), fewer than {min_values}"
     question = str(reply["question"]).strip()
-    stated = numbers_in(question)
+    stated = numbers_in(question, words=False)
     variables: dict[str, Any] = {}
     cited: dict[int, Evidence] = {}
     for v in values:

@@ -56,7 +56,7 @@ def test_model_written_problems_are_verified_in_the_sandbox(corpus, tmp_path):
     assert summary["kept"] >= 4 and summary["kept"] + summary["rejected"] == 6
     task = json.loads((tmp_path / "run" / "tasks.jsonl").read_text().splitlines()[0])
     assert task["provenance"]["writer_model"] == "scripted" and task["metadata"]["template"] == "llm"
-    assert task["verification"]["filters_passed"] == ["answerable", "reference_solution"]
+    assert task["verification"]["filters_passed"] == ["well_posed", "answerable", "reference_solution"]
     assert len(task["evidence"]) == 2 and "print(v0 + v1)" in task["metadata"]["solution"]
     assert not (tmp_path / "run" / "facts.jsonl").exists()
     lying = asyncio.run(run_synthesis(config, tmp_path / "lie", writer=sum_writer(lie=True), show_progress=False))
