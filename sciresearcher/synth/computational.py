@@ -9,7 +9,9 @@ model, majority vote and the no-tool check) and appends kept tasks to `tasks.jso
 reasons to `rejected.jsonl` in a resumable run directory; `facts.jsonl` holds the fact documents, ready for
 `sciresearcher index build` so an agent can search and read them.
 
-With a writer model (`config.writer`) the candidates come from papers instead: `computational_llm.py` writes one
+With `config.corpus` and no writer model, the offline paper writer (`paper_writer.py`) writes tasks from the
+papers' quantitative statements (effect sizes, percent and fold changes, doses) instead of the templates.
+With a writer model (`config.writer`) the candidates come from papers too: `computational_llm.py` writes one
 problem per sampled document from its quantitative sentences, and the same verification follows. The conceptual
 pipeline is in `conceptual.py`.
 """
@@ -144,6 +146,22 @@ async def verify_task(task: Task, docs: dict[str, Document], session: Any, confi
 
 def _jobs(config: SynthConfig, writer: LLMClient | None) -> tuple[list[Document], list[tuple[str, str, Any]]]:
     """The documents to verify against, and (id, template, make) per candidate; `make()` gives a Task or a reason."""
+    if writer is None and config.corpus:
+        from sciresearcher.knowledge.evidence import EvidenceSelector
+        from sciresearcher.knowledge.loaders import load_sources
+        from sciresearcher.synth.paper_writer import paper_tasks
+
+        papers = load_sources(config.corpus).documents
+        selector = EvidenceSelector(use_dense=False)
+        found = [t for d in random.Random(config.seed).sample(papers, len(papers))
+                 for t in paper_tasks(d, selector, config.tolerance)][:config.n]
+
+        def ready(task: Task) -> Any:
+            async def make() -> Task | str:
+                return task
+            return make
+
+        return papers, [(t.id, t.metadata["template"], ready(t)) for t in found]
     if writer is None:
         from sciresearcher.synth.fact_corpus import fact_documents
 
@@ -188,15 +206,13 @@ async def run_synthesis(config: SynthConfig, out: str | Path, *, solver: LLMClie
         writer = make_client(config.writer)
     if solver is None and config.solver.llm is not None:
         solver = make_client(config.solver.llm)
-    if solver is not None and tools_factory is None:
-        from sciresearcher.agent.toolbox import make_tools_factory
-
-        tools_factory = make_tools_factory(config.solver.tools)
     docs, jobs = _jobs(config, writer)
     by_id = {d.id: d for d in docs}
     with RunDir(out, config) as run:
         run.attach_log()
-        if writer is None:
+        if solver is not None and tools_factory is None:
+            tools_factory = solver_tools(config, docs, run.path)
+        if writer is None and not config.corpus:
             write_jsonl_atomic(run.path / "facts.jsonl", docs)
         with run.records("tasks") as kept, run.records("rejected") as rejected:
             done = kept.done_ids() | rejected.done_ids()
@@ -216,7 +232,8 @@ async def run_synthesis(config: SynthConfig, out: str | Path, *, solver: LLMClie
                         async with sem:
                             task = await make()
                             if isinstance(task, str):
-                                failed, row_task = [f"written: {task}"], None
+                                failed = [task if task.startswith("declined:") else f"written: {task}"]
+                                row_task = None
                             else:
                                 task, failed = await verify_task(task, by_id, session, config, solver, tools_factory)
                                 row_task = task
@@ -233,6 +250,22 @@ async def run_synthesis(config: SynthConfig, out: str | Path, *, solver: LLMClie
         summary["writer"] = getattr(writer, "model", None) or WRITER
         run.write_json("summary.json", summary)
     return summary
+
+
+def solver_tools(config: SynthConfig, docs: list[Document], run_path: Path) -> Any:
+    """The solver's tools as the student will have them: search and read over an index of the documents the
+    tasks cite (built as BM25 in the run directory when none is configured), and python."""
+    from sciresearcher.agent.toolbox import make_tools_factory
+
+    tools = config.solver.tools
+    if {"search", "read"} & set(tools.enabled) and tools.knowledge.index is None:
+        from sciresearcher.knowledge.index import build_index
+
+        index_dir = run_path / "index"
+        build_index(docs, index_dir, dense=False)  # a resumed run reuses it
+        knowledge = tools.knowledge.model_copy(update={"index": index_dir, "mode": "bm25"})
+        tools = tools.model_copy(update={"knowledge": knowledge})
+    return make_tools_factory(tools)
 
 
 def _summary(kept: list[dict[str, Any]], rejected: list[dict[str, Any]], voted: bool) -> dict[str, Any]:
