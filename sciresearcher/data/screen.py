@@ -115,6 +115,7 @@ def screen_tasks(tasks: list[Task], config: ScreenConfig, eval_sets: EvalSets | 
     index = eval_index(eval_sets, config, own_boilerplate)
     seen = OverlapIndex(config.n, index.ignore)
     variants = VariantIndex()
+    entity_sets: dict[str, tuple[str, ...]] = {}
     near = NearDuplicateIndex(config.minhash_threshold) if config.near_duplicate_index == "minhash" else None
     kept: list[Task] = []
     removed: list[dict[str, Any]] = []
@@ -140,10 +141,13 @@ def screen_tasks(tasks: list[Task], config: ScreenConfig, eval_sets: EvalSets | 
                 near.add(task.id, text)
             else:
                 dup = seen.best_match(text)
-                if dup is not None and dup.overlap >= config.duplicate_overlap:
+                other = entity_sets.get(dup.item_id, ()) if dup is not None else ()
+                about_others = bool(entities and other and entities != other)  # same wording, other entities
+                if dup is not None and dup.overlap >= config.duplicate_overlap and not about_others:
                     removed.append({"id": task.id, "reason": "duplicate", "match": _match_info(dup)})
                     continue
                 seen.add("tasks", task.id, text)
+                entity_sets[task.id] = entities
             variants.add(task.id, text, entities)
         verification = task.verification or Verification()
         verification = verification.model_copy(update={"filters_passed": [

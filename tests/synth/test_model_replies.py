@@ -48,7 +48,7 @@ def writer_reply(body: dict) -> str:
     prompt = messages[0]["content"]
     repair = len(messages) > 1
     for case in FIXTURES["writer"]:
-        line = next((m for m in re.finditer(r"^\[(\d+)\] (.*)$", prompt, re.M) if case["key"] in m.group(2)), None)
+        line = next((m for m in re.finditer(r"^\[(\d+)\] (.*)$", prompt, re.MULTILINE) if case["key"] in m.group(2)), None)
         if line is not None:
             reply = case["replies"][1 if repair and len(case["replies"]) > 1 else 0]
             return reply.replace("{s}", line.group(1))
