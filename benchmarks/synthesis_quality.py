@@ -174,7 +174,7 @@ def main() -> None:
     ]
     print("\ngoal                                      value                 target        met")
     for name, value, target, met in goals:
-        print(f"{name:41s} {str(value):21s} {target:13s} {'yes' if met else 'NO'}")
+        print(f"{name:41s} {value!s:21s} {target:13s} {'yes' if met else 'NO'}")
 
 
 if __name__ == "__main__":
