@@ -52,8 +52,16 @@ async def run_conceptual(config: ConceptualConfig, out: str | Path, *, writer: L
     by_id = {d.id: d for d in docs}
     with RunDir(out, config) as run:
         run.attach_log()
-        rater = make_client(config.seeds.llm) if config.seeds.llm is not None else None
-        seeds = await select_seeds(docs, config.seeds, rater)
+        if config.seeds_file:
+            import json
+
+            from sciresearcher.synth.seeds import Seed
+
+            lines = Path(config.seeds_file).read_text().splitlines()
+            seeds = [Seed.from_dict(json.loads(line)) for line in lines if line.strip()]
+        else:
+            rater = make_client(config.seeds.llm) if config.seeds.llm is not None else None
+            seeds = await select_seeds(docs, config.seeds, rater)
         write_jsonl_atomic(run.path / "seeds.jsonl", [s.to_dict() for s in seeds])
         search = SearchSubAgent(_open_index(config, docs, run.path))
         with run.records("tasks") as kept, run.records("rejected", key="seed") as rejected:
@@ -85,11 +93,19 @@ async def run_conceptual(config: ConceptualConfig, out: str | Path, *, writer: L
                 await asyncio.gather(*(one(s) for s in todo))
             kept_rows, rejected_rows = list(kept.latest().values()), list(rejected.latest().values())
         reasons: dict[str, int] = {}
+        stages = {"seeds": len(kept_rows) + len(rejected_rows), "seed_question": 0, "hops": 0,
+                  "verified": len(kept_rows)}
         for row in rejected_rows:
             key = f"{row['stage']}: {row['reasons'][0].split(':')[0][:60]}"
             reasons[key] = reasons.get(key, 0) + 1
+            if row["stage"] == "verify" or row["reasons"][0].startswith("hop "):
+                stages["seed_question"] += 1
+            if row["stage"] == "verify":
+                stages["hops"] += 1
+        stages["seed_question"] += len(kept_rows)
+        stages["hops"] += len(kept_rows)
         summary = {"seeds": len(seeds), "attempted": len(kept_rows) + len(rejected_rows), "kept": len(kept_rows),
-                   "rejected": len(rejected_rows), "reasons": reasons, "hops": config.hops,
+                   "rejected": len(rejected_rows), "reasons": reasons, "yields": stages, "hops": config.hops,
                    "writer": getattr(writer, "model", None)}
         run.write_json("summary.json", summary)
     return summary

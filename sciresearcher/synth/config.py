@@ -70,6 +70,8 @@ class ConceptualConfig(BaseModel):
     index_dir: str | None = Field(None, description="an index of the corpus for the search sub-agent; none = build "
                                   "a BM25 index in the run directory")
     seeds: SeedConfig = Field(default_factory=SeedConfig)
+    seeds_file: str | None = Field(None, description="seeds to use, best first: the JSONL `synth seeds` writes "
+                                   "(none = select them from the corpus)")
     n: int = Field(20, ge=1, description="seeds to write from (the best n by frontier relevance)")
     hops: int = Field(2, ge=0, description="anchor-based hops per question")
     max_hop_attempts: int = Field(3, ge=1, description="tries per hop before the seed is given up")

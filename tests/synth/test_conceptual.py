@@ -137,9 +137,16 @@ def test_run_conceptual_writes_a_resumable_run(shared_data, tmp_path):
     assert summary["kept"] + summary["rejected"] == 12
     rows = (tmp_path / "run" / "tasks.jsonl").read_text().splitlines()
     assert len(rows) == summary["kept"] and (tmp_path / "run" / "seeds.jsonl").is_file()
+    assert summary["yields"]["seeds"] == 12 and summary["yields"]["verified"] == summary["kept"]
     calls = writer.llm.calls
     again = asyncio.run(run_conceptual(config, tmp_path / "run", writer=writer.llm, show_progress=False))
     assert again["kept"] == summary["kept"] and writer.llm.calls == calls  # nothing redone
+    # the seeds file `synth seeds` writes is what `synth conceptual --seeds` takes
+    from_file = config.model_copy(update={"seeds_file": str(tmp_path / "run" / "seeds.jsonl"), "n": 2})
+    third = asyncio.run(run_conceptual(from_file, tmp_path / "from-file", writer=Writer().llm, show_progress=False))
+    first_two = [json.loads(x)["entity"] for x in (tmp_path / "run" / "seeds.jsonl").read_text().splitlines()[:2]]
+    assert third["attempted"] == 2 and [json.loads(x)["entity"] for x in (
+        tmp_path / "from-file" / "seeds.jsonl").read_text().splitlines()[:2]] == first_two
 
 
 def test_without_a_writer_it_says_how_to_configure_one(tmp_path):
