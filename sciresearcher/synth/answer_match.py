@@ -4,7 +4,8 @@
 its abbreviation ("mitochondrial permeability transition pore (PTP)", "the PTP", "mitochondrial permeability
 transition pore"); British and American spellings and plurals (`mentions.surface_forms`); an answer that
 contains the gold phrase with a qualification ("at least one in every two (i.e., at least half)" for "one in
-every two"); and numbers that agree. It rejects an answer that only shares a word or two with the gold.
+every two") or every content word of it in order ("insufficient response to, or toxicity of, first-line
+chemotherapy" for "insufficient response or toxicity"), unless the answer negates it; and numbers that agree. It rejects an answer that only shares a word or two with the gold.
 
 `grade_answer_text(task, reply, judge)` grades a full reply: the HLE judge when one is given (through
 `grade.outcome.grade_outcome`), these rules otherwise. The conceptual pipeline's answerable and non-trivial
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from sciresearcher.records import Task
 
 _ARTICLES = re.compile(r"^(?:the|a|an)\s+")
+_STOP = frozenset(("the", "and", "for", "with", "from", "that", "this", "were", "was", "are", "its", "their",
+                   "into", "onto", "than", "then", "also", "both", "each", "which"))
+_NEGATION = frozenset(("not", "no", "without", "never", "none", "neither", "nor"))
 
 
 def _forms(text: str) -> set[str]:
@@ -48,9 +52,16 @@ def answer_matches(gold: str, answer: str | None) -> bool:
     if gold_forms & got_forms:
         return True
     got = normalised(answer)
-    for form in gold_forms:
+    negated = bool(_NEGATION & set(got.split())) and not _NEGATION & set(normalised(gold).split())
+    for form in gold_forms if not negated else ():
         if len(form) >= 3 and contains_phrase(got, form, haystack_normalised=True):
             return True  # the answer states the gold phrase, with qualifications around it
+    gold_words = [w for w in normalised(gold).split() if len(w) >= 3 and w not in _STOP]
+    got_words = [w for w in got.split() if len(w) >= 3 and w not in _STOP]
+    if len(gold_words) >= 2 and not negated and len(got_words) <= 3 * len(gold_words) + 3:
+        it = iter(got_words)
+        if all(any(g == w or (len(g) > 4 and w.startswith(g[:-1])) for w in it) for g in gold_words):
+            return True  # every content word of the gold, in order ("insufficient response to, or toxicity of")
     gold_numbers = _numbers(gold)
     if gold_numbers and len(normalised(gold).split()) <= 3:
         got_numbers = _numbers(answer)

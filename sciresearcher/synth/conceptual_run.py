@@ -46,6 +46,11 @@ async def run_conceptual(config: ConceptualConfig, out: str | Path, *, writer: L
         writer = make_client(config.writer)
     if solver is None and config.solver is not None:
         solver = make_client(config.solver)
+    judge = None
+    if config.judge is not None:
+        from sciresearcher.grade.judge import HLEJudge
+
+        judge = HLEJudge(make_client(config.judge))
     if not config.corpus:
         raise ConfigError("no corpus given", hint="pass corpus files or folders: --corpus '[\"papers.jsonl\"]'")
     docs = load_sources(config.corpus).documents
@@ -81,7 +86,7 @@ async def run_conceptual(config: ConceptualConfig, out: str | Path, *, writer: L
                             rejected.append({"seed": seed.entity, "stage": "write", "reasons": [chain]})
                         else:
                             task = chain_to_task(chain, getattr(writer, "model", "writer"), config.category)
-                            task, failed = await verify_conceptual(task, writer, search, solver)
+                            task, failed = await verify_conceptual(task, writer, search, solver, judge=judge)
                             if failed:
                                 rejected.append({"seed": seed.entity, "stage": "verify", "reasons": failed,
                                                  "task": task.model_dump(mode="json")})

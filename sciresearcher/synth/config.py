@@ -78,4 +78,6 @@ class ConceptualConfig(BaseModel):
     concurrency: int = Field(4, ge=1, description="seeds worked on at once")
     writer: LLMConfig | None = Field(None, description="the writer model (required: this pipeline writes free text)")
     solver: LLMConfig | None = Field(None, description="model for the no-tool (non-trivial) check; none = skipped")
+    judge: LLMConfig | None = Field(None, description="HLE judge for the answer checks; none = rules that forgive "
+                                    "abbreviations, parentheticals and spellings")
     category: str | None = Field(None, description="category written on the tasks (e.g. biology)")

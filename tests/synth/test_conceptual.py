@@ -121,6 +121,16 @@ def test_anchor_must_occur_in_the_question_and_verification_catches_other_answer
     other = ScriptedLLM(["Explanation: x\nAnswer: necrosis\nConfidence: 50%", json.dumps({"other_answer": "necrosis"})])
     _, failed = asyncio.run(verify_conceptual(task, other, search))
     assert failed[0].startswith("answerable") and failed[1].startswith("unique: retrieved passages support")
+    # with a judge configured, the judge decides whether the evidence-only answer is right
+    from sciresearcher.grade.judge import HLEJudge
+
+    verdict = json.dumps({"extracted_final_answer": "cell death by apoptosis", "reasoning": "same", "correct": "yes",
+                          "confidence": 90, "strict": True})
+    judge = HLEJudge(ScriptedLLM([verdict]))
+    writer = ScriptedLLM(["Explanation: x\nAnswer: cell death by apoptosis\nConfidence: 80%",
+                          json.dumps({"other_answer": None})])
+    judged, failed = asyncio.run(verify_conceptual(task, writer, search, judge=judge))
+    assert failed == [] and judge.llm.calls == 1
 
 
 def test_run_conceptual_writes_a_resumable_run(shared_data, tmp_path):
