@@ -278,5 +278,9 @@ def _summary(kept: list[dict[str, Any]], rejected: list[dict[str, Any]], voted: 
         for reason in row["reasons"]:
             key = reason.split(":")[0]
             reasons[key] = reasons.get(key, 0) + 1
-    return {"kept": len(kept), "rejected": len(rejected), "reasons": reasons, "per_template": per_template,
-            "solver_vote": voted}
+    declined = reasons.get("declined", 0)
+    written = len(kept) + len(rejected) - declined - reasons.get("written", 0)
+    yields = {"candidates": len(kept) + len(rejected), "declined": declined, "written": written,
+              "verified": len(kept)}
+    return {"kept": len(kept), "rejected": len(rejected), "yields": yields, "reasons": reasons,
+            "per_template": per_template, "solver_vote": voted}
