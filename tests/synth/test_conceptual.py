@@ -130,7 +130,7 @@ def test_anchor_must_occur_in_the_question_and_verification_catches_other_answer
     writer = ScriptedLLM(["Explanation: x\nAnswer: cell death by apoptosis\nConfidence: 80%",
                           json.dumps({"other_answer": None})])
     judged, failed = asyncio.run(verify_conceptual(task, writer, search, judge=judge))
-    assert failed == [] and judge.llm.calls == 1
+    assert failed == [] and judge.llm.calls == 1 and judged.verification.filters_passed == ["answerable", "unique"]
 
 
 def test_run_conceptual_writes_a_resumable_run(shared_data, tmp_path):
