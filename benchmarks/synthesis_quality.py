@@ -9,7 +9,7 @@ Numeric-variant dedup: every offline task with a distinct (shape, entity set) an
 exercise (its parts (a), (b) share a stem) gets a copy with its numbers changed; recall is the share of copies
 `data clean`'s screen drops, the false-positive rate the share of distinct originals it drops. Seeds: the junk rate in the top 30 of each shared corpus against tests/synth/seed_labels.json.
 
-Usage: python benchmarks/synthesis_quality.py [--n 1000] [--skip-papers]
+Usage: python benchmarks/synthesis_quality.py [--n 1000] [--skip-papers] [--scale 100000]
 """
 
 from __future__ import annotations
@@ -105,6 +105,23 @@ def dedup(tasks: list) -> dict:
             "removed_originals": Counter(removed[o.id] for o in originals if o.id in removed)}
 
 
+def scale(n: int) -> dict:
+    """Throughput of the MinHash LSH near-duplicate index on n synthetic questions (signatures in bulk)."""
+    from sciresearcher.data.variants import NearDuplicateIndex
+
+    rng = random.Random(0)
+    vocab = [f"w{i}" for i in range(5000)]
+    texts = [" ".join(rng.choice(vocab) for _ in range(rng.randint(12, 30))) + f" item {i}?" for i in range(n)]
+    t0 = time.time()
+    index = NearDuplicateIndex(threshold=0.8)
+    index.prepare(texts)
+    for i, text in enumerate(texts):
+        index.find(text)
+        index.add(str(i), text)
+    seconds = time.time() - t0
+    return {"tasks": n, "seconds": round(seconds, 1), "tasks_per_second": round(n / seconds)}
+
+
 def papers(limit: int | None) -> dict:
     from sciresearcher.knowledge.evidence import EvidenceSelector
     from sciresearcher.knowledge.loaders import load_file
@@ -146,11 +163,14 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--skip-papers", action="store_true")
     parser.add_argument("--paper-limit", type=int, default=None, help="documents per corpus for the paper writer")
+    parser.add_argument("--scale", type=int, default=0, help="also time the MinHash index on this many questions")
     args = parser.parse_args()
     report, tasks = offline(args.n)
     report = {"offline": report, "dedup": dedup(tasks), "seeds": seeds()}
     if not args.skip_papers:
         report["papers"] = papers(args.paper_limit)
+    if args.scale:
+        report["minhash_scale"] = scale(args.scale)
     print(json.dumps(report, indent=1, default=str))
     o, d = report["offline"], report["dedup"]
     goals = [

@@ -117,6 +117,8 @@ def screen_tasks(tasks: list[Task], config: ScreenConfig, eval_sets: EvalSets | 
     variants = VariantIndex()
     entity_sets: dict[str, tuple[str, ...]] = {}
     near = NearDuplicateIndex(config.minhash_threshold) if config.near_duplicate_index == "minhash" else None
+    if near is not None and config.dedup:
+        near.prepare([t.question for t in tasks])
     kept: list[Task] = []
     removed: list[dict[str, Any]] = []
     passed = ["not_contaminated"] + (["not_duplicate"] if config.dedup else [])

@@ -92,8 +92,8 @@ def primer_copies(rng: random.Random, docs: Docs) -> Draft | None:
         return None
     vol = float(rng.choice((1, 2, 5, 10)))
     q = (f"Stock record {nd.metadata['code']} gives the concentration of a single-stranded stock of primer "
-         f"{oli.metadata['code']}. How many primer molecules are in {vol:g} uL of it (molecular weight of the "
-         "single-stranded DNA from its sequence)? Give the count in units of 10^12.")
+         f"{oli.metadata['code']}. How many primer molecules (in units of 10^12) are in {vol:g} uL of it (molecular "
+         "weight of the single-stranded DNA from its sequence)?")
     formula = "c * v * 1e-9 / molecular_weight(seq, seq_type='DNA') * N_A / 1e12"
     return _bio("primer_copies", q, formula, "1e12 molecules", {**facts_of(nd, c="conc"),
                                                                 **facts_of(oli, seq="sequence")},
@@ -147,7 +147,7 @@ def kcat_km(rng: random.Random, docs: Docs) -> Draft | None:
     rec = rng.choice(docs["assay"])
     q = (f"From assay record {rec.metadata['code']} ({rec.metadata['enzyme']}: maximal velocity per mg, Michaelis "
          "constant, subunit molar mass, one active site per subunit), what is the specificity constant kcat/Km, in "
-         "M^-1 s^-1? Report it in units of 10^4 M^-1 s^-1.")
+         "units of 10^4 M^-1 s^-1?")
     formula = "Vmax * Mw / 60 / (Km * 1e-6) / 1e4"
     return _bio("kcat_km", q, formula, "1e4 M^-1 s^-1", facts_of(rec, Vmax="Vmax", Mw="Mw", Km="Km"), {},
                 rec.metadata["code"], conversions=2)

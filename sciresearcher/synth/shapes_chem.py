@@ -228,7 +228,7 @@ def element_atoms(rng: random.Random, docs: Docs) -> Draft | None:
         return None
     vol = rounded(rng.uniform(0.5, 50))
     name = doc.metadata["name"].lower()
-    q = f"How many {name} atoms are in a {vol:g} cm^3 piece of {name} near room temperature? Give the count in units of 10^23."
+    q = f"How many {name} atoms (in units of 10^23) are in a {vol:g} cm^3 piece of {name} near room temperature?"
     return Draft("element_atoms", q, "V * rho / A * N_A / 1e23", "1e23 atoms",
                  facts_of(doc, rho="density", A="atomic_weight"), {"V": vol, "N_A": 6.02214076e23}, name)
 
