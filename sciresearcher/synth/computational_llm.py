@@ -5,7 +5,8 @@ sentences with numbers and units rank first) picks the sentences that report mea
 gets them numbered and must reply with a problem that needs at least `min_values` of those values plus a
 computation, the values it uses (name, number, unit, which sentence), Python that computes the answer from those
 names, and the answer. `task_from_reply` refuses replies whose values are not written in the cited sentences
-or whose question states the values; the reference solution is the cited values as named constants followed by
+or whose question states the values or shares no word with a cited sentence (it must say what the values
+measure); the reference solution is the cited values as named constants followed by
 the writer's code, so `verify.reference_solution` runs exactly what the evidence supports.
 
 The same verification as the offline writer follows (answerable, sandbox, solver vote). It does not check that
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import keyword
+import re
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +63,16 @@ def _difficulty(solution: str, n_values: int) -> str:
     return "easy" if ops < 3 else ("hard" if ops >= 6 and n_values >= 3 else "medium")
 
 
+_GENERIC = frozenset(("which", "their", "there", "these", "those", "study", "studies", "value", "values", "about",
+                      "after", "before", "between", "during", "first", "second", "number", "total", "using", "given",
+                      "reported", "paper", "result", "results", "would", "could", "should", "where", "while"))
+
+
+def _content_words(text: str) -> set[str]:
+    """Words of five letters or more that say what a sentence is about (stems by their first 6 letters)."""
+    return {w[:6] for w in re.findall(r"[a-z]{5,}", text.lower()) if w not in _GENERIC}
+
+
 def task_id_for(doc: Document) -> str:
     return f"compllm-{hashlib.blake2b(doc.id.encode(), digest_size=6).hexdigest()}"
 
@@ -96,6 +108,10 @@ def task_from_reply(reply: dict[str, Any] | None, doc: Document, evidence: list[
         variables[name] = {"value": float(number), "unit": str(v.get("unit", "")), "doc_id": doc.id,
                            "locator": ev.locator.model_dump(exclude_none=True)}
         cited[index] = ev
+    qwords = _content_words(question)
+    for index, ev in cited.items():
+        if not qwords & _content_words(ev.text):
+            return f"the question does not say what the values of sentence {index} measure (no word in common)"
     try:
         answer = float(reply["answer"])
     except (TypeError, ValueError):

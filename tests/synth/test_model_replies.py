@@ -78,7 +78,7 @@ def test_a_strong_writer_and_the_default_solver_keep_paper_grounded_tasks(corpus
         config = SynthConfig(
             n=3, corpus=[str(corpus)], writer=LLMConfig(backend="openai", base_url=w.base_url, model="writer"),
             solver=SolverConfig(llm=LLMConfig(backend="openai", base_url=s.base_url, model="solver"), samples=2,
-                                min_agree=2, concurrency=1))
+                                min_agree=2, concurrency=3))
         summary = asyncio.run(run_synthesis(config, tmp_path / "run", show_progress=False))
         writer_requests, solver_requests = list(w.requests), list(s.requests)
     assert summary["kept"] == 2 and summary["rejected"] == 1, summary
