@@ -147,7 +147,9 @@ def _answer_range(task: Task) -> str | None:
     if not math.isfinite(value):
         return "the answer is not finite"
     template, unit = task.metadata.get("template", ""), task.unit or ""
-    if unit == "%" and "change" not in template and not 0 <= value <= 100:  # a share, not a change
+    if template == "llm" or template.startswith("paper_"):
+        return None  # a paper's quantities: a percentage may be a change, a temperature a difference
+    if unit == "%" and not 0 <= value <= 100:  # the offline shapes' percentages are shares
         return f"a percentage of {value:g} is outside 0-100"
     if template == "buffer_ph" and not 0 < value < 14:
         return f"pH {value:g} is outside 0-14"

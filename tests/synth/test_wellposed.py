@@ -59,3 +59,10 @@ def test_the_reference_solver_answers_table_tasks_but_not_record_tasks(tasks):
     record = next(t for t in tasks if t.metadata["template"] == "buffer_ph")
     assert reference_answer(record) is None  # the acid and base amounts are the record's own
     assert sum(answerable_without_documents(t) for t in tasks) / len(tasks) <= 0.30
+
+
+def test_a_model_written_negative_percent_change_is_not_ill_posed(tasks):
+    share = next(t for t in tasks if t.metadata["template"] == "mass_percent")
+    assert "outside 0-100" in check_task(share.model_copy(update={"answer": "-12.5"}))[0]
+    change = share.model_copy(update={"answer": "-12.5", "metadata": {"template": "llm", "variables": {}}})
+    assert check_task(change) == []
