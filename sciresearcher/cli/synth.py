@@ -26,7 +26,7 @@ def facts_command(
 ) -> None:
     """Write the element and compound fact documents (mendeleev, chemicals) as a corpus JSONL."""
     from sciresearcher.runs import write_jsonl_atomic
-    from sciresearcher.synth.facts import fact_documents
+    from sciresearcher.synth.fact_corpus import fact_documents
 
     docs = fact_documents()
     write_jsonl_atomic(out, docs)
@@ -89,6 +89,7 @@ def seeds_command(
 def conceptual_command(
     ctx: typer.Context,
     corpus: list[Path] = typer.Option([], "--corpus", help="corpus files or folders (repeatable)"),
+    seeds: Path | None = typer.Option(None, "--seeds", help="the seeds JSONL `synth seeds` wrote (best first)"),
     config: Path | None = typer.Option(None, "--config", "-c", help="ConceptualConfig YAML (`config init conceptual`)"),
     out: Path | None = typer.Option(None, "--out", "-o", help="run directory (default runs/conceptual-<time>)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
@@ -104,6 +105,8 @@ def conceptual_command(
     cfg = load_config(ConceptualConfig, config, list(ctx.args))
     if corpus:
         cfg = cfg.model_copy(update={"corpus": [str(p) for p in corpus]})
+    if seeds is not None:
+        cfg = cfg.model_copy(update={"seeds_file": str(seeds)})
     run_path = out or default_run_dir("conceptual")
     summary = asyncio.run(run_conceptual(cfg, run_path, show_progress=not quiet))
     err.print(f"[dim]run directory: {run_path}; tasks in {run_path / 'tasks.jsonl'}[/]")

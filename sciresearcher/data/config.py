@@ -26,6 +26,13 @@ class ScreenConfig(BaseModel):
         0.3, gt=0, le=1, description="flag a task when this share of its (or an eval item's) n-grams is shared")
     dedup: bool = Field(True, description="drop near-duplicate tasks (the first one in file order stays)")
     duplicate_overlap: float = Field(0.8, gt=0, le=1, description="overlap at which two tasks are duplicates")
+    numeric_variants: bool = Field(
+        True, description="also drop tasks that differ from a kept one only in their numbers (same question with "
+        "the numbers masked, same entity set)")
+    near_duplicate_index: Literal["ngram", "minhash"] = Field(
+        "ngram", description="ngram: exact n-gram overlap (small sets); minhash: MinHash LSH over word shingles, "
+        "flat cost per task for 10^5-10^6 tasks (needs datasketch)")
+    minhash_threshold: float = Field(0.8, gt=0, le=1, description="Jaccard similarity of shingles for minhash")
 
 
 class FilterConfig(BaseModel):

@@ -1,7 +1,8 @@
 """Verification filters for synthesized tasks (docs/architecture.md, "Synthesis"); each returns a reason when a task fails it.
 
-- `answerable`: every cited value is written, exactly as used, in the sentence its evidence points at, and the
-  evidence text is that sentence of the source document (offline: exact match, no model);
+- `answerable`: every cited value is written in the sentence its evidence points at (as papers write numbers:
+  `numbers.py` reads words, ranges, flattened exponents and units), and the evidence text is that sentence of
+  the source document (offline, no model);
 - `reference_solution`: the task's solution code runs in the sandbox and prints the exact answer, and the
   stated answer is within the task's tolerance of it; given a `SandboxPool` it runs in a fresh session of
   its own, so one candidate's code (a patched `print`, a leftover variable) cannot make another pass;
@@ -16,42 +17,20 @@ from __future__ import annotations
 
 import asyncio
 import math
-import re
 from typing import TYPE_CHECKING, Any
 
 from sciresearcher.llm.base import LLMClient
 from sciresearcher.records import Document, SolverVote, Task, Verification
 from sciresearcher.synth.facts import fmt
+from sciresearcher.synth.numbers import numbers_in, states
+
+__all__ = ["answerable", "no_tool_attempt", "numbers_in", "reference_solution", "solver_votes", "states",
+           "verification_of"]
 
 if TYPE_CHECKING:
     from sciresearcher.agent.config import AgentConfig
     from sciresearcher.agent.toolbox import ToolsFactory
 
-
-
-_NUMBER = re.compile(r"[-−]?\d+(?:[.,]\d+)*(?:\s*[x×]\s*10\^?[-−]?\d+|[eE][-−]?\d+)?")
-
-
-def numbers_in(text: str) -> list[float]:
-    """The numbers written in a sentence: '1,200', '3.5', '-2', '4.1e-3', '2.5 x 10^3' (a decimal comma too)."""
-    out = []
-    for raw in _NUMBER.findall(text):
-        token = raw.replace("−", "-").replace(" ", "")
-        mantissa, power = (re.split(r"[x×]10\^?", token) + [""])[:2]
-        if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", mantissa):
-            mantissa = mantissa.replace(",", "")  # thousands separators
-        else:
-            mantissa = mantissa.replace(",", ".")  # a decimal comma
-        try:
-            out.append(float(mantissa) * (10 ** int(power) if power else 1))
-        except ValueError:
-            continue
-    return out
-
-
-def states(value: float, numbers: list[float]) -> bool:
-    """Whether `value` is one of `numbers` (as written; only float rounding is forgiven)."""
-    return any(math.isclose(value, x, rel_tol=1e-9, abs_tol=1e-12) for x in numbers)
 
 
 def verification_of(passed: list[str], failed: list[str], votes: list[SolverVote]) -> Verification:
@@ -84,7 +63,10 @@ def answerable(task: Task, docs: dict[str, Document]) -> str | None:
         where = f"{var['doc_id']} {var.get('locator') or ('sentence ' + str(var.get('sentence')))}"
         if sentence is None:
             return f"{name}: source {where} not found"
-        if not states(var["value"], numbers_in(sentence)):
+        if isinstance(var["value"], str):
+            if var["value"] not in sentence:
+                return f"{name}: {var['value'][:40]!r} is not written in {where}"
+        elif not states(var["value"], sentence, var.get("unit") or None):
             return f"{name}: {fmt(var['value'])} is not written in {where}"
         if sentence not in quoted:
             return f"{name}: the evidence does not quote {where}"

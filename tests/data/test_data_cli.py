@@ -46,7 +46,8 @@ def task_file(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_clean_rollout_filter_export(tmp_path: Path, task_file: tuple[Path, Path]):
     tasks, eval_file = task_file
-    screen = ["--eval_sets", json.dumps([str(eval_file)]), "--n", "4"]
+    # the three additions are numeric variants of one question: kept here to have something to roll out
+    screen = ["--eval_sets", json.dumps([str(eval_file)]), "--n", "4", "--numeric_variants", "false"]
     clean = invoke("data", "clean", str(tasks), "--out", str(tmp_path / "clean"), *screen)
     assert clean["kept"] == 3 and clean["removed"] == {"contaminated": 1, "duplicate": 1}
     assert clean["screened"] == {"eval": 1}
