@@ -8,8 +8,9 @@ policy) and runs up to `concurrency` trajectories at once on its own event loop.
 (task, sample) pairs, least-loaded actor first, and gets graded trajectories back as they finish: it stays the
 only writer of the run directory, so resume, record keys and outputs are the same as with the local executor.
 
-What runs remotely is `rollout_one`, the same function the local executor awaits. Ray is imported only here
-and only when asked for (`pip install 'sciresearcher[scale]'`).
+What runs remotely is `rollout_one`, the same function the local executor awaits. `RayWorkers` is the
+generic actor pool (synthesis verification uses it too). Ray is imported only here and only when asked for
+(`pip install 'sciresearcher[scale]'`).
 """
 
 from __future__ import annotations
@@ -67,31 +68,28 @@ class _RolloutWorker:
         return traj.model_dump_json()
 
 
-class RayRollouts:
-    """Runs (task, sample) pairs on `ray.workers` actors and yields each graded Trajectory as it finishes."""
+class RayWorkers:
+    """`workers` Ray actors of `actor_cls(*init_args)`, each running up to `concurrency` calls of its async `run`
+    at once; `map(payloads)` yields (payload index, result) as calls finish, least-loaded actor first."""
 
-    def __init__(self, config: RolloutConfig, *, llm: Any | None = None, judge_llm: Any | None = None,
-                 tools_factory: Any | None = None, judged: bool = False) -> None:
-        self.ray = ensure_ray(config.ray)
-        actor = self.ray.remote(num_cpus=config.ray.num_cpus_per_worker,
-                                max_concurrency=config.concurrency)(_RolloutWorker)
-        payload = config.model_dump_json()
-        self.actors = [actor.remote(payload, llm, judge_llm, tools_factory, judged) for _ in range(config.ray.workers)]
-        self.per_actor = config.concurrency
+    def __init__(self, actor_cls: type, config: RayConfig, concurrency: int, *init_args: Any) -> None:
+        self.ray = ensure_ray(config)
+        actor = self.ray.remote(num_cpus=config.num_cpus_per_worker, max_concurrency=concurrency)(actor_cls)
+        self.actors = [actor.remote(*init_args) for _ in range(config.workers)]
+        self.per_actor = concurrency
 
-    async def run(self, todo: list[tuple[Task, int]]) -> AsyncIterator[Trajectory]:
-        """Trajectories in completion order; at most `concurrency` in flight per actor."""
+    async def map(self, payloads: list[tuple[Any, ...]]) -> AsyncIterator[tuple[int, Any]]:
         load = [0] * len(self.actors)
-        pending: dict[Any, int] = {}
-        queue = list(todo)
+        pending: dict[Any, tuple[int, int]] = {}
+        queue = list(enumerate(payloads))
 
         def submit() -> None:
             while queue:
                 i = min(range(len(load)), key=load.__getitem__)
                 if load[i] >= self.per_actor:
                     return
-                task, sample = queue.pop(0)
-                pending[self.actors[i].run.remote(task.model_dump_json(), sample)] = i
+                index, args = queue.pop(0)
+                pending[self.actors[i].run.remote(*args)] = (i, index)
                 load[i] += 1
 
         submit()
@@ -99,14 +97,30 @@ class RayRollouts:
             futures = {asyncio.wrap_future(ref.future()): ref for ref in pending}
             done, _ = await asyncio.wait(futures, return_when=asyncio.FIRST_COMPLETED)
             for fut in done:
-                ref = futures[fut]
-                load[pending.pop(ref)] -= 1
-                yield Trajectory.model_validate_json(fut.result())
+                actor, index = pending.pop(futures[fut])
+                load[actor] -= 1
+                yield index, fut.result()
             submit()
 
     def close(self) -> None:
         for actor in self.actors:
             self.ray.kill(actor)
+
+
+class RayRollouts:
+    """Runs (task, sample) pairs on `ray.workers` rollout actors; yields each graded Trajectory as it finishes."""
+
+    def __init__(self, config: RolloutConfig, *, llm: Any | None = None, judge_llm: Any | None = None,
+                 tools_factory: Any | None = None, judged: bool = False) -> None:
+        self.workers = RayWorkers(_RolloutWorker, config.ray, config.concurrency, config.model_dump_json(), llm,
+                                  judge_llm, tools_factory, judged)
+
+    async def run(self, todo: list[tuple[Task, int]]) -> AsyncIterator[Trajectory]:
+        async for _, result in self.workers.map([(task.model_dump_json(), sample) for task, sample in todo]):
+            yield Trajectory.model_validate_json(result)
+
+    def close(self) -> None:
+        self.workers.close()
 
 
 async def local_rollouts(todo: list[tuple[Task, int]], one: Callable[[Task, int], Any],

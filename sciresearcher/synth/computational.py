@@ -32,6 +32,7 @@ from sciresearcher.llm.base import LLMClient
 from sciresearcher.records import Document, Provenance, Task
 from sciresearcher.synth.config import SynthConfig
 from sciresearcher.synth.templates import TEMPLATES, Draft
+from sciresearcher.synth.verify import verify_task
 
 log = logging.getLogger(__name__)
 WRITER = "offline-templates"
@@ -108,41 +109,6 @@ def to_task(draft: Draft, tolerance: float) -> Task:
                   "documents": draft.documents, "entities": list(draft.entities), "conversions": draft.conversions,
                   "state": draft.state, "source_spread": spread},
     )
-
-
-async def verify_task(task: Task, docs: dict[str, Document], sandbox: Any, config: SynthConfig,
-                      solver: LLMClient | None = None, tools_factory: Any = None) -> tuple[Task, list[str]]:
-    """The task with its verification filled in, and the reasons it fails (empty = keep). `sandbox`: a
-    SandboxPool (a fresh session per task) or a session (see verify.reference_solution)."""
-    from sciresearcher.synth.verify import (
-        answerable,
-        no_tool_attempt,
-        reference_solution,
-        solver_votes,
-        verification_of,
-    )
-    from sciresearcher.synth.wellposed import check_task
-
-    passed, failed, votes = [], [], []
-    ill = check_task(task)
-    for name, reason in (("well_posed", "; ".join(ill) if ill else None), ("answerable", answerable(task, docs)),
-                         ("reference_solution", await reference_solution(task, sandbox))):
-        (failed if reason else passed).append(f"{name}: {reason}" if reason else name)
-    if solver is not None and not failed:
-        cfg = config.solver
-        if cfg.non_trivial:
-            attempt = await no_tool_attempt(task, solver, cfg.agent)
-            votes.append(attempt)
-            (failed if attempt.agrees else passed).append(
-                "non_trivial: answered right without tools" if attempt.agrees else "non_trivial")
-        runs = await solver_votes(task, solver, tools_factory, cfg.agent, cfg.samples)
-        votes.extend(runs)
-        agree = sum(v.agrees for v in runs)
-        if agree >= cfg.min_agree:
-            passed.append("solver_vote")
-        else:
-            failed.append(f"solver_vote: {agree} of {cfg.samples} solver runs agree (need {cfg.min_agree})")
-    return task.model_copy(update={"verification": verification_of(passed, failed, votes)}), failed
 
 
 def _jobs(config: SynthConfig, writer: LLMClient | None) -> tuple[list[Document], list[tuple[str, str, Any]]]:
@@ -222,6 +188,11 @@ async def run_synthesis(config: SynthConfig, out: str | Path, *, solver: LLMClie
             log.info("%d candidates, %d to write and verify (%d done)", len(jobs), len(todo), len(jobs) - len(todo))
             concurrent = writer is not None or solver is not None
             sem = asyncio.Semaphore(config.solver.concurrency if concurrent else 1)
+            if config.executor == "ray":
+                from sciresearcher.synth.remote import verify_on_ray
+
+                await verify_on_ray(todo, config, docs, kept, rejected, solver=solver, tools_factory=tools_factory)
+                todo = []
             # a fresh session per candidate (verify.reference_solution), started ahead of demand
             async with SandboxPool(config.sandbox, warm=min(4, len(todo))) as sandbox:
                 with Progress(TextColumn("[bold]synth computational"), BarColumn(), MofNCompleteColumn(),

@@ -5,11 +5,14 @@ Only configuration lives here; `computational.py` runs it. Unknown keys are erro
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sciresearcher.agent.config import AgentConfig
 from sciresearcher.agent.toolbox import ToolsConfig
 from sciresearcher.llm.config import LLMConfig
+from sciresearcher.rollout.config import RayConfig
 from sciresearcher.sandbox.config import SandboxConfig
 from sciresearcher.synth.seeds import SeedConfig
 
@@ -50,6 +53,9 @@ class SynthConfig(BaseModel):
         default_factory=lambda: SandboxConfig(timeout_s=20.0, preload=[]),
         description="where reference solutions run (a fresh session each: nothing preloaded by default)")
     solver: SolverConfig = Field(default_factory=SolverConfig)
+    executor: Literal["local", "ray"] = Field(
+        "local", description="where candidates are verified: this process, or Ray actors (ray.*)")
+    ray: RayConfig = Field(default_factory=RayConfig, description="with executor: ray")
 
     @field_validator("templates")
     @classmethod

@@ -30,6 +30,7 @@ __all__ = ["answerable", "no_tool_attempt", "numbers_in", "reference_solution", 
 if TYPE_CHECKING:
     from sciresearcher.agent.config import AgentConfig
     from sciresearcher.agent.toolbox import ToolsFactory
+    from sciresearcher.synth.config import SynthConfig
 
 
 
@@ -138,3 +139,31 @@ async def no_tool_attempt(task: Task, llm: LLMClient, agent_config: AgentConfig)
     return SolverVote(solver=f"{getattr(llm, 'model', 'solver')}#no-tools",
                       answer=traj.final.answer if traj.final else None,
                       agrees=traj.status == "ok" and grade(task, traj.final).correct)
+
+
+async def verify_task(task: Task, docs: dict[str, Document], sandbox: Any, config: SynthConfig,
+                      solver: LLMClient | None = None, tools_factory: Any = None) -> tuple[Task, list[str]]:
+    """The task with its verification filled in, and the reasons it fails (empty = keep). `sandbox`: a
+    SandboxPool (a fresh session per task) or a session (see verify.reference_solution)."""
+    from sciresearcher.synth.wellposed import check_task
+
+    passed, failed, votes = [], [], []
+    ill = check_task(task)
+    for name, reason in (("well_posed", "; ".join(ill) if ill else None), ("answerable", answerable(task, docs)),
+                         ("reference_solution", await reference_solution(task, sandbox))):
+        (failed if reason else passed).append(f"{name}: {reason}" if reason else name)
+    if solver is not None and not failed:
+        cfg = config.solver
+        if cfg.non_trivial:
+            attempt = await no_tool_attempt(task, solver, cfg.agent)
+            votes.append(attempt)
+            (failed if attempt.agrees else passed).append(
+                "non_trivial: answered right without tools" if attempt.agrees else "non_trivial")
+        runs = await solver_votes(task, solver, tools_factory, cfg.agent, cfg.samples)
+        votes.extend(runs)
+        agree = sum(v.agrees for v in runs)
+        if agree >= cfg.min_agree:
+            passed.append("solver_vote")
+        else:
+            failed.append(f"solver_vote: {agree} of {cfg.samples} solver runs agree (need {cfg.min_agree})")
+    return task.model_copy(update={"verification": verification_of(passed, failed, votes)}), failed

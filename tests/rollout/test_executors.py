@@ -69,3 +69,21 @@ def test_a_killed_ray_run_resumes_from_its_records(tmp_path: Path):
         again = _run(config, out)
     assert [_essence(r) for r in again] == [_essence(r) for r in first]
     assert len(srv.requests) - served == 2 * (len(TASKS) - 2)  # only the four missing tasks were run again
+
+
+def test_ray_synthesis_verification_keeps_what_the_local_one_keeps(tmp_path: Path):
+    from sciresearcher.synth.computational import run_synthesis
+    from sciresearcher.synth.config import SynthConfig
+
+    def kept(out: Path) -> tuple[list[str], list[tuple[str, list[str]]]]:
+        tasks = sorted(json.loads(x)["id"] for x in (out / "tasks.jsonl").read_text().splitlines())
+        rejected = sorted((json.loads(x)["id"], json.loads(x)["reasons"])
+                          for x in (out / "rejected.jsonl").read_text().splitlines()) if (
+            out / "rejected.jsonl").exists() else []
+        return tasks, rejected
+
+    config = SynthConfig(n=16, seed=5)
+    asyncio.run(run_synthesis(config, tmp_path / "local", show_progress=False))
+    remote = SynthConfig(n=16, seed=5, executor="ray", ray={"workers": 2, "num_cpus_per_worker": 0.5})
+    asyncio.run(run_synthesis(remote, tmp_path / "ray", show_progress=False))
+    assert kept(tmp_path / "local") == kept(tmp_path / "ray") and kept(tmp_path / "ray")[0]

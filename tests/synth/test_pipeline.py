@@ -15,9 +15,15 @@ from sciresearcher.errors import RunError
 from sciresearcher.records import Evidence, Message, Task
 from sciresearcher.sandbox.config import SandboxConfig
 from sciresearcher.sandbox.session import SandboxSession
-from sciresearcher.synth.computational import draft_tasks, run_synthesis, to_task, verify_task
+from sciresearcher.synth.computational import draft_tasks, run_synthesis, to_task
 from sciresearcher.synth.config import SolverConfig, SynthConfig
-from sciresearcher.synth.verify import answerable, no_tool_attempt, reference_solution, solver_votes
+from sciresearcher.synth.verify import (
+    answerable,
+    no_tool_attempt,
+    reference_solution,
+    solver_votes,
+    verify_task,
+)
 from sciresearcher.testing import ScriptedLLM, final_answer_text, tool_call_message
 
 pytest.importorskip("mendeleev")
