@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
-from sciresearcher.cli.common import default_run_dir
+from sciresearcher.cli.common import default_run_dir, load_command_config
 from sciresearcher.records import Message
 
 err = Console(stderr=True)
@@ -51,11 +51,10 @@ def ask_command(
     from sciresearcher.agent.ask_config import AskConfig
     from sciresearcher.agent.loop import run_agent
     from sciresearcher.agent.toolbox import open_tools
-    from sciresearcher.config import load_config
     from sciresearcher.llm import make_client
     from sciresearcher.runs import RunDir
 
-    cfg = load_config(AskConfig, config, list(ctx.args))
+    cfg = load_command_config("ask", AskConfig, config, list(ctx.args))
     client = make_client(cfg.llm)  # raises ConfigError with the fix when no model is reachable
     run_path = out or default_run_dir("ask")
 

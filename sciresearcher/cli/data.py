@@ -15,7 +15,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from sciresearcher.cli.common import default_run_dir
+from sciresearcher.cli.common import default_run_dir, load_command_config
 
 data_app = typer.Typer(help="Roll out a teacher on tasks, screen tasks, filter trajectories, export datasets.",
                        no_args_is_help=True)
@@ -39,12 +39,11 @@ def rollout_command(
 
     Extra flags override config keys, e.g. --llm.base_url http://127.0.0.1:8000/v1 --concurrency 16.
     """
-    from sciresearcher.config import load_config
     from sciresearcher.data.teacher import run_teacher
     from sciresearcher.rollout.config import RolloutConfig
     from sciresearcher.tasks.files import read_tasks
 
-    cfg = load_config(RolloutConfig, config, list(ctx.args),
+    cfg = load_command_config("rollout", RolloutConfig, config, list(ctx.args),
                       options={"samples": samples, "llm": {"model": model, "backend": backend}})
     task_list = read_tasks(tasks)[:limit] if limit else read_tasks(tasks)
     run_path = out or default_run_dir("rollout")
@@ -64,13 +63,12 @@ def clean_command(
 
     Extra flags override keys, e.g. --eval_sets '["auto", "hle-bio-chem-gold=hle.jsonl"]' --n 13.
     """
-    from sciresearcher.config import load_config
     from sciresearcher.data.config import ScreenConfig
     from sciresearcher.data.screen import load_eval_sets, screen_summary, screen_tasks
     from sciresearcher.runs import RunDir, write_jsonl_atomic
     from sciresearcher.tasks.files import read_tasks
 
-    cfg = load_config(ScreenConfig, config, list(ctx.args))
+    cfg = load_command_config("clean", ScreenConfig, config, list(ctx.args))
     task_list = read_tasks(tasks)
     eval_sets = load_eval_sets(cfg.eval_sets)
     with RunDir(out, {"input": str(tasks), **cfg.model_dump(mode="json")}) as run:
@@ -96,14 +94,13 @@ def filter_command(
 
     Extra flags override keys, e.g. --max_per_task 1 --min_tool_calls 1 --screen null.
     """
-    from sciresearcher.config import load_config
     from sciresearcher.data.config import FilterConfig
     from sciresearcher.data.rejection import read_trajectories, select_trajectories
     from sciresearcher.data.screen import eval_index, load_eval_sets
     from sciresearcher.runs import RunDir, write_jsonl_atomic
     from sciresearcher.tasks.files import read_tasks
 
-    cfg = load_config(FilterConfig, config, list(ctx.args))
+    cfg = load_command_config("filter", FilterConfig, config, list(ctx.args))
     if tasks is not None:
         cfg = cfg.model_copy(update={"tasks": str(tasks)})
     runs = [source, *more]
@@ -133,13 +130,12 @@ def export_command(
     config: Path | None = typer.Option(None, "--config", "-c", help="ExportConfig YAML (`config init export`)"),
 ) -> None:
     """Write training datasets: SFT rows from trajectories, RL prompts from tasks (TRL or verl layout)."""
-    from sciresearcher.config import load_config
     from sciresearcher.data.config import ExportConfig
     from sciresearcher.data.export import export_tasks, export_trajectories, source_kind
     from sciresearcher.data.rejection import read_trajectories
     from sciresearcher.tasks.files import read_tasks
 
-    cfg = load_config(ExportConfig, config, list(ctx.args), options={"format": fmt, "val_fraction": val_fraction})
+    cfg = load_command_config("export", ExportConfig, config, list(ctx.args), options={"format": fmt, "val_fraction": val_fraction})
     kind, path = source_kind(source)
     if kind == "tasks":
         written = export_tasks(read_tasks(path), cfg, out)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from sciresearcher.llm.testserver import OpenAITestServer
 from sciresearcher.records import Trajectory
@@ -79,4 +80,4 @@ def test_config_show_and_init_round_trip(tmp_path):
     path = tmp_path / "ask.yaml"
     assert sciresearcher("config", "init", "ask", "--out", str(path)).returncode == 0
     shown = sciresearcher("config", "show", "ask", "--config", str(path))
-    assert shown.returncode == 0 and shown.stdout == path.read_text()
+    assert shown.returncode == 0 and yaml.safe_load(shown.stdout) == yaml.safe_load(path.read_text())
