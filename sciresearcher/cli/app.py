@@ -139,8 +139,10 @@ app.command(
 @app.callback()
 def _root(verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="-v info, -vv debug logs")) -> None:
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(name)s: %(message)s", datefmt="[%X]",
-                        handlers=[RichHandler(console=err_console, show_path=False)], force=True)
+    # The handler's level decides what the console shows: some libraries set their own loggers to DEBUG (bm25s),
+    # and a run directory raises the package's loggers to INFO for its run.log (runs.RunDir.attach_log).
+    handler = RichHandler(console=err_console, show_path=False, level=level)
+    logging.basicConfig(level=level, format="%(name)s: %(message)s", datefmt="[%X]", handlers=[handler], force=True)
 
 
 def main() -> None:

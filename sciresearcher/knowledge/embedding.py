@@ -82,11 +82,18 @@ def _load(path: str):
         from sentence_transformers import SentenceTransformer
     except ImportError:
         raise ConfigError("dense retrieval needs sentence-transformers", hint="pip install 'sciresearcher[retrieval]'") from None
+    from transformers.utils import logging as hf_logging
+
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # a "Loading weights" bar for a sub-second load is noise
     try:
         return SentenceTransformer(path, device="cpu" if not _cuda() else None)
     except OSError as exc:
         raise ConfigError(f"cannot load embedding model {path!r}: {exc}",
                           hint="give a local sentence-transformers directory, or leave knowledge.model unset") from None
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
 
 
 def _cuda() -> bool:

@@ -45,6 +45,15 @@ def test_ask_openai_backend_against_test_server(tmp_path):
     assert "base_url: " + base_url in resolved
     # the model was offered the python tool by schema
     assert srv.requests[0]["tools"][0]["function"]["name"] == "python"
+    # the answer is printed once (stdout); the live view on stderr shows the explanation, not the answer again
+    assert proc.stdout.count("42") == 1 and "Answer: 42" not in proc.stderr and "computed." in proc.stderr
+    # the run directory has summary.json and a run.log that says what happened
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["answer"] == "42" and summary["status"] == "ok" and summary["tool_calls"] == 1
+    log_text = (out / "run.log").read_text()
+    for needle in ("run started in", "config.yaml", "question: What is 6 times 7?", "wrote summary.json",
+                   "run ended after"):
+        assert needle in log_text, needle
 
 
 def test_ask_local_backend_on_tiny_model(tmp_path, tiny_model_dir):
