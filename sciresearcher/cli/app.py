@@ -66,7 +66,7 @@ USAGE: dict[str, str] = {
     "sft": "sciresearcher train sft FILE",
     "grpo": "sciresearcher train grpo FILE",
     "sandbox": "sciresearcher sandbox exec --config FILE",
-    "knowledge": "the tools.knowledge section of the ask, eval and rollout configs",
+    "knowledge": "sciresearcher search QUERY --config FILE (also the tools.knowledge section of ask, eval, rollout)",
     "clean": "sciresearcher data clean TASKS --out DIR --config FILE",
     "filter": "sciresearcher data filter RUN_DIR --out DIR --config FILE",
     "export": "sciresearcher data export SRC --out DIR --config FILE",
@@ -128,8 +128,11 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(train_app, name="train")
 app.add_typer(synth_app, name="synth")
 app.add_typer(data_app, name="data")
-app.command("search", help="Search the configured literature index and sources.")(search_command)
-app.command("read", help="Run the reader sub-agent on one document for a goal.")(read_command)
+_EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
+app.command("search", help="Search the configured literature index and sources.", context_settings=_EXTRA)(
+    search_command)
+app.command("read", help="Run the reader sub-agent on one document for a goal.", context_settings=_EXTRA)(
+    read_command)
 app.command("report", help="Write a self-contained HTML report with a trajectory viewer for a run.")(report_command)
 app.command(
     "ask", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}

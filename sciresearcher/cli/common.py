@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,6 +29,44 @@ def load_command_config(command: str, model: type[M], path: Path | None, overrid
         raise ConfigError(f"config file {path} does not exist",
                           hint=f"`sciresearcher config init {command} --out {path}` writes a commented template")
     return load_config(model, path, overrides, options)
+
+
+@contextlib.contextmanager
+def spinner(what: str) -> Iterator[None]:
+    """A transient spinner with the elapsed time on an interactive stderr while a block runs (nothing otherwise)."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                  transient=True, disable=not console.is_terminal) as progress:
+        progress.add_task(what, total=None)
+        yield
+
+
+@contextlib.contextmanager
+def muted(logger: str) -> Iterator[None]:
+    """Drops `logger`'s records on the console inside the block (the command reports those failures itself)."""
+    import logging
+
+    target = logging.getLogger(logger)
+    drop = logging.Filter(name="\0")  # matches no record name: every record is dropped
+    target.addFilter(drop)
+    try:
+        yield
+    finally:
+        target.removeFilter(drop)
+
+
+def exit_if_every_trajectory_failed(summary: dict[str, Any], run_path: Path) -> None:
+    """Exit code 1, with the reason on stderr, when a rollout produced no trajectory that did not fail."""
+    statuses = summary.get("status") or {}
+    total = sum(statuses.values())
+    if total and statuses.get("error", 0) == total:
+        typer.echo(f"error: all {total} trajectories failed (status error); each one's error and error_kind are "
+                   f"in {run_path / 'trajectories.jsonl'}\n  hint: check that the model server is up and the "
+                   "--llm.* settings; rerun with --retry_failed true to redo them", err=True)
+        raise typer.Exit(1)
 
 
 def parse_ks(text: str) -> list[int]:

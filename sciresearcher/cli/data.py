@@ -15,7 +15,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from sciresearcher.cli.common import default_run_dir, load_command_config
+from sciresearcher.cli.common import default_run_dir, exit_if_every_trajectory_failed, load_command_config
 
 data_app = typer.Typer(help="Roll out a teacher on tasks, screen tasks, filter trajectories, export datasets.",
                        no_args_is_help=True)
@@ -48,8 +48,9 @@ def rollout_command(
     task_list = read_tasks(tasks)[:limit] if limit else read_tasks(tasks)
     run_path = out or default_run_dir("rollout")
     summary = asyncio.run(run_teacher(task_list, cfg, run_path, source=str(tasks), show_progress=not quiet))
-    err.print(f"[dim]run directory: {run_path}; next: `sciresearcher data filter {run_path} --out DIR`[/]")
     typer.echo(json.dumps(summary, indent=2, default=str))
+    exit_if_every_trajectory_failed(summary, run_path)
+    err.print(f"[dim]run directory: {run_path}; next: `sciresearcher data filter {run_path} --out DIR`[/]")
 
 
 @data_app.command("clean", context_settings=_OVERRIDES)
@@ -97,6 +98,7 @@ def filter_command(
     from sciresearcher.data.config import FilterConfig
     from sciresearcher.data.rejection import read_trajectories, select_trajectories
     from sciresearcher.data.screen import eval_index, load_eval_sets
+    from sciresearcher.errors import DataError
     from sciresearcher.runs import RunDir, write_jsonl_atomic
     from sciresearcher.tasks.files import read_tasks
 
@@ -105,6 +107,9 @@ def filter_command(
         cfg = cfg.model_copy(update={"tasks": str(tasks)})
     runs = [source, *more]
     trajectories = read_trajectories(runs)
+    if not trajectories:
+        raise DataError(f"no trajectories in {', '.join(map(str, runs))}",
+                        hint="pass a `data rollout` / `eval run` directory or a trajectories JSONL with records")
     task_map = {t.id: t for t in read_tasks(cfg.tasks)} if cfg.tasks else None
     eval_sets = load_eval_sets(cfg.screen.eval_sets) if cfg.screen else None
     index = eval_index(eval_sets, cfg.screen) if eval_sets is not None and cfg.screen else None

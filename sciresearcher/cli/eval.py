@@ -13,7 +13,12 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from sciresearcher.cli.common import default_run_dir, load_command_config, parse_ks
+from sciresearcher.cli.common import (
+    default_run_dir,
+    exit_if_every_trajectory_failed,
+    load_command_config,
+    parse_ks,
+)
 
 eval_app = typer.Typer(help="Run and score benchmarks.", no_args_is_help=True)
 err = Console(stderr=True)
@@ -46,8 +51,9 @@ def run_command(
     cfg = load_command_config("eval", EvalConfig, config, list(ctx.args), options=options)
     run_path = out or default_run_dir("eval")
     summary = asyncio.run(run_eval(cfg, run_path, show_progress=not quiet))
-    err.print(f"[dim]run directory: {run_path}; `sciresearcher report {run_path}` writes the HTML report[/]")
     typer.echo(json.dumps(summary, indent=2, default=str))
+    exit_if_every_trajectory_failed(summary, run_path)
+    err.print(f"[dim]run directory: {run_path}; `sciresearcher report {run_path}` writes the HTML report[/]")
 
 
 @eval_app.command("score")

@@ -52,54 +52,90 @@ def info_command(index: Path = typer.Argument(..., help="index folder")) -> None
     typer.echo(json.dumps(json.loads(manifest.read_text()), indent=2))
 
 
-def _config(index: Path | None, mode: str, backends: list[str] | None, model: str | None):
-    from pydantic import ValidationError
-
-    from sciresearcher.errors import ConfigError
+def _config(config: Path | None, overrides: list[str], index: Path | None, mode: str | None,
+            backends: list[str] | None, model: str | None, top_k: int | None = None):
+    """The KnowledgeConfig: --config file, then dotted overrides, then the named options."""
+    from sciresearcher.cli.common import load_command_config
     from sciresearcher.knowledge.config import KnowledgeConfig
 
-    try:
-        return KnowledgeConfig(index=index, mode=mode, backends=backends or [], model=model)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise ConfigError(f"bad option {'.'.join(str(x) for x in err['loc'])}: {err['msg']}",
-                          hint="modes: bm25 | dense | hybrid; backends: europepmc, ncbi, arxiv, openalex, "
-                               "semanticscholar, crossref, serper, tavily, brave, searxng") from None
+    options = {"index": str(index) if index else None, "mode": mode, "backends": backends or None, "model": model,
+               "top_k": top_k}
+    return load_command_config("knowledge", KnowledgeConfig, config, overrides, options)
+
+
+def _run_tool(tool, *args: str):
+    """Runs a search/read tool once; returns its text and the sub-call it recorded (None when none was)."""
+    import asyncio
+
+    from sciresearcher.agent.subcalls import collect_subcalls
+
+    async def go():
+        with collect_subcalls() as calls:
+            text = await tool(*args)
+        return text, (calls[-1] if calls else None)
+
+    return asyncio.run(go())
 
 
 def search_command(
+    ctx: typer.Context,
     query: str = typer.Argument(..., help="what to search for"),
     index: Path | None = typer.Option(None, "--index", "-i", help="local index folder"),
-    mode: str = typer.Option("hybrid", "--mode", help="bm25 | dense | hybrid"),
-    k: int = typer.Option(10, "--k", "-k", help="number of hits"),
+    mode: str | None = typer.Option(None, "--mode", help="bm25 | dense | hybrid (default hybrid)"),
+    k: int | None = typer.Option(None, "--k", "-k", help="number of hits (default 10, or the config's top_k)"),
     backend: list[str] | None = typer.Option(None, "--backend", "-b", help="online source (repeatable), e.g. europepmc"),
     model: str | None = typer.Option(None, "--model", help="embedding model the index was built with"),
+    config: Path | None = typer.Option(None, "--config", "-c", help="KnowledgeConfig YAML (`config init knowledge`)"),
 ) -> None:
-    """Search the local index and/or online sources; prints ranked hits with ids and snippets."""
-    import asyncio
+    """Search the local index and/or online sources; prints ranked hits with ids and snippets.
 
+    Extra flags override config keys, e.g. --max_retries 0. Exits 2 when no source is configured or every
+    source failed; sources that failed while others answered are named on stderr."""
     from sciresearcher.agent.toolbox import knowledge_tools
+    from sciresearcher.cli.common import muted, spinner
+    from sciresearcher.errors import ConfigError, SourceError
 
-    config = _config(index, mode, backend, model).model_copy(update={"top_k": k})
-    search, _ = knowledge_tools(config)
-    typer.echo(asyncio.run(search(query)))
+    cfg = _config(config, list(ctx.args), index, mode, backend, model, k if k is not None or config else 10)
+    if cfg.index is None and not cfg.backends:
+        raise ConfigError("no search source is configured: no --index and no --backend",
+                          hint="pass --index DIR (built with `sciresearcher index build SOURCES... --out DIR`) "
+                               "or --backend europepmc (repeatable; also ncbi, arxiv, openalex, ...)")
+    search, _ = knowledge_tools(cfg)
+    with spinner(f"searching for {query!r}"), muted("sciresearcher.agent.search_tool"):  # failures reported below
+        text, call = _run_tool(search, query)
+    failed = call.error if call is not None else None
+    if failed and not (call and call.evidence):
+        raise SourceError(f"every source failed: {failed}",
+                          hint="check the network and the source names, or search a local --index")
+    typer.echo(text.split("\n\nSources that failed: ")[0])
+    if failed:
+        typer.echo(f"some sources failed: {failed}", err=True)
 
 
 def read_command(
+    ctx: typer.Context,
     doc_id: str = typer.Argument(..., help="an id from search results, a DOI or a URL"),
     goal: str = typer.Option(..., "--goal", "-g", help="what to learn from the document"),
     index: Path | None = typer.Option(None, "--index", "-i", help="local index folder"),
     backend: list[str] | None = typer.Option(None, "--backend", "-b", help="online source (repeatable)"),
     model: str | None = typer.Option(None, "--model", help="embedding model the index was built with"),
     no_dense: bool = typer.Option(False, "--no-dense", help="lexical evidence scoring only (faster)"),
+    config: Path | None = typer.Option(None, "--config", "-c", help="KnowledgeConfig YAML (`config init knowledge`)"),
 ) -> None:
-    """Read a document for a goal: prints the selected evidence (three-level selection)."""
-    import asyncio
+    """Read a document for a goal: prints the selected evidence (three-level selection).
 
+    Extra flags override config keys, e.g. --evidence.top_sentences 5. Exits 2 when the document cannot be
+    found or fetched."""
     from sciresearcher.agent.toolbox import knowledge_tools
+    from sciresearcher.cli.common import spinner
+    from sciresearcher.errors import SourceError
 
-    config = _config(index, "bm25" if no_dense else "hybrid", backend, model)
+    cfg = _config(config, list(ctx.args), index, "bm25" if no_dense else None, backend, model)
     if no_dense:
-        config = config.model_copy(update={"evidence": config.evidence.model_copy(update={"use_dense": False})})
-    _, read = knowledge_tools(config)
-    typer.echo(asyncio.run(read(doc_id, goal)))
+        cfg = cfg.model_copy(update={"evidence": cfg.evidence.model_copy(update={"use_dense": False})})
+    _, read = knowledge_tools(cfg)
+    with spinner(f"reading {doc_id}"):
+        text, call = _run_tool(read, doc_id, goal)
+    if call is not None and call.kind == "fetch" and call.error:
+        raise SourceError(call.error)
+    typer.echo(text)

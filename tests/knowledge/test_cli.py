@@ -59,8 +59,11 @@ def test_build_with_a_corrupt_line_names_file_and_line(tmp_path: Path):
 
 
 def test_search_without_index_explains(tmp_path: Path):
+    from sciresearcher.errors import ConfigError
+
     result = runner.invoke(_app(), ["search", "p53"])
-    assert result.exit_code == 0 and "No search source is configured" in result.stdout
+    assert isinstance(result.exception, ConfigError)
+    assert "no search source is configured" in str(result.exception) and "--index DIR" in str(result.exception)
 
 
 def test_bad_mode_or_backend_is_a_config_error():
