@@ -131,7 +131,9 @@ def export_command(
     source: Path = typer.Argument(..., help="a `data filter` run (kept.jsonl), trajectories, or a Task JSONL"),
     out: Path = typer.Option(..., "--out", "-o", help="directory for train/val files"),
     fmt: str | None = typer.Option(None, "--format", "-f", help="trl-sft | verl-sft | trl-grpo | verl-rl"),
-    val_fraction: float | None = typer.Option(None, "--val-fraction", help="share of tasks held out"),
+    val_fraction: float | None = typer.Option(None, "--val-fraction", help="share of tasks held out (rounded to whole tasks, at least 1 when > 0)"),
+    allow_unfiltered: bool = typer.Option(False, "--allow-unfiltered",
+                                          help="export wrong / truncated / failed trajectories too (counted)"),
     config: Path | None = typer.Option(None, "--config", "-c", help="ExportConfig YAML (`config init export`)"),
 ) -> None:
     """Write training datasets: SFT rows from trajectories, RL prompts from tasks (TRL or verl layout)."""
@@ -140,7 +142,8 @@ def export_command(
     from sciresearcher.data.rejection import read_trajectories
     from sciresearcher.tasks.files import read_tasks
 
-    cfg = load_command_config("export", ExportConfig, config, list(ctx.args), options={"format": fmt, "val_fraction": val_fraction})
+    cfg = load_command_config("export", ExportConfig, config, list(ctx.args), options={"format": fmt, "val_fraction": val_fraction,
+                                         "allow_unfiltered": allow_unfiltered or None})
     kind, path = source_kind(source)
     if kind == "tasks":
         written = export_tasks(read_tasks(path), cfg, out)
