@@ -219,8 +219,9 @@ class RunDir:
             package.setLevel(level)
         self._started = time.monotonic()
         config = self.config_path if self.config_path.exists() else "none"
+        program = "sciresearcher" if sys.argv[0].endswith(("__main__.py", "sciresearcher")) else sys.argv[0]
         log.info("run started in %s (pid %d; resolved config %s): %s", self.path, os.getpid(), config,
-                 " ".join(sys.argv))
+                 " ".join([program, *sys.argv[1:]]))
 
     def write_json(self, name: str, data: dict[str, Any]) -> Path:
         """Atomically writes `name` (e.g. summary.json); run.log records its top-level counts."""

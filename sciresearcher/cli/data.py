@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from pathlib import Path
 
 import typer
@@ -20,7 +21,29 @@ from sciresearcher.cli.common import default_run_dir, exit_if_every_trajectory_f
 data_app = typer.Typer(help="Roll out a teacher on tasks, screen tasks, filter trajectories, export datasets.",
                        no_args_is_help=True)
 err = Console(stderr=True)
+log = logging.getLogger(__name__)
 _OVERRIDES = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+def _load_eval_sets(specs: list[str]):
+    """`data.screen.load_eval_sets`, its per-set "not screened" warnings replaced by one (see `_warn_not_screened`)."""
+    from sciresearcher.cli.common import muted
+    from sciresearcher.data.screen import load_eval_sets
+
+    with muted("sciresearcher.data.screen"):
+        return load_eval_sets(specs)
+
+
+def _warn_not_screened(skipped: dict[str, str]) -> None:
+    """One warning for every eval set left out (on the console and in run.log); summary.json lists the reasons."""
+    if not skipped:
+        return
+    asked = [name for name, why in skipped.items() if why.startswith("not at hand: pass eval_sets")]
+    other = [f"{name} ({why})" for name, why in skipped.items() if name not in asked]
+    parts = ([", ".join(asked) + " (data not at hand; pass eval_sets: '[auto, NAME=FILE]' to screen them)"]
+             if asked else []) + other
+    log.warning("not screened against %d eval set%s: %s", len(skipped), "s" if len(skipped) > 1 else "",
+                "; ".join(parts))
 
 
 @data_app.command("rollout", context_settings=_OVERRIDES)
@@ -65,15 +88,16 @@ def clean_command(
     Extra flags override keys, e.g. --eval_sets '["auto", "hle-bio-chem-gold=hle.jsonl"]' --n 13.
     """
     from sciresearcher.data.config import ScreenConfig
-    from sciresearcher.data.screen import load_eval_sets, screen_summary, screen_tasks
+    from sciresearcher.data.screen import screen_summary, screen_tasks
     from sciresearcher.runs import RunDir, write_jsonl_atomic
     from sciresearcher.tasks.files import read_tasks
 
     cfg = load_command_config("clean", ScreenConfig, config, list(ctx.args))
     task_list = read_tasks(tasks)
-    eval_sets = load_eval_sets(cfg.eval_sets)
+    eval_sets = _load_eval_sets(cfg.eval_sets)
     with RunDir(out, {"input": str(tasks), **cfg.model_dump(mode="json")}) as run:
         run.attach_log()
+        _warn_not_screened(eval_sets.skipped)
         result = screen_tasks(task_list, cfg, eval_sets)
         write_jsonl_atomic(run.path / "tasks.jsonl", result.kept)
         write_jsonl_atomic(run.path / "removed.jsonl", result.removed)
@@ -97,7 +121,7 @@ def filter_command(
     """
     from sciresearcher.data.config import FilterConfig
     from sciresearcher.data.rejection import read_trajectories, select_trajectories
-    from sciresearcher.data.screen import eval_index, load_eval_sets
+    from sciresearcher.data.screen import eval_index
     from sciresearcher.errors import DataError
     from sciresearcher.runs import RunDir, write_jsonl_atomic
     from sciresearcher.tasks.files import read_tasks
@@ -111,10 +135,12 @@ def filter_command(
         raise DataError(f"no trajectories in {', '.join(map(str, runs))}",
                         hint="pass a `data rollout` / `eval run` directory or a trajectories JSONL with records")
     task_map = {t.id: t for t in read_tasks(cfg.tasks)} if cfg.tasks else None
-    eval_sets = load_eval_sets(cfg.screen.eval_sets) if cfg.screen else None
+    eval_sets = _load_eval_sets(cfg.screen.eval_sets) if cfg.screen else None
     index = eval_index(eval_sets, cfg.screen) if eval_sets is not None and cfg.screen else None
     with RunDir(out, {"inputs": [str(r) for r in runs], **cfg.model_dump(mode="json")}) as run:
         run.attach_log()
+        if eval_sets is not None:
+            _warn_not_screened(eval_sets.skipped)
         selection = select_trajectories(trajectories, cfg, task_map, index)
         write_jsonl_atomic(run.path / "kept.jsonl", selection.kept)
         write_jsonl_atomic(run.path / "rejected.jsonl", selection.rejected)

@@ -86,7 +86,7 @@ async def run_conceptual(config: ConceptualConfig, out: str | Path, *, writer: L
             kept_rows, rejected_rows = list(kept.latest().values()), list(rejected.latest().values())
         reasons: dict[str, int] = {}
         for row in rejected_rows:
-            key = f"{row['stage']}: {row['reasons'][0].split(':')[0][:60]}"
+            key = f"{row['stage']}: {row['reasons'][0].split(':')[0]}"  # whole sentence: no cut mid-word
             reasons[key] = reasons.get(key, 0) + 1
         summary = {"seeds": len(seeds), "attempted": len(kept_rows) + len(rejected_rows), "kept": len(kept_rows),
                    "rejected": len(rejected_rows), "reasons": reasons, "hops": config.hops,
