@@ -37,6 +37,7 @@ def test_index_build_search_and_read(tmp_path: Path, shared_data: Path):
     assert result.exit_code == 0, result.output
     assert "index " in result.stdout and "25 documents" in result.stdout and "modes bm25" in result.stdout
     assert "skipped 1 file(s)" in result.stderr and "scan.pdf" in result.stderr
+    assert "25 documents" in result.stderr and "documents/s" in result.stderr  # how fast the build was
     info = runner.invoke(index_app, ["info", str(out)])
     assert json.loads(info.stdout)["documents"] == 25
 
