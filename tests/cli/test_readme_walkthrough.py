@@ -31,6 +31,7 @@ def test_walkthrough_block_is_what_this_test_runs():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # about ten minutes on 2 shared cores
 def test_readme_walkthrough_reaches_train_sft_offline(tmp_path: Path, tiny_model_dir: Path):
     (tmp_path / "scripts").symlink_to(REPO / "scripts")
     (tmp_path / ".cache").mkdir()
