@@ -27,10 +27,10 @@ _OVERRIDES = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 def _load_eval_sets(specs: list[str]):
     """`data.screen.load_eval_sets`, its per-set "not screened" warnings replaced by one (see `_warn_not_screened`)."""
-    from sciresearcher.cli.common import muted
+    from sciresearcher.cli.common import muted, spinner
     from sciresearcher.data.screen import load_eval_sets
 
-    with muted("sciresearcher.data.screen"):
+    with muted("sciresearcher.data.screen"), spinner("loading the eval sets to screen against"):
         return load_eval_sets(specs)
 
 
