@@ -7,9 +7,16 @@ QUESTION ?= Which enzyme catalyses the first committed step of glycolysis, and w
 
 .PHONY: install demo test test-slow test-all bench lint clean
 
+# pip's "Collecting ..." / "Downloading ..." lines are the progress; the "Location ... is ignored" warning that a
+# machine-wide pip config pointing at absent local indexes prints once per package is filtered out (errors stay).
+# A failed install removes .venv, so that the next `make` tries again instead of taking it as installed.
+SHELL := /bin/bash
+PIP_NOISE := -e "is ignored: it is neither a file nor a directory" -e "^Requirement already satisfied"
 $(PY):
 	python3 -m venv .venv
-	.venv/bin/pip install -q -e ".[all,dev]"
+	@echo "installing SciResearcher and every extra into .venv (torch 2.13 CPU, transformers, TRL, ...: several minutes)"
+	@set -o pipefail; .venv/bin/pip install --progress-bar off -e ".[all,dev]" 2>&1 \
+		| { grep --line-buffered -v $(PIP_NOISE) || true; } || { rm -rf .venv; echo "make: pip install failed" >&2; exit 1; }
 
 install: $(PY)
 

@@ -221,7 +221,7 @@ def load_config(model: type[M], path: str | Path | None = None, overrides: list[
         path = Path(path)
         if not path.is_file():
             raise ConfigError(f"config file {path} does not exist",
-                              hint="run `sciresearcher config init` to write one with the defaults")
+                              hint="`sciresearcher config init COMMAND --out FILE` writes a commented template")
         if path.stat().st_size > MAX_YAML_BYTES:
             raise ConfigError(f"{path}: {path.stat().st_size} bytes (a config file has at most {MAX_YAML_BYTES})")
         text, source = path.read_text(), str(path)

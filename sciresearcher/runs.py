@@ -23,7 +23,9 @@ import fcntl
 import json
 import logging
 import os
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Self
@@ -207,6 +209,8 @@ class RunDir:
         self.path.mkdir(parents=True, exist_ok=True)
         self._lock_fh = _lock_run(self.path, hint="wait for it to finish or choose another --out")
         self._handler: logging.Handler | None = None
+        self._old_level = logging.NOTSET
+        self._started = 0.0
         if config is not None:
             self._write_config(_to_dict(config), check_config)
 
@@ -232,22 +236,45 @@ class RunDir:
         """The record log `name`.jsonl, opened for writing under this run's lock."""
         return RecordLog(self.path / f"{name}.jsonl", key=key, _run_locked=True)
 
-    def write_json(self, name: str, data: dict[str, Any]) -> Path:
-        """Atomically writes `name` (e.g. summary.json)."""
-        text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
-        return replace_atomically(self.path / name, lambda tmp: tmp.write_text(text))
-
     def attach_log(self, level: int = logging.INFO) -> None:
-        """Also sends the package's logs to run.log in this directory."""
+        """Sends the package's logs at `level` and above to run.log in this directory, whatever the console shows,
+        and records the start there (directory, config, command line); `close` records the end."""
+        if self._handler is not None:
+            return
         handler = logging.FileHandler(self.path / "run.log", encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         handler.setLevel(level)
-        logging.getLogger("sciresearcher").addHandler(handler)
+        package = logging.getLogger("sciresearcher")
+        package.addHandler(handler)
         self._handler = handler
+        self._old_level = package.level
+        if package.getEffectiveLevel() > level:  # the console may show warnings only; the file still gets `level`
+            package.setLevel(level)
+        self._started = time.monotonic()
+        config = self.config_path if self.config_path.exists() else "none"
+        program = "sciresearcher" if sys.argv[0].endswith(("__main__.py", "sciresearcher")) else sys.argv[0]
+        log.info("run started in %s (pid %d; resolved config %s): %s", self.path, os.getpid(), config,
+                 " ".join([program, *sys.argv[1:]]))
 
-    def close(self) -> None:
+    def write_json(self, name: str, data: dict[str, Any]) -> Path:
+        """Atomically writes `name` (e.g. summary.json); run.log records its top-level counts."""
+        text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+        path = replace_atomically(self.path / name, lambda tmp: tmp.write_text(text))
+        counts = {k: v for k, v in data.items() if isinstance(v, (int, float, str, bool)) and len(str(v)) <= 40}
+        log.info("wrote %s%s", name, ": " + ", ".join(f"{k}={v}" for k, v in list(counts.items())[:24]) if counts else "")
+        return path
+
+    def close(self, error: BaseException | None = None) -> None:
         if self._handler is not None:
-            logging.getLogger("sciresearcher").removeHandler(self._handler)
+            elapsed = time.monotonic() - self._started
+            if error is None:
+                log.info("run ended after %.1fs", elapsed)
+            else:
+                log.info("run stopped after %.1fs by %s: %s", elapsed, type(error).__name__,
+                            str(error).splitlines()[0] if str(error) else "")
+            package = logging.getLogger("sciresearcher")
+            package.removeHandler(self._handler)
+            package.setLevel(self._old_level)
             self._handler.close()
             self._handler = None
         if not self._lock_fh.closed:
@@ -257,8 +284,8 @@ class RunDir:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        self.close(exc)
 
 
 def _diff_keys(a: Any, b: Any, prefix: str = "") -> set[str]:

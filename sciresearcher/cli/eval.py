@@ -13,7 +13,12 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from sciresearcher.cli.common import default_run_dir, parse_ks
+from sciresearcher.cli.common import (
+    default_run_dir,
+    exit_if_every_trajectory_failed,
+    load_command_config,
+    parse_ks,
+)
 
 eval_app = typer.Typer(help="Run and score benchmarks.", no_args_is_help=True)
 err = Console(stderr=True)
@@ -37,18 +42,18 @@ def run_command(
 
     Extra flags override config keys, e.g. --agent.max_turns 8 --judge.llm.model o3-mini-2025-01-31.
     """
-    from sciresearcher.config import load_config
     from sciresearcher.eval.config import EvalConfig
     from sciresearcher.eval.harness import run_eval
 
     options = {"benchmark": benchmark, "benchmark_file": str(benchmark_file) if benchmark_file else None,
                "samples": samples, "limit": limit, "k": parse_ks(k) if k is not None else None,
                "llm": {"model": model, "backend": backend}}
-    cfg = load_config(EvalConfig, config, list(ctx.args), options=options)
+    cfg = load_command_config("eval", EvalConfig, config, list(ctx.args), options=options)
     run_path = out or default_run_dir("eval")
     summary = asyncio.run(run_eval(cfg, run_path, show_progress=not quiet))
-    err.print(f"[dim]run directory: {run_path}; `sciresearcher report {run_path}` writes the HTML report[/]")
     typer.echo(json.dumps(summary, indent=2, default=str))
+    exit_if_every_trajectory_failed(summary, run_path)
+    err.print(f"[dim]run directory: {run_path}; `sciresearcher report {run_path}` writes the HTML report[/]")
 
 
 @eval_app.command("score")

@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from sciresearcher.cli.common import default_run_dir
+from sciresearcher.cli.common import default_run_dir, load_command_config
 
 synth_app = typer.Typer(help="Synthesize literature-grounded tasks (offline writer: templates over cited facts).",
                         no_args_is_help=True)
@@ -47,11 +47,10 @@ def computational_command(
 
     Extra flags override config keys, e.g. --solver.llm.model NAME --solver.llm.backend openai.
     """
-    from sciresearcher.config import load_config
     from sciresearcher.synth.computational import run_synthesis
     from sciresearcher.synth.config import SynthConfig
 
-    cfg = load_config(SynthConfig, config, list(ctx.args), options={"n": n, "seed": seed})
+    cfg = load_command_config("synth", SynthConfig, config, list(ctx.args), options={"n": n, "seed": seed})
     run_path = out or default_run_dir("synth")
     summary = asyncio.run(run_synthesis(cfg, run_path, show_progress=not quiet))
     err.print(f"[dim]run directory: {run_path}; tasks in {run_path / 'tasks.jsonl'}[/]")
@@ -68,13 +67,12 @@ def seeds_command(
 ) -> None:
     """Rank seed entities of a corpus by frontier relevance (keywords and defined terms; recency, specificity,
     and a model's rating with --llm.model)."""
-    from sciresearcher.config import load_config
     from sciresearcher.knowledge.loaders import load_sources
     from sciresearcher.llm import make_client
     from sciresearcher.runs import write_jsonl_atomic
     from sciresearcher.synth.seeds import SeedConfig, select_seeds
 
-    cfg = load_config(SeedConfig, config, list(ctx.args))
+    cfg = load_command_config("seeds", SeedConfig, config, list(ctx.args))
     if top_k is not None:
         cfg = cfg.model_copy(update={"top_k": top_k})
     docs = load_sources(corpus).documents
@@ -98,11 +96,10 @@ def conceptual_command(
 
     Needs a writer model, e.g. --writer.backend openai --writer.base_url URL --writer.model NAME.
     """
-    from sciresearcher.config import load_config
     from sciresearcher.synth.conceptual_run import run_conceptual
     from sciresearcher.synth.config import ConceptualConfig
 
-    cfg = load_config(ConceptualConfig, config, list(ctx.args))
+    cfg = load_command_config("conceptual", ConceptualConfig, config, list(ctx.args))
     if corpus:
         cfg = cfg.model_copy(update={"corpus": [str(p) for p in corpus]})
     if seeds is not None:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from sciresearcher.cli.common import load_command_config
+
 train_app = typer.Typer(help="Tiny offline model, SFT and GRPO on TRL.", no_args_is_help=True)
 
 
@@ -27,13 +29,14 @@ _OVERRIDES = {"allow_extra_args": True, "ignore_unknown_options": True}
 @train_app.command("sft", context_settings=_OVERRIDES)
 def sft_command(
     ctx: typer.Context,
-    config: Path = typer.Argument(..., help="SFTRunConfig YAML"),
+    config: Path = typer.Argument(..., help="SFTRunConfig YAML (`sciresearcher config init sft` writes one)"),
 ) -> None:
     """SFT with assistant-only loss on {messages, tools} rows. Extra flags override keys, e.g. --max_steps 10."""
-    from sciresearcher.config import load_config
+    from sciresearcher.cli.templates import require_filled
     from sciresearcher.train.sft import SFTRunConfig, run_sft
 
-    cfg = load_config(SFTRunConfig, config, list(ctx.args))
+    cfg = load_command_config("sft", SFTRunConfig, config, list(ctx.args))
+    require_filled(cfg, config, "pass them as --model DIR --dataset FILE")
     summary = run_sft(cfg)
     if summary:
         typer.echo(f"step {summary['global_step']}: loss {summary['first_loss']} -> {summary['last_loss']}; "
@@ -43,13 +46,14 @@ def sft_command(
 @train_app.command("grpo", context_settings=_OVERRIDES)
 def grpo_command(
     ctx: typer.Context,
-    config: Path = typer.Argument(..., help="GRPORunConfig YAML"),
+    config: Path = typer.Argument(..., help="GRPORunConfig YAML (`sciresearcher config init grpo` writes one)"),
 ) -> None:
     """Agentic GRPO with an outcome-only reward (tools in one environment per rollout). Flags override keys."""
-    from sciresearcher.config import load_config
+    from sciresearcher.cli.templates import require_filled
     from sciresearcher.train.grpo import GRPORunConfig, run_grpo
 
-    cfg = load_config(GRPORunConfig, config, list(ctx.args))
+    cfg = load_command_config("grpo", GRPORunConfig, config, list(ctx.args))
+    require_filled(cfg, config, "pass them as --model DIR --dataset FILE")
     summary = run_grpo(cfg)
     if summary:
         typer.echo(f"step {summary['global_step']}: mean reward {summary.get('last_reward')}; "

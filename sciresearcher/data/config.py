@@ -66,7 +66,8 @@ class ExportConfig(BaseModel):
     format: Literal["trl-sft", "verl-sft", "trl-grpo", "verl-rl"] = Field(
         "trl-sft", description="trl-sft: JSONL {messages, tools}; verl-sft: parquet of the same; "
         "trl-grpo: Task JSONL for `train grpo`; verl-rl: parquet with data_source/prompt/ability/reward_model")
-    val_fraction: float = Field(0.0, ge=0, lt=1, description="share held out as a validation split (by task id)")
+    val_fraction: float = Field(0.0, ge=0, lt=1, description="share of tasks held out as a validation split: "
+                                "rounded to the nearest whole task, at least 1 when > 0 (by a hash of the task id)")
     seed: int = Field(0, description="salt of the train/val split")
     system_prompt: str | None = Field(None, description="RL prompts' system message (default: the agent's)")
     tokenizer: str | None = Field(
@@ -79,3 +80,6 @@ class ExportConfig(BaseModel):
         "tokenizer's check finds it exact, else each (each without a tokenizer)")
     check_tokens: bool = Field(True, description="with tokenizer: refuse rows whose training tokens differ from "
                                "what the policy saw (the first differing token is shown)")
+    allow_unfiltered: bool = Field(
+        False, description="export trajectories that are wrong, ungraded, truncated or failed as SFT rows (a warning "
+        "counts them); off: such a source is refused (export a `data filter` run's kept trajectories)")

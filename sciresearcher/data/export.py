@@ -9,8 +9,9 @@
   `task_id`, `task` (the Task as JSON, for `data/verl_reward.py`'s `compute_score`), `tools_kwargs`}, and
   `agent_name` (`tool_agent`: verl's multi-turn tool loop; the tools are `integrations/verl/tools.py`).
 
-The split is by task id (a salted hash), so every trajectory of a task lands in the same split and a re-export
-gives the same split. Files are written whole to a temporary name and renamed, so a kill never leaves half a
+The split is by task: `val_fraction` x tasks, rounded to the nearest whole task (at least 1 when the fraction
+is > 0, never all of them), taken by a salted hash of the task id, so every trajectory of a task lands in the
+same split and a re-export of the same tasks gives the same split. Files are written whole to a temporary name and renamed, so a kill never leaves half a
 dataset. It does not upload anywhere (push the parquet with `datasets` if you want it on the Hub).
 """
 
@@ -18,6 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import math
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +30,26 @@ from sciresearcher.errors import DataError
 from sciresearcher.records import Task, Trajectory
 from sciresearcher.runs import iter_jsonl, replace_atomically, write_jsonl_atomic
 
+log = logging.getLogger(__name__)
 
-def split_of(task_id: str, val_fraction: float, seed: int = 0) -> str:
-    """'train' or 'val', from a salted hash of the task id (stable across runs and machines)."""
-    if val_fraction <= 0:
-        return "train"
-    digest = hashlib.blake2b(f"{seed}:{task_id}".encode(), digest_size=8).digest()
-    return "val" if int.from_bytes(digest, "big") / 2**64 < val_fraction else "train"
+
+def _rank(task_id: str, seed: int) -> int:
+    return int.from_bytes(hashlib.blake2b(f"{seed}:{task_id}".encode(), digest_size=8).digest(), "big")
+
+
+def val_count(n_tasks: int, val_fraction: float) -> int:
+    """How many tasks are held out: `val_fraction` x tasks rounded to the nearest whole task, at least 1 when
+    `val_fraction` > 0, and never every task (one is always left to train on)."""
+    if val_fraction <= 0 or n_tasks < 2:
+        return 0
+    return min(max(1, math.floor(val_fraction * n_tasks + 0.5)), n_tasks - 1)
+
+
+def val_tasks(task_ids: Iterable[str], val_fraction: float, seed: int = 0) -> set[str]:
+    """The validation tasks: the `val_count` distinct ids with the lowest salted hash (the same set of ids gives
+    the same split on every run and machine)."""
+    ids = sorted(set(task_ids), key=lambda i: (_rank(i, seed), i))
+    return set(ids[:val_count(len(ids), val_fraction)])
 
 
 def _write_parquet(path: Path, rows: list[dict[str, Any]]) -> Path:
@@ -45,9 +62,10 @@ def _write_parquet(path: Path, rows: list[dict[str, Any]]) -> Path:
 
 
 def _by_split(items: list[tuple[str, dict[str, Any]]], config: ExportConfig) -> dict[str, list[dict[str, Any]]]:
+    val = val_tasks((task_id for task_id, _ in items), config.val_fraction, config.seed)
     out: dict[str, list[dict[str, Any]]] = {"train": [], "val": []}
     for task_id, row in items:
-        out[split_of(task_id, config.val_fraction, config.seed)].append(row)
+        out["val" if task_id in val else "train"].append(row)
     return {name: rows for name, rows in out.items() if rows}
 
 
@@ -91,8 +109,9 @@ def verl_rl_rows(tasks: list[Task], config: ExportConfig) -> dict[str, list[dict
 
     system = SYSTEM_PROMPT if config.system_prompt is None else config.system_prompt
     items = []
+    val = val_tasks((t.id for t in tasks), config.val_fraction, config.seed)
     for index, task in enumerate(tasks):
-        split = split_of(task.id, config.val_fraction, config.seed)
+        split = "val" if task.id in val else "train"
         pipeline = task.provenance.pipeline if task.provenance else "tasks"
         prompt = ([{"role": "system", "content": system}] if system else []) + [
             {"role": "user", "content": render_question(task)}]
@@ -133,8 +152,33 @@ def source_kind(source: Path) -> tuple[str, Path]:
     raise DataError(f"{source} is empty")
 
 
+def unfit_counts(trajectories: list[Trajectory]) -> dict[str, int]:
+    """How many trajectories are wrong, ungraded, truncated (limits, time) or failed: what rejection sampling drops."""
+    counts = {"wrong": 0, "ungraded": 0, "truncated": 0, "failed": 0}
+    for traj in trajectories:
+        if traj.status in ("truncated", "timeout"):
+            counts["truncated"] += 1
+        elif traj.status != "ok":
+            counts["failed"] += 1
+        if traj.grade is None:
+            counts["ungraded"] += 1
+        elif not traj.grade.correct:
+            counts["wrong"] += 1
+    return {k: v for k, v in counts.items() if v}
+
+
 def export_trajectories(trajectories: list[Trajectory], config: ExportConfig, out: Path) -> dict[str, Any]:
-    """Writes the SFT formats; returns {split: {"path", "rows"}}."""
+    """Writes the SFT formats; returns {split: {"path", "rows"}}. Trajectories that rejection sampling would drop
+    (wrong, ungraded, truncated, failed) are refused unless `config.allow_unfiltered`, then counted in a warning."""
+    unfit = unfit_counts(trajectories)
+    if unfit:
+        n_unfit = sum(1 for t in trajectories if t.status != "ok" or t.grade is None or not t.grade.correct)
+        what = (f"{n_unfit} of {len(trajectories)} trajectories are not fit to train on ("
+                + ", ".join(f"{v} {k}" for k, v in unfit.items()) + ")")
+        if not config.allow_unfiltered:
+            raise DataError(what, hint="run `sciresearcher data filter SRC --out DIR` and export DIR (its kept.jsonl), "
+                            "or pass --allow-unfiltered to export them as they are")
+        log.warning("%s; exporting them anyway (allow_unfiltered)", what)
     out.mkdir(parents=True, exist_ok=True)
     splits = sft_rows(trajectories, config)
     written = {}

@@ -4,8 +4,10 @@ Reads `trajectories.jsonl`, `summary.json` and `config.yaml` from the run direct
 `report_template.html` (Jinja2, autoescaped): summary tables, inline SVG plots (accuracy by category,
 pass@k and maj@k against k, turns by correctness, steps against difficulty) and a trajectory viewer with
 every message, reasoning, tool call and result, sub-agent call, evidence link, the final answer and its
-grade, filterable by correct/wrong and category. CSS and JS are inline; nothing is fetched. Works on any
-run directory holding trajectories (an `ask` run too: no grades means "ungraded").
+grade, filterable by correct/wrong and category. CSS and JS are inline; nothing is fetched. LaTeX in questions,
+replies and reasoning is typeset by KaTeX (inlined, fonts included, only when a trajectory holds math) as each
+trajectory is opened. Works on any run directory holding trajectories (an `ask` run too: no grades means
+"ungraded").
 
 Reading is read-only (`load_run`): complete lines only, no lock, nothing repaired, so a report of a live
 run changes nothing. Every input is checked before rendering: a malformed line, JSON nested too deeply, a
@@ -224,7 +226,27 @@ def render_report(run_dir: str | Path) -> str:
         run_name=run_dir.resolve().name, summary=summary, config=config, views=views, plots=_plots(trajs),
         categories=sorted({v["category"] for v in views}),
         n_correct=sum(v["status"] == "correct" for v in views), n_total=len(views),
+        katex=_katex() if any(_has_math(t) for t in trajs) else None,
     )
+
+
+KATEX = Path(__file__).with_name("katex")
+_MATH = re.compile(r"\$[^$\n]+\$|\\\(|\\\[")
+
+
+def _has_math(t: Trajectory) -> bool:
+    """Whether a question, reply or reasoning holds LaTeX ($...$, \\(...\\) or \\[...\\])."""
+    return any(_MATH.search(m.content or "") or _MATH.search(m.reasoning_content or "")
+               for m in t.messages if m.role in ("user", "assistant"))
+
+
+def _katex() -> dict[str, markupsafe.Markup]:
+    """KaTeX (vendored from npm by scripts/vendor_katex.py, fonts inlined), about 630 KiB: only for reports with math."""
+    def script(name: str) -> markupsafe.Markup:  # "</" only occurs in its strings, where "<\\/" means the same
+        return markupsafe.Markup((KATEX / name).read_text(encoding="utf-8").replace("</", "<\\/"))
+
+    return {"css": markupsafe.Markup((KATEX / "katex.min.css").read_text(encoding="utf-8")),
+            "js": script("katex.min.js"), "auto_render": script("auto-render.min.js")}
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -133,7 +133,8 @@ def _registry() -> Any:
     import pint
 
     ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
-    ureg.define("molar = mole / liter = M")
+    if "molar" not in ureg:  # pint >= 0.10 defines it; redefining it logs a warning on every run
+        ureg.define("molar = mole / liter = M")
     return ureg
 
 

@@ -103,7 +103,7 @@ async def run_conceptual(config: ConceptualConfig, out: str | Path, *, writer: L
         stages = {"seeds": len(kept_rows) + len(rejected_rows), "seed_question": 0, "hops": 0,
                   "verified": len(kept_rows)}
         for row in rejected_rows:
-            key = f"{row['stage']}: {row['reasons'][0].split(':')[0][:60]}"
+            key = f"{row['stage']}: {row['reasons'][0].split(':')[0]}"  # whole sentence: no cut mid-word
             reasons[key] = reasons.get(key, 0) + 1
             if row["stage"] == "verify" or row["reasons"][0].startswith("hop "):
                 stages["seed_question"] += 1

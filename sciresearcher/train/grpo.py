@@ -15,7 +15,6 @@ generate with transformers, or with vLLM (`vllm.enabled`, colocate or server mod
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Callable
@@ -36,11 +35,12 @@ from sciresearcher.train.sft import (
     device_settings,
     finish_run,
     finished_summary,
-    is_main_process,
     last_checkpoint,
     load_tokenizer,
     peft_config,
     schedule_args,
+    step_logger,
+    training_run,
 )
 from sciresearcher.train.vllm import VLLMSettings, grpo_vllm_args
 
@@ -145,7 +145,7 @@ def build_grpo_trainer(config: GRPORunConfig, *, environment_factory: Callable[[
         return GRPOTrainer(model=str(model_dir), reward_funcs=reward_funcs, args=args,
                            train_dataset=Dataset.from_list(task_rows(tasks, config.system_prompt)),
                            processing_class=tokenizer, peft_config=peft_config(config.lora),
-                           environment_factory=environment_factory)
+                           environment_factory=environment_factory, callbacks=[step_logger()])
     except ValueError as exc:
         if "divisible" in str(exc) or "num_generations" in str(exc):
             raise TrainingError(f"GRPO batch setup: {exc}", hint="per_device_train_batch_size x "
@@ -161,21 +161,14 @@ def run_grpo(config: GRPORunConfig, *, environment_factory: Callable[[], Any] | 
     """Trains, resuming from the run directory's last checkpoint; returns the summary (also summary.json)."""
     out = Path(config.output_dir)
     check_model_dir(config.model)
-    if is_main_process():
-        from sciresearcher.runs import RunDir
-
-        with RunDir(out, config):
-            pass
-    resume = last_checkpoint(out) if config.resume else None
-    done = finished_summary(out, resume, config.max_steps)
-    if done is not None:
-        return done
-    trainer = build_grpo_trainer(config, environment_factory=environment_factory, reward_funcs=reward_funcs)
-    trainer.train(resume_from_checkpoint=resume)
-    summary = finish_run(trainer, out, config, "grpo")
-    if summary:
+    with training_run(out, config) as run:
+        resume = last_checkpoint(out) if config.resume else None
+        done = finished_summary(out, resume, config.max_steps)
+        if done is not None:
+            return done
+        trainer = build_grpo_trainer(config, environment_factory=environment_factory, reward_funcs=reward_funcs)
+        log.info("%d GRPO tasks from %s", len(trainer.train_dataset), config.dataset)
+        trainer.train(resume_from_checkpoint=resume)
         rewards = [h["reward"] for h in trainer.state.log_history if "reward" in h]
-        summary["last_reward"] = rewards[-1] if rewards else None
-        summary["rewards"] = rewards
-        (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
-    return summary
+        return finish_run(trainer, out, config, "grpo", run,
+                          extra={"last_reward": rewards[-1] if rewards else None, "rewards": rewards})

@@ -14,8 +14,10 @@ It does not build the rows (the export step does, with `trajectory_to_sft_row`) 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -148,6 +150,40 @@ def is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
+@contextlib.contextmanager
+def training_run(out: Path, config: BaseModel) -> Iterator[Any]:
+    """The run directory (config checked, run.log attached) on the main process, None on the others."""
+    if not is_main_process():
+        yield None
+        return
+    from sciresearcher.runs import RunDir
+
+    with RunDir(out, config) as run:  # refuses a run directory started with another config
+        run.attach_log()
+        yield run
+
+
+def step_logger() -> Any:
+    """A TrainerCallback that logs the first and the last step whatever `logging_steps` is (so a short run has
+    a first and a last loss and a curve), and records every logged value in run.log."""
+    from transformers import TrainerCallback
+
+    class StepLogger(TrainerCallback):
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
+            if state.global_step == 1 or (state.max_steps > 0 and state.global_step >= state.max_steps):
+                control.should_log = True
+            return control
+
+        def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None,
+                   **kwargs: Any) -> None:
+            values = {k: v for k, v in (logs or {}).items() if isinstance(v, (int, float))}
+            if values:
+                log.info("step %d/%d: %s", state.global_step, state.max_steps,
+                         ", ".join(f"{k} {v:.4g}" for k, v in values.items()))
+
+    return StepLogger()
+
+
 def build_sft_trainer(config: SFTRunConfig, rows: list[dict[str, Any]] | None = None) -> Any:
     """The SFTTrainer for this config (rows validated first); `run_sft` trains it, tests inspect it."""
     from datasets import Dataset
@@ -180,8 +216,9 @@ def build_sft_trainer(config: SFTRunConfig, rows: list[dict[str, Any]] | None = 
         **device,
         **config.trainer_overrides,
     )
+    log.info("%d SFT rows from %s", len(rows), config.dataset)
     return SFTTrainer(model=str(model_dir), args=args, train_dataset=Dataset.from_list(rows),
-                      processing_class=tokenizer, peft_config=peft_config(config.lora))
+                      processing_class=tokenizer, peft_config=peft_config(config.lora), callbacks=[step_logger()])
 
 
 def plot_loss(log_history: list[dict[str, Any]], path: Path, title: str = "training loss") -> Path | None:
@@ -206,8 +243,9 @@ def plot_loss(log_history: list[dict[str, Any]], path: Path, title: str = "train
     return path
 
 
-def finish_run(trainer: Any, out: Path, resolved: BaseModel, kind: str) -> dict[str, Any]:
-    """Saves the final model, loss curve and summary.json (main process only)."""
+def finish_run(trainer: Any, out: Path, resolved: BaseModel, kind: str, run: Any = None,
+               extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Saves the final model, loss curve and summary.json (main process only) into `run` (a RunDir) or `out`."""
     trainer.save_model(str(out / "final"))
     if not is_main_process():
         return {}
@@ -217,11 +255,17 @@ def finish_run(trainer: Any, out: Path, resolved: BaseModel, kind: str) -> dict[
     png = plot_loss(history, out / "loss.png", f"{kind} loss")
     summary = {"kind": kind, "global_step": trainer.state.global_step, "first_loss": losses[0] if losses else None,
                "last_loss": losses[-1] if losses else None, "loss_png": str(png) if png else None,
-               "final_model": str(out / "final"), "log_history": history}
-    from sciresearcher.runs import RunDir
-
-    with RunDir(out, resolved, check_config=False) as run:
+               "final_model": str(out / "final"), **(extra or {}),
+               "log_history": history}
+    if run is not None:
         run.write_json("summary.json", summary)
+    else:
+        from sciresearcher.runs import RunDir
+
+        with RunDir(out, resolved, check_config=False) as opened:
+            opened.write_json("summary.json", summary)
+    log.info("%s finished at step %d: loss %s -> %s; model in %s", kind, summary["global_step"],
+             summary["first_loss"], summary["last_loss"], summary["final_model"])
     return summary
 
 
@@ -229,17 +273,13 @@ def run_sft(config: SFTRunConfig) -> dict[str, Any]:
     """Trains, resuming from the run directory's last checkpoint; returns the summary (also summary.json)."""
     out = Path(config.output_dir)
     check_model_dir(config.model)
-    if is_main_process():
-        from sciresearcher.runs import RunDir
-
-        with RunDir(out, config):  # refuses a run directory started with another config
-            pass
-    resume = last_checkpoint(out) if config.resume else None
-    done = finished_summary(out, resume, config.max_steps)
-    if done is not None:
-        return done
-    trainer = build_sft_trainer(config)
-    if resume:
-        log.info("resuming from %s", resume)
-    trainer.train(resume_from_checkpoint=resume)
-    return finish_run(trainer, out, config, "sft")
+    with training_run(out, config) as run:
+        resume = last_checkpoint(out) if config.resume else None
+        done = finished_summary(out, resume, config.max_steps)
+        if done is not None:
+            return done
+        trainer = build_sft_trainer(config)
+        if resume:
+            log.info("resuming from %s", resume)
+        trainer.train(resume_from_checkpoint=resume)
+        return finish_run(trainer, out, config, "sft", run)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from sciresearcher.data.config import ExportConfig
-from sciresearcher.data.export import export_tasks, export_trajectories, source_kind, split_of
+from sciresearcher.data.export import export_tasks, export_trajectories, source_kind, val_count, val_tasks
 from sciresearcher.data.verl_reward import compute_score, final_segment
 from sciresearcher.errors import DataError, TrainingError
 from sciresearcher.records import Task
@@ -16,13 +16,42 @@ from sciresearcher.train.rows import read_sft_rows
 pq = pytest.importorskip("pyarrow.parquet")
 
 
-def test_split_is_stable_by_task_and_near_the_asked_share():
+def test_split_is_stable_by_task_and_holds_the_asked_share_rounded_to_whole_tasks():
     ids = [f"task-{i}" for i in range(2000)]
-    splits = [split_of(i, 0.2, seed=1) for i in ids]
-    assert splits == [split_of(i, 0.2, seed=1) for i in ids]
-    assert 0.17 < splits.count("val") / len(ids) < 0.23
-    assert splits != [split_of(i, 0.2, seed=2) for i in ids]
-    assert {split_of(i, 0.0) for i in ids} == {"train"}
+    val = val_tasks(ids, 0.2, seed=1)
+    assert len(val) == 400 and val == val_tasks(reversed(ids), 0.2, seed=1)
+    assert val != val_tasks(ids, 0.2, seed=2)
+    assert val_tasks(ids, 0.0) == set()
+    # nearest whole task, at least one when the fraction is > 0, never every task
+    assert [val_count(20, f) for f in (0.05, 0.01, 0.074, 0.076, 0.5)] == [1, 1, 1, 2, 10]
+    assert val_count(1, 0.5) == 0 and val_count(2, 0.9) == 1 and val_count(20, 0.0) == 0
+
+
+def test_val_fraction_on_a_small_task_set_through_the_cli(tmp_path):
+    from data_helpers import invoke
+
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text("".join(Task(id=f"t{i}", question=f"What is {i} plus 1?", answer=str(i + 1)).model_dump_json()
+                             + "\n" for i in range(20)))
+    written = invoke("data", "export", str(tasks), "--format", "trl-grpo", "--val-fraction", "0.05",
+                     "--out", str(tmp_path / "rl"))
+    assert written["val"]["rows"] == 1 and written["train"]["rows"] == 19
+
+
+def test_unfiltered_trajectories_are_refused_or_counted(tmp_path, rollouts, caplog):
+    from sciresearcher.data.export import unfit_counts
+
+    assert unfit_counts(rollouts) == {"wrong": 2, "failed": 1}  # the provider failure is graded wrong too
+    with pytest.raises(DataError) as info:
+        export_trajectories(rollouts, ExportConfig(format="trl-sft"), tmp_path / "refused")
+    message = str(info.value)
+    assert "2 of 8 trajectories are not fit to train on (2 wrong, 1 failed)" in message and "data filter" in message
+    assert "--allow-unfiltered" in message and not (tmp_path / "refused").exists()
+    with caplog.at_level("WARNING", logger="sciresearcher.data.export"):
+        written = export_trajectories([t for t in rollouts if t.final is not None],
+                                      ExportConfig(format="trl-sft", allow_unfiltered=True), tmp_path / "all")
+    assert written["train"]["rows"] > 0
+    assert sum("exporting them anyway" in r.getMessage() for r in caplog.records) == 1
 
 
 def test_trl_sft_rows_read_back_as_training_rows(tmp_path, rollouts):

@@ -152,3 +152,18 @@ def test_report_on_an_ungraded_run_without_summary(tmp_path: Path):
     (tmp_path / "trajectories.jsonl").write_text(traj.model_dump_json() + "\n")
     html = write_report(tmp_path).read_text()
     assert "ungraded" in html and "&lt;b&gt;ATP&lt;/b&gt;" in html and 'href="https://doi.org/1"' in html
+    assert "renderMathInElement" not in html and len(html) < 100_000  # no math: KaTeX is left out
+
+
+def test_report_with_latex_inlines_katex_once(tmp_path: Path):
+    from sciresearcher.eval.report import write_report
+    from sciresearcher.records import Message, Policy
+
+    traj = Trajectory(id="q:1#0", task_id="q:1", policy=Policy(backend="local", model="m"),
+                      messages=[Message.system("s"), Message.user("What is $x^2$ at $x = 3$?"),
+                                Message(role="assistant", content="Answer: 9")])
+    (tmp_path / "trajectories.jsonl").write_text(traj.model_dump_json() + "\n")
+    html = write_report(tmp_path).read_text()
+    assert html.count("renderMathInElement(pre, options)") == 1 and "data:font/woff2;base64," in html
+    assert 'class="tex"' in html and "fonts/KaTeX" not in html  # fonts inlined: nothing to fetch
+    assert len(html) < 800_000  # one self-contained file, KaTeX and its fonts included

@@ -148,6 +148,10 @@ def test_run_conceptual_writes_a_resumable_run(shared_data, tmp_path):
     rows = (tmp_path / "run" / "tasks.jsonl").read_text().splitlines()
     assert len(rows) == summary["kept"] and (tmp_path / "run" / "seeds.jsonl").is_file()
     assert summary["yields"]["seeds"] == 12 and summary["yields"]["verified"] == summary["kept"]
+    # rejection reasons are counted by their whole first sentence (never cut mid-word), and run.log has the counts
+    rejected = [json.loads(x) for x in (tmp_path / "run" / "rejected.jsonl").read_text().splitlines()]
+    assert set(summary["reasons"]) == {f"{r['stage']}: {r['reasons'][0].split(':')[0]}" for r in rejected}
+    assert "wrote summary.json: seeds=" in (tmp_path / "run" / "run.log").read_text()
     calls = writer.llm.calls
     again = asyncio.run(run_conceptual(config, tmp_path / "run", writer=writer.llm, show_progress=False))
     assert again["kept"] == summary["kept"] and writer.llm.calls == calls  # nothing redone

@@ -46,6 +46,20 @@ def test_sft_trains_writes_artefacts_and_resumes(tiny_model_dir, sft_jsonl, tmp_
         run_sft(_config(tiny_model_dir, sft_jsonl, out, max_steps=5))
 
 
+def test_short_run_logs_first_and_last_loss_whatever_logging_steps(tiny_model_dir, sft_jsonl, tmp_path):
+    out = tmp_path / "short"
+    summary = run_sft(_config(tiny_model_dir, sft_jsonl, out, max_steps=3, logging_steps=10, save_steps=100))
+    assert summary["global_step"] == 3
+    assert [h["step"] for h in summary["log_history"] if "loss" in h] == [1, 3]
+    assert summary["first_loss"] is not None and summary["last_loss"] is not None
+    assert (out / "loss.png").stat().st_size > 0 and summary["loss_png"] == str(out / "loss.png")
+    # run.log records the start, the resolved config, each logged step and the end
+    text = (out / "run.log").read_text()
+    for needle in ("run started in", "config.yaml", "SFT rows from", "step 1/3: loss", "step 3/3: loss",
+                   "wrote summary.json", "run ended after"):
+        assert needle in text, needle
+
+
 def test_sft_lora(tiny_model_dir, sft_jsonl, tmp_path):
     config = _config(tiny_model_dir, sft_jsonl, tmp_path / "lora", max_steps=1, save_steps=100,
                      lora={"enabled": True, "r": 4, "alpha": 8})
