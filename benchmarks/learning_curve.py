@@ -159,7 +159,10 @@ def main() -> None:
     print(f"base_acc={base_acc:.3f} ({time.perf_counter() - started:.0f}s)", file=sys.stderr)
 
     rows = work / "sft_rows.jsonl"
-    rows.write_text("".join(json.dumps(gold_row(t)) + "\n" for t in train))
+    from sciresearcher.train.token_check import turn_rows
+
+    # one prompt-completion row per assistant turn: token-exact under the model's own template (token_check.py)
+    rows.write_text("".join(json.dumps(r) + "\n" for t in train for r in turn_rows(gold_row(t))))
     sft = SFTRunConfig(model=str(base), dataset=str(rows), output_dir=str(work / "sft"), max_length=1024,
                        max_steps=args.sft_steps, learning_rate=args.sft_lr, warmup_ratio=10,
                        lr_scheduler_type="constant_with_warmup", per_device_train_batch_size=args.sft_batch,

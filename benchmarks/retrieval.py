@@ -58,7 +58,13 @@ def doc_level(args: argparse.Namespace) -> None:
     key = hashlib.sha1(f"{Path(args.corpus).resolve()}:{args.mode != 'bm25'}".encode()).hexdigest()[:10]
     index_dir = Path(args.index_dir) if args.index_dir else ROOT / ".cache" / "retrieval" / f"{Path(args.corpus).stem}-{key}"
     t0 = time.perf_counter()
-    index = build_index(docs, index_dir, dense=args.mode != "bm25", model=args.model, sources=[str(args.corpus)])
+    store = None
+    if args.embedding_cache:
+        from sciresearcher.knowledge.embedding import EmbeddingStore
+
+        store = EmbeddingStore(args.embedding_cache)
+    index = build_index(docs, index_dir, dense=args.mode != "bm25", model=args.model, sources=[str(args.corpus)],
+                        embedding_store=store)
     print(f"index: {index_dir} ({len(index.documents)} docs, {len(index.passages)} passages, "
           f"ready in {time.perf_counter() - t0:.1f}s)")
     claims = [c for c in load_claims(Path(args.claims), args.limit)
@@ -117,6 +123,7 @@ def main() -> None:
     p.add_argument("--depth", type=int, default=200, help="candidates taken from each retriever for fusion")
     p.add_argument("--index-dir", default=None, help="where to cache the index (default .cache/retrieval/...)")
     p.add_argument("--limit", type=int, default=None, help="only the first N claims")
+    p.add_argument("--embedding-cache", default=None, help="embedding cache folder (as `index build` uses; default: none)")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     if args.level == "sentence":

@@ -4,7 +4,8 @@ Measures, in one run on this machine:
   - warm p50/p95 of a trivial statement and of a small numpy computation in one SandboxSession;
   - the same two cells run as a fresh `python -c` per call (no sandbox at all, same imports): the cost a
     stateless executor pays on every call;
-  - the start-up of a fresh sandboxed session up to its first result;
+  - the start-up of a fresh sandboxed session up to its first result (numpy preloaded, and nothing preloaded:
+    what synthesis verification pays per candidate);
   - throughput (calls/s) with 8 sessions at once, against one session.
 Last line: `warm_p50_ms=<x> cold_p50_ms=<y> speedup=<y/x>` for the numpy cell. Goal: warm p50 <= 20 ms and
 speedup >= 10.
@@ -94,10 +95,18 @@ def main() -> None:
         with SandboxSession(config) as sb:
             sb.run_sync(TRIVIAL)
             starts.append(time.perf_counter() - t0)
+    bare = config.model_copy(update={"preload": []})
+    bare_starts = []
+    for _ in range(5):  # what synthesis pays per candidate (a fresh session each, nothing preloaded)
+        t0 = time.perf_counter()
+        with SandboxSession(bare) as sb:
+            sb.run_sync(TRIVIAL)
+            bare_starts.append(time.perf_counter() - t0)
     print(f"mode: {session.mode}   python: {sys.version.split()[0]}")
     print(
         f"first session (incl. mode probe): {first * 1e3:.0f} ms; fresh session to first result: {ms(starts)}"
     )
+    print(f"fresh session without preload, to first result and closed: {ms(bare_starts)}")
     with session:
         warm(session, TRIVIAL, 10)
         w_triv = warm(session, TRIVIAL, args.n)

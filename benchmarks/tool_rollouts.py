@@ -35,7 +35,7 @@ def tool_rollouts(model: Any, tokenizer: Any, prompts: list[list[dict[str, Any]]
 
     from sciresearcher.agent.tools import model_facing_schema
     from sciresearcher.llm.reply_format import parse_qwen_reply
-    from sciresearcher.train.rows import training_template
+    from sciresearcher.train.templates import training_template
 
     template = training_template(tokenizer)
     convs = [list(p) for p in prompts]

@@ -6,6 +6,10 @@ Unknown keys are errors that name the key and suggest the closest valid one; a m
 value points at the key and, for files, the line. The resolved config dumps back to YAML that loads to
 the same object, so a run directory's `config.yaml` can be fed back as input.
 
+Hostile input stays cheap: `load_yaml` refuses files over `MAX_YAML_BYTES`, nesting deeper than Python can
+read, and aliases that expand to more than `MAX_YAML_NODES` values (a "billion laughs" bomb is refused
+while composing, before anything is built); an error echoes a value cut to `short(value)`, never whole.
+
 The per-command config classes live beside the code they configure (`AskConfig` in agent/, `EvalConfig` in
 eval/, `SFTRunConfig` in train/...); all use `extra="forbid"`. The command line is cli/.
 """
@@ -13,6 +17,7 @@ eval/, `SFTRunConfig` in train/...); all use `extra="forbid"`. The command line 
 from __future__ import annotations
 
 import difflib
+import reprlib
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,6 +27,70 @@ from pydantic import BaseModel, ValidationError
 from sciresearcher.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
+MAX_YAML_BYTES = 10 << 20
+MAX_YAML_NODES = 100_000
+_short = reprlib.Repr()
+_short.maxstring = _short.maxother = 120
+_short.maxlist = _short.maxtuple = _short.maxdict = _short.maxset = 6
+_short.maxlevel = 3
+
+
+def short(value: Any) -> str:
+    """repr(value), bounded in size and time whatever `value` is (shared or huge structures included)."""
+    return _short.repr(value)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _expanded_size(root: yaml.Node, limit: int) -> int:
+    """How many values the node graph expands to when aliases are copied out (stops past `limit`)."""
+    size: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            size[key] = 1 + sum(size[id(c)] for c in _children(node))
+            if size[key] > limit:
+                return size[key]
+        elif key not in size:
+            if key in on_path:
+                raise ValueError("a recursive alias (a value that contains itself)")
+            on_path.add(key)
+            stack.append((node, True))
+            stack.extend((c, False) for c in _children(node) if id(c) not in size)
+    return size[id(root)]
+
+
+def load_yaml(text: str, source: str = "<yaml>") -> Any:
+    """yaml.safe_load with the limits of the module docstring; ConfigError naming `source` otherwise."""
+    if len(text) > MAX_YAML_BYTES:
+        raise ConfigError(f"{source}: {len(text)} bytes of YAML (at most {MAX_YAML_BYTES} are read)")
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        try:
+            n = _expanded_size(node, MAX_YAML_NODES)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+        if n > MAX_YAML_NODES:
+            raise ConfigError(f"{source}: YAML aliases expand to more than {MAX_YAML_NODES} values",
+                              hint="write the values out, or use fewer nested aliases")
+        return loader.construct_document(node)
+    except RecursionError:
+        raise ConfigError(f"{source}: YAML nested too deeply to read") from None
+    finally:
+        loader.dispose()
 
 
 def _field_names(model: type[BaseModel], path: list[str]) -> list[str] | None:
@@ -47,8 +116,8 @@ def _field_names(model: type[BaseModel], path: list[str]) -> list[str] | None:
 def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
     """1-based line of the key at `loc` in a YAML document, when it is there."""
     try:
-        node = yaml.compose(text)
-    except yaml.YAMLError:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError):
         return None
     line = None
     for part in loc:
@@ -80,7 +149,7 @@ def parse_overrides(args: list[str]) -> dict[str, Any]:
         else:
             raw = "true"
         try:
-            value = yaml.safe_load(raw) if raw != "" else ""
+            value = load_yaml(raw, f"override '{key}'") if raw != "" else ""
         except yaml.YAMLError:
             value = raw
         if isinstance(value, (dict, list)) and not raw.strip().startswith(("{", "[")):
@@ -132,9 +201,12 @@ def _explain(model: type[BaseModel], exc: ValidationError, source: str, text: st
             valid = _field_names(model, [str(p) for p in loc[:-1]]) or []
             close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.5)
             suggestion = f"; did you mean '{'.'.join([*map(str, loc[:-1]), close[0]])}'?" if close else ""
-            lines.append(f"{where}: unknown key '{dotted}'{suggestion} (valid here: {', '.join(valid)})")
+            lines.append(f"{where}: unknown key '{dotted[:200]}'{suggestion} (valid here: {', '.join(valid)})")
         else:
-            lines.append(f"{where}: {dotted}: {err['msg']} (got {err.get('input')!r})")
+            lines.append(f"{where}: {dotted[:200]}: {err['msg'][:300]} (got {short(err.get('input'))})")
+        if len(lines) == 20 and len(exc.errors()) > 20:
+            lines.append(f"... and {len(exc.errors()) - 20} more")
+            break
     return ConfigError("invalid config:\n  " + "\n  ".join(lines))
 
 
@@ -149,10 +221,12 @@ def load_config(model: type[M], path: str | Path | None = None, overrides: list[
         path = Path(path)
         if not path.is_file():
             raise ConfigError(f"config file {path} does not exist",
-                              hint="run `sciresearcher config init` to write one with the defaults")
+                              hint="`sciresearcher config init COMMAND --out FILE` writes a commented template")
+        if path.stat().st_size > MAX_YAML_BYTES:
+            raise ConfigError(f"{path}: {path.stat().st_size} bytes (a config file has at most {MAX_YAML_BYTES})")
         text, source = path.read_text(), str(path)
         try:
-            loaded = yaml.safe_load(text)
+            loaded = load_yaml(text, source)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark
             line = f":{mark.line + 1}" if mark is not None else ""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SCHEMA_VERSION = 1
 
@@ -125,24 +125,39 @@ class Message(_Record):
 
 
 class Usage(_Record):
-    """Token and cost accounting for one or more model calls; `+` adds them up."""
+    """Token and cost accounting for one or more model calls; `+` adds them up.
+
+    `prompt_tokens` counts every input token, cache reads and writes included; `cached_tokens` of them were
+    read from the provider's prompt cache and `cache_write_tokens` written to it (Anthropic bills writes
+    above the input rate). `cost_usd` is what was billed (cache and batch discounts applied),
+    `list_cost_usd` what the same tokens cost at list price (no cache, no batch), `batch_saved_usd` the
+    batch discount. `unpriced_calls` had no price in the table: their cost is unknown, not 0.
+    """
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_tokens: int = 0
+    cache_write_tokens: int = 0
     cost_usd: float = 0.0
+    list_cost_usd: float = 0.0
+    batch_saved_usd: float = 0.0
+    batched_calls: int = 0
+    unpriced_calls: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _list_price_of_older_records(cls, data: Any) -> Any:
+        """Records written before list prices were kept were billed at list price: say so."""
+        if isinstance(data, dict) and "list_cost_usd" not in data and data.get("cost_usd"):
+            data = {**data, "list_cost_usd": data["cost_usd"]}
+        return data
 
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
 
     def __add__(self, other: Usage) -> Usage:
-        return Usage(
-            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
-            completion_tokens=self.completion_tokens + other.completion_tokens,
-            cached_tokens=self.cached_tokens + other.cached_tokens,
-            cost_usd=self.cost_usd + other.cost_usd,
-        )
+        return Usage(**{name: getattr(self, name) + getattr(other, name) for name in Usage.model_fields})
 
 
 # --------------------------------------------------------------------------- knowledge

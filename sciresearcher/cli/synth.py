@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from sciresearcher.cli.common import default_run_dir
+from sciresearcher.cli.common import default_run_dir, load_command_config
 
 synth_app = typer.Typer(help="Synthesize literature-grounded tasks (offline writer: templates over cited facts).",
                         no_args_is_help=True)
@@ -26,7 +26,7 @@ def facts_command(
 ) -> None:
     """Write the element and compound fact documents (mendeleev, chemicals) as a corpus JSONL."""
     from sciresearcher.runs import write_jsonl_atomic
-    from sciresearcher.synth.facts import fact_documents
+    from sciresearcher.synth.fact_corpus import fact_documents
 
     docs = fact_documents()
     write_jsonl_atomic(out, docs)
@@ -47,11 +47,10 @@ def computational_command(
 
     Extra flags override config keys, e.g. --solver.llm.model NAME --solver.llm.backend openai.
     """
-    from sciresearcher.config import load_config
     from sciresearcher.synth.computational import run_synthesis
     from sciresearcher.synth.config import SynthConfig
 
-    cfg = load_config(SynthConfig, config, list(ctx.args), options={"n": n, "seed": seed})
+    cfg = load_command_config("synth", SynthConfig, config, list(ctx.args), options={"n": n, "seed": seed})
     run_path = out or default_run_dir("synth")
     summary = asyncio.run(run_synthesis(cfg, run_path, show_progress=not quiet))
     err.print(f"[dim]run directory: {run_path}; tasks in {run_path / 'tasks.jsonl'}[/]")
@@ -68,13 +67,12 @@ def seeds_command(
 ) -> None:
     """Rank seed entities of a corpus by frontier relevance (keywords and defined terms; recency, specificity,
     and a model's rating with --llm.model)."""
-    from sciresearcher.config import load_config
     from sciresearcher.knowledge.loaders import load_sources
     from sciresearcher.llm import make_client
     from sciresearcher.runs import write_jsonl_atomic
     from sciresearcher.synth.seeds import SeedConfig, select_seeds
 
-    cfg = load_config(SeedConfig, config, list(ctx.args))
+    cfg = load_command_config("seeds", SeedConfig, config, list(ctx.args))
     if top_k is not None:
         cfg = cfg.model_copy(update={"top_k": top_k})
     docs = load_sources(corpus).documents
@@ -89,6 +87,7 @@ def seeds_command(
 def conceptual_command(
     ctx: typer.Context,
     corpus: list[Path] = typer.Option([], "--corpus", help="corpus files or folders (repeatable)"),
+    seeds: Path | None = typer.Option(None, "--seeds", help="the seeds JSONL `synth seeds` wrote (best first)"),
     config: Path | None = typer.Option(None, "--config", "-c", help="ConceptualConfig YAML (`config init conceptual`)"),
     out: Path | None = typer.Option(None, "--out", "-o", help="run directory (default runs/conceptual-<time>)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
@@ -97,13 +96,14 @@ def conceptual_command(
 
     Needs a writer model, e.g. --writer.backend openai --writer.base_url URL --writer.model NAME.
     """
-    from sciresearcher.config import load_config
     from sciresearcher.synth.conceptual_run import run_conceptual
     from sciresearcher.synth.config import ConceptualConfig
 
-    cfg = load_config(ConceptualConfig, config, list(ctx.args))
+    cfg = load_command_config("conceptual", ConceptualConfig, config, list(ctx.args))
     if corpus:
         cfg = cfg.model_copy(update={"corpus": [str(p) for p in corpus]})
+    if seeds is not None:
+        cfg = cfg.model_copy(update={"seeds_file": str(seeds)})
     run_path = out or default_run_dir("conceptual")
     summary = asyncio.run(run_conceptual(cfg, run_path, show_progress=not quiet))
     err.print(f"[dim]run directory: {run_path}; tasks in {run_path / 'tasks.jsonl'}[/]")

@@ -26,6 +26,13 @@ class ScreenConfig(BaseModel):
         0.3, gt=0, le=1, description="flag a task when this share of its (or an eval item's) n-grams is shared")
     dedup: bool = Field(True, description="drop near-duplicate tasks (the first one in file order stays)")
     duplicate_overlap: float = Field(0.8, gt=0, le=1, description="overlap at which two tasks are duplicates")
+    numeric_variants: bool = Field(
+        True, description="also drop tasks that differ from a kept one only in their numbers (same question with "
+        "the numbers masked, same entity set)")
+    near_duplicate_index: Literal["ngram", "minhash"] = Field(
+        "ngram", description="ngram: exact n-gram overlap (small sets); minhash: MinHash LSH over word shingles, "
+        "flat cost per task for 10^5-10^6 tasks (needs datasketch)")
+    minhash_threshold: float = Field(0.8, gt=0, le=1, description="Jaccard similarity of shingles for minhash")
 
 
 class FilterConfig(BaseModel):
@@ -59,7 +66,8 @@ class ExportConfig(BaseModel):
     format: Literal["trl-sft", "verl-sft", "trl-grpo", "verl-rl"] = Field(
         "trl-sft", description="trl-sft: JSONL {messages, tools}; verl-sft: parquet of the same; "
         "trl-grpo: Task JSONL for `train grpo`; verl-rl: parquet with data_source/prompt/ability/reward_model")
-    val_fraction: float = Field(0.0, ge=0, lt=1, description="share held out as a validation split (by task id)")
+    val_fraction: float = Field(0.0, ge=0, lt=1, description="share of tasks held out as a validation split: "
+                                "rounded to the nearest whole task, at least 1 when > 0 (by a hash of the task id)")
     seed: int = Field(0, description="salt of the train/val split")
     system_prompt: str | None = Field(None, description="RL prompts' system message (default: the agent's)")
     tokenizer: str | None = Field(
@@ -70,3 +78,13 @@ class ExportConfig(BaseModel):
     overlong: Literal["error", "drop"] = Field(
         "error", description="a row longer than max_length: stop the export naming it, or drop it (named in the "
         "summary)")
+    turns: Literal["auto", "sequence", "each"] = Field(
+        "auto", description="SFT row layout: sequence = one row per trajectory (loss on every assistant turn; "
+        "token-exact only when the chat template keeps earlier turns as the model wrote them); each = one "
+        "prompt-completion row per assistant turn (always exact, more tokens); auto = sequence where the "
+        "tokenizer's check finds it exact, else each (each without a tokenizer)")
+    check_tokens: bool = Field(True, description="with tokenizer: refuse rows whose training tokens differ from "
+                               "what the policy saw (the first differing token is shown)")
+    allow_unfiltered: bool = Field(
+        False, description="export trajectories that are wrong, ungraded, truncated or failed as SFT rows (a warning "
+        "counts them); off: such a source is refused (export a `data filter` run's kept trajectories)")

@@ -6,10 +6,12 @@
 - `trl-grpo`: Task JSONL, what `sciresearcher train grpo` reads (the prompt is rendered at train time);
 - `verl-rl`: parquet with verl's fields: `data_source`, `prompt` (system + user messages, rendered as the agent
   renders them), `ability`, `reward_model` {`style`: "rule", `ground_truth`}, `extra_info` {`split`, `index`,
-  `task_id`, `task` (the Task as JSON, for `data/verl_reward.py`'s `compute_score`)}, and `agent_name`.
+  `task_id`, `task` (the Task as JSON, for `data/verl_reward.py`'s `compute_score`), `tools_kwargs`}, and
+  `agent_name` (`tool_agent`: verl's multi-turn tool loop; the tools are `integrations/verl/tools.py`).
 
-The split is by task id (a salted hash), so every trajectory of a task lands in the same split and a re-export
-gives the same split. Files are written whole to a temporary name and renamed, so a kill never leaves half a
+The split is by task: `val_fraction` x tasks, rounded to the nearest whole task (at least 1 when the fraction
+is > 0, never all of them), taken by a salted hash of the task id, so every trajectory of a task lands in the
+same split and a re-export of the same tasks gives the same split. Files are written whole to a temporary name and renamed, so a kill never leaves half a
 dataset. It does not upload anywhere (push the parquet with `datasets` if you want it on the Hub).
 """
 
@@ -17,6 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import math
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +30,26 @@ from sciresearcher.errors import DataError
 from sciresearcher.records import Task, Trajectory
 from sciresearcher.runs import iter_jsonl, replace_atomically, write_jsonl_atomic
 
+log = logging.getLogger(__name__)
 
-def split_of(task_id: str, val_fraction: float, seed: int = 0) -> str:
-    """'train' or 'val', from a salted hash of the task id (stable across runs and machines)."""
-    if val_fraction <= 0:
-        return "train"
-    digest = hashlib.blake2b(f"{seed}:{task_id}".encode(), digest_size=8).digest()
-    return "val" if int.from_bytes(digest, "big") / 2**64 < val_fraction else "train"
+
+def _rank(task_id: str, seed: int) -> int:
+    return int.from_bytes(hashlib.blake2b(f"{seed}:{task_id}".encode(), digest_size=8).digest(), "big")
+
+
+def val_count(n_tasks: int, val_fraction: float) -> int:
+    """How many tasks are held out: `val_fraction` x tasks rounded to the nearest whole task, at least 1 when
+    `val_fraction` > 0, and never every task (one is always left to train on)."""
+    if val_fraction <= 0 or n_tasks < 2:
+        return 0
+    return min(max(1, math.floor(val_fraction * n_tasks + 0.5)), n_tasks - 1)
+
+
+def val_tasks(task_ids: Iterable[str], val_fraction: float, seed: int = 0) -> set[str]:
+    """The validation tasks: the `val_count` distinct ids with the lowest salted hash (the same set of ids gives
+    the same split on every run and machine)."""
+    ids = sorted(set(task_ids), key=lambda i: (_rank(i, seed), i))
+    return set(ids[:val_count(len(ids), val_fraction)])
 
 
 def _write_parquet(path: Path, rows: list[dict[str, Any]]) -> Path:
@@ -44,50 +62,69 @@ def _write_parquet(path: Path, rows: list[dict[str, Any]]) -> Path:
 
 
 def _by_split(items: list[tuple[str, dict[str, Any]]], config: ExportConfig) -> dict[str, list[dict[str, Any]]]:
+    val = val_tasks((task_id for task_id, _ in items), config.val_fraction, config.seed)
     out: dict[str, list[dict[str, Any]]] = {"train": [], "val": []}
     for task_id, row in items:
-        out[split_of(task_id, config.val_fraction, config.seed)].append(row)
+        out["val" if task_id in val else "train"].append(row)
     return {name: rows for name, rows in out.items() if rows}
+
+
+def _layout(row: dict[str, Any], turns: str, tokenizer: Any | None) -> list[dict[str, Any]]:
+    """The row as trained: whole (`sequence`), one prompt-completion row per assistant turn (`each`), or whole
+    only where it is token-exact under the tokenizer's templates (`auto`; without a tokenizer, `each`)."""
+    from sciresearcher.train.token_check import check_row, turn_rows
+
+    if turns == "sequence" or (turns == "auto" and tokenizer is not None and check_row(tokenizer, row) is None):
+        return [row]
+    return turn_rows(row)
 
 
 def sft_rows(trajectories: list[Trajectory], config: ExportConfig,
              dropped: list[dict[str, Any]] | None = None) -> dict[str, list[dict[str, Any]]]:
-    """SFT rows by split. With `config.tokenizer` (the target model), every row must render and mask under its
-    template and fit `max_length` (default: the model's context): a longer row stops the export naming its
+    """SFT rows by split, laid out per `config.turns`. With `config.tokenizer` (the target model), every row must
+    render, mask, match what the policy saw token for token (TrainingError names the trajectory and the first bad
+    token) and fit `max_length` (default: the model's context): a longer row stops the export naming its
     trajectory, or with `overlong: drop` is left out and named in `dropped`."""
     from sciresearcher.train.rows import trajectory_to_sft_row
 
     if not trajectories:
         raise DataError("no trajectories to export", hint="run `sciresearcher data filter` first and check "
                         "its summary.json: every trajectory may have been rejected")
-    pairs = [(t, trajectory_to_sft_row(t)) for t in trajectories]
+    tokenizer, limit, model = None, None, None
     if config.tokenizer:
-        pairs = _fitting(pairs, config, dropped if dropped is not None else [])
+        from sciresearcher.train.sft import check_model_dir, load_tokenizer, model_context
+
+        model = check_model_dir(str(config.tokenizer))
+        tokenizer = load_tokenizer(model)
+        limit = config.max_length or model_context(model)
+    pairs = [(t, row) for t in trajectories for row in _layout(trajectory_to_sft_row(t), config.turns, tokenizer)]
+    if tokenizer is not None:
+        pairs = _fitting(pairs, config, tokenizer, limit, model, dropped if dropped is not None else [])
     return _by_split([(t.task_id, row) for t, row in pairs], config)
 
 
-def _fitting(pairs: list[tuple[Trajectory, dict[str, Any]]], config: ExportConfig,
+def _fitting(pairs: list[tuple[Trajectory, dict[str, Any]]], config: ExportConfig, tokenizer: Any,
+             limit: int | None, model: str | None,
              dropped: list[dict[str, Any]]) -> list[tuple[Trajectory, dict[str, Any]]]:
+    """The rows that train cleanly on the target model; raises for the first that cannot (see sft_rows)."""
     from sciresearcher.errors import TrainingError
     from sciresearcher.train.rows import validate_sft_rows
-    from sciresearcher.train.sft import check_model_dir, load_tokenizer, model_context
 
-    model = check_model_dir(str(config.tokenizer))
-    tokenizer = load_tokenizer(model)
-    limit = config.max_length or model_context(model)
     kept = []
     for traj, row in pairs:
         try:
-            list(validate_sft_rows([row], tokenizer, limit))
+            list(validate_sft_rows([row], tokenizer, limit, check_tokens=config.check_tokens))
         except TrainingError as exc:
             if "over max_length" not in str(exc):
-                raise TrainingError(f"trajectory {traj.id}: {str(exc).removeprefix('row 0: ')}") from exc
+                what = str(exc).removesuffix(f"\n  hint: {exc.hint}") if exc.hint else str(exc)
+                raise TrainingError(f"trajectory {traj.id}: {what.removeprefix('row 0: ')}", hint=exc.hint) from exc
             if config.overlong == "error":
                 raise TrainingError(f"trajectory {traj.id} does not fit the target model: "
                                     f"{str(exc).splitlines()[0].removeprefix('row 0 is ')} (model {model})",
                                     hint="set overlong: drop to leave such rows out, or export for a model with "
                                     "a longer context") from exc
-            dropped.append({"id": traj.id, "task_id": traj.task_id, "reason": str(exc).splitlines()[0]})
+            if not any(d["id"] == traj.id for d in dropped):
+                dropped.append({"id": traj.id, "task_id": traj.task_id, "reason": str(exc).splitlines()[0]})
             continue
         kept.append((traj, row))
     return kept
@@ -99,8 +136,9 @@ def verl_rl_rows(tasks: list[Task], config: ExportConfig) -> dict[str, list[dict
 
     system = SYSTEM_PROMPT if config.system_prompt is None else config.system_prompt
     items = []
+    val = val_tasks((t.id for t in tasks), config.val_fraction, config.seed)
     for index, task in enumerate(tasks):
-        split = split_of(task.id, config.val_fraction, config.seed)
+        split = "val" if task.id in val else "train"
         pipeline = task.provenance.pipeline if task.provenance else "tasks"
         prompt = ([{"role": "system", "content": system}] if system else []) + [
             {"role": "user", "content": render_question(task)}]
@@ -110,7 +148,12 @@ def verl_rl_rows(tasks: list[Task], config: ExportConfig) -> dict[str, list[dict
             "prompt": prompt,
             "ability": task.category or "science",
             "reward_model": {"style": "rule", "ground_truth": task.answer},
-            "extra_info": {"split": split, "index": index, "task_id": task.id, "task": task.model_dump_json()},
+            "extra_info": {"split": split, "index": index, "task_id": task.id, "task": task.model_dump_json(),
+                           # verl passes tools_kwargs[name]["create_kwargs"] to each tool's create(); ours need
+                           # nothing per task, but naming the task keeps tool logs traceable (and Arrow cannot
+                           # store an empty struct)
+                           "tools_kwargs": {name: {"create_kwargs": {"task_id": task.id}}
+                                            for name in ("search", "read", "python")}},
         }))
     return _by_split(items, config)
 
@@ -136,9 +179,34 @@ def source_kind(source: Path) -> tuple[str, Path]:
     raise DataError(f"{source} is empty")
 
 
+def unfit_counts(trajectories: list[Trajectory]) -> dict[str, int]:
+    """How many trajectories are wrong, ungraded, truncated (limits, time) or failed: what rejection sampling drops."""
+    counts = {"wrong": 0, "ungraded": 0, "truncated": 0, "failed": 0}
+    for traj in trajectories:
+        if traj.status in ("truncated", "timeout"):
+            counts["truncated"] += 1
+        elif traj.status != "ok":
+            counts["failed"] += 1
+        if traj.grade is None:
+            counts["ungraded"] += 1
+        elif not traj.grade.correct:
+            counts["wrong"] += 1
+    return {k: v for k, v in counts.items() if v}
+
+
 def export_trajectories(trajectories: list[Trajectory], config: ExportConfig, out: Path) -> dict[str, Any]:
     """Writes the SFT formats; returns {split: {"path", "rows"}} and, when rows were too long for the target
-    model and `overlong: drop`, {"dropped_overlong": [{"id", "task_id", "reason"}]}."""
+    model and `overlong: drop`, {"dropped_overlong": [{"id", "task_id", "reason"}]}. Trajectories that rejection
+    sampling would drop (wrong, ungraded, truncated, failed) are refused unless `config.allow_unfiltered`, then counted in a warning."""
+    unfit = unfit_counts(trajectories)
+    if unfit:
+        n_unfit = sum(1 for t in trajectories if t.status != "ok" or t.grade is None or not t.grade.correct)
+        what = (f"{n_unfit} of {len(trajectories)} trajectories are not fit to train on ("
+                + ", ".join(f"{v} {k}" for k, v in unfit.items()) + ")")
+        if not config.allow_unfiltered:
+            raise DataError(what, hint="run `sciresearcher data filter SRC --out DIR` and export DIR (its kept.jsonl), "
+                            "or pass --allow-unfiltered to export them as they are")
+        log.warning("%s; exporting them anyway (allow_unfiltered)", what)
     out.mkdir(parents=True, exist_ok=True)
     dropped: list[dict[str, Any]] = []
     splits = sft_rows(trajectories, config, dropped)

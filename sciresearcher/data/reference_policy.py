@@ -43,7 +43,12 @@ def fact_goal(sentence: str) -> str:
     'The standard atomic weight of cobalt is 58.93319 g/mol.' -> 'standard atomic weight of cobalt';
     'Water (CAS 7732-18-5) has the molecular formula H2O and a molar mass of 18.01528 g/mol.' -> 'molar mass of water'.
     """
-    head = re.split(r"\s+(?:is|are|was|were|equals|of about|of|at)\s+[-−]?\d", sentence, maxsplit=1)[0]
+    head = sentence
+    for verbs in (r"is|are|was|were|equals", r"of about|of|at"):  # "factor of 3-methyl-1-butanol is 0.58"
+        head = re.split(rf"\s+(?:{verbs})\s+[-−]?\d[\d.]*(?:\s|$|[,;])", sentence.strip().rstrip(".") + " ",
+                        maxsplit=1)[0]
+        if head != sentence.strip().rstrip(".") + " ":
+            break
     head = head.strip().rstrip(".")
     if head == sentence.strip().rstrip("."):
         head = _NUMBER.split(head, maxsplit=1)[0].strip()  # no "is <number>": cut at the first number
@@ -54,6 +59,16 @@ def fact_goal(sentence: str) -> str:
             head = f"{prop} of {entity.lower()}"
     text = re.sub(r"^(?:the|a|an)\s+", "", head, flags=re.IGNORECASE)
     return text or sentence
+
+
+def _query(task: Task, doc_id: str, sentence: str) -> str:
+    """What to search for one cited document: its fact without the number, led by the record's name when the
+    question names it (`ORF-0019` in "... synthetic gene ORF-0019 ..."), as a researcher would search."""
+    goal = fact_goal(sentence)
+    name = doc_id.rsplit(":", 1)[-1]
+    if re.search(r"\d", name) and name in task.question and name not in goal:
+        return f"{name} {goal}"
+    return goal
 
 
 def _value_in(text: str, value: float) -> float | None:
@@ -107,13 +122,16 @@ class ReferencePolicy:
     def _next(self, task: Task, done: dict[str, list[tuple[ToolCall, str]]], offered: set[str]) -> Message:
         variables = task.metadata.get("variables") or {}
         cited = {name: v for name, v in variables.items() if not v.get("given") and v.get("doc_id")}
-        sentences = {e.doc_id: e.text for e in task.evidence}
+        sentences: dict[str, str] = {}
+        for e in task.evidence:  # a document's first cited sentence names what to search for
+            sentences.setdefault(e.doc_id, e.text)
         if not cited or "solution" not in task.metadata:
             return self._give_up(task, "this task has no cited values and formula to compute from")
         if not offered:
             return self._give_up(task, "no tools were offered")
         if not done["search"]:
-            queries = list(dict.fromkeys(fact_goal(sentences.get(v["doc_id"], "")) for v in cited.values()))
+            queries = list(dict.fromkeys(_query(task, v["doc_id"], sentences.get(v["doc_id"], ""))
+                                         for v in cited.values()))
             return self._calls([("search", {"query": q}) for q in queries])
         if not done["read"]:
             listed = " ".join(text for _, text in done["search"])
@@ -125,9 +143,13 @@ class ReferencePolicy:
                                 for d in docs])
         if not done["python"]:
             read_text = {json.loads(c.function.arguments)["doc_id_or_url"]: text for c, text in done["read"]}
-            values: dict[str, float] = {}
+            values: dict[str, float | str] = {}
             for name, v in cited.items():
-                found = _value_in(read_text.get(v["doc_id"], ""), float(v["value"]))
+                text = read_text.get(v["doc_id"], "")
+                if isinstance(v["value"], str):  # a sequence: taken as read
+                    found = v["value"] if v["value"] in text else None
+                else:
+                    found = _value_in(text, float(v["value"]))
                 if found is None:
                     return self._give_up(task, f"read did not return the value of {name} from {v['doc_id']}")
                 values[name] = found
@@ -142,12 +164,21 @@ class ReferencePolicy:
         return Message(role="assistant", content=text)
 
     @staticmethod
-    def _code(task: Task, values: dict[str, float]) -> str:
+    def _code(task: Task, values: dict[str, float | str]) -> str:
         """The task's formula over the values read (cited) and the values the question gives, printing the
-        answer already rounded as the answer is written (4 significant digits)."""
-        given = {n: v["value"] for n, v in (task.metadata.get("variables") or {}).items() if v.get("given")}
+        answer already rounded as the answer is written (4 significant digits): the solution's imports and
+        intermediate steps, without its comments (which quote the sources) and with the values as read."""
+        variables = task.metadata.get("variables") or {}
+        given = {n: v["value"] for n, v in variables.items() if v.get("given")}
+        imports, steps = [], []
+        for line in str(task.metadata.get("solution", "")).splitlines():
+            code = line.split("  #", 1)[0].rstrip()
+            name = code.split("=", 1)[0].strip() if "=" in code else ""
+            if not code or code.startswith("print(") or name in variables or name == "answer":
+                continue
+            (imports if code.startswith(("import ", "from ")) else steps).append(code)
         lines = [f"{name} = {value!r}" for name, value in {**values, **given}.items()]
-        return "\n".join([*lines, f'print(f"{{{_expression(task)}:.4g}}")']) + "\n"
+        return "\n".join([*imports, *lines, *steps, f'print(f"{{{_expression(task)}:.4g}}")']) + "\n"
 
     @staticmethod
     def _calls(calls: list[tuple[str, dict[str, Any]]]) -> Message:

@@ -10,6 +10,9 @@ item it matched and the overlap, so a user can audit the screen; kept tasks reco
 Boilerplate shared by many questions of one set is ignored (`overlap.common_ngrams`). Only question stems are compared, not options: options are often shared boilerplate across a benchmark (SciFact's
 three verdicts, "insufficient information"), and would make unrelated short questions look alike.
 
+Numeric variants (the same question with other numbers, same entities: `variants.py`) are dropped too, and
+`near_duplicate_index: minhash` swaps the n-gram dedup for MinHash LSH for sets of 10^5-10^6 tasks.
+
 It does not judge whether a task is answerable or correct (synthesis verification does), and it does not
 catch paraphrases with different words (lexical overlap only).
 """
@@ -23,6 +26,7 @@ from typing import Any
 
 from sciresearcher.data.config import ScreenConfig
 from sciresearcher.data.overlap import Match, OverlapIndex, common_ngrams
+from sciresearcher.data.variants import NearDuplicateIndex, VariantIndex, entity_key
 from sciresearcher.errors import ConfigError, DataError
 from sciresearcher.records import Task, Verification
 
@@ -105,11 +109,16 @@ def contamination(index: OverlapIndex, text: str, config: ScreenConfig) -> Match
 
 
 def screen_tasks(tasks: list[Task], config: ScreenConfig, eval_sets: EvalSets | None = None) -> ScreenResult:
-    """Drops contaminated tasks, then near-duplicates (first in order stays); tags the kept ones."""
+    """Drops contaminated tasks, then numeric variants and near-duplicates (first in order stays); tags the rest."""
     eval_sets = eval_sets if eval_sets is not None else load_eval_sets(config.eval_sets)
     own_boilerplate = common_ngrams([t.question for t in tasks], config.n)
     index = eval_index(eval_sets, config, own_boilerplate)
     seen = OverlapIndex(config.n, index.ignore)
+    variants = VariantIndex()
+    entity_sets: dict[str, tuple[str, ...]] = {}
+    near = NearDuplicateIndex(config.minhash_threshold) if config.near_duplicate_index == "minhash" else None
+    if near is not None and config.dedup:
+        near.prepare([t.question for t in tasks])
     kept: list[Task] = []
     removed: list[dict[str, Any]] = []
     passed = ["not_contaminated"] + (["not_duplicate"] if config.dedup else [])
@@ -120,11 +129,28 @@ def screen_tasks(tasks: list[Task], config: ScreenConfig, eval_sets: EvalSets | 
             removed.append({"id": task.id, "reason": "contaminated", "match": _match_info(hit)})
             continue
         if config.dedup:
-            dup = seen.best_match(text)
-            if dup is not None and dup.overlap >= config.duplicate_overlap:
-                removed.append({"id": task.id, "reason": "duplicate", "match": _match_info(dup)})
+            entities = entity_key(task)
+            first = variants.find(text, entities) if config.numeric_variants else None
+            if first is not None:
+                removed.append({"id": task.id, "reason": "numeric_variant", "match": {"item_id": first}})
                 continue
-            seen.add("tasks", task.id, text)
+            if near is not None:
+                found = near.find(text)
+                if found is not None:
+                    removed.append({"id": task.id, "reason": "duplicate",
+                                    "match": {"item_id": found[0], "jaccard": round(found[1], 4)}})
+                    continue
+                near.add(task.id, text)
+            else:
+                dup = seen.best_match(text)
+                other = entity_sets.get(dup.item_id, ()) if dup is not None else ()
+                about_others = bool(entities and other and entities != other)  # same wording, other entities
+                if dup is not None and dup.overlap >= config.duplicate_overlap and not about_others:
+                    removed.append({"id": task.id, "reason": "duplicate", "match": _match_info(dup)})
+                    continue
+                seen.add("tasks", task.id, text)
+                entity_sets[task.id] = entities
+            variants.add(task.id, text, entities)
         verification = task.verification or Verification()
         verification = verification.model_copy(update={"filters_passed": [
             *verification.filters_passed, *(p for p in passed if p not in verification.filters_passed)]})

@@ -18,7 +18,7 @@ from typing import Any
 import jinja2
 
 from sciresearcher.eval import plots
-from sciresearcher.eval.report import _load, _printable
+from sciresearcher.eval.report import _printable, load_run
 from sciresearcher.records import Trajectory
 
 TEMPLATE = Path(__file__).with_name("compare_template.html")
@@ -83,7 +83,7 @@ def render_comparison(runs: dict[str, dict[str, dict[str, Any]]], *, training: d
     loaded: dict[str, dict[str, tuple[list[Trajectory], dict[str, Any]]]] = {}
     for model, by in runs.items():
         for label, info in by.items():
-            trajs, summary, _ = _load(Path(info["dir"]))
+            trajs, summary, _ = load_run(Path(info["dir"]))
             loaded.setdefault(model, {})[label] = (trajs, summary)
     stats = {m: {label: _stats(*loaded[m][label]) for label in loaded[m]} for m in models}
     bars = {label: plots.bar_chart([LABELS.get(m, m) for m in models],

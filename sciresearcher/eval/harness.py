@@ -1,9 +1,10 @@
 """`eval run`: a benchmark rolled out by the one rollout runner, then summarised with its metrics.
 
 Loads the benchmark (`tasks.registry`), runs every task x sample with `rollout.run_rollouts` (resumable run
-directory, fresh tools per trajectory, rules or the HLE judge), and writes `summary.json`: accuracy with an
-interval, pass@k / maj@k, calibration, turns and tool calls by difficulty, plus the benchmark's counts, the
-model and the grader. Scoring responses made elsewhere is `score.py`; the HTML report is `report.py`.
+directory, fresh tools per trajectory, rules or the HLE judge), and writes `summary.json`: first-sample
+accuracy with an interval and mean accuracy over samples, pass@k / maj@k, calibration, turns and tool calls
+by difficulty, plus the benchmark's counts, the model and the grader (grade.metrics.DEFINITIONS says what
+each is). A benchmark the paper grades with the judge, run without one, is warned about. Scoring responses made elsewhere is `score.py`; the HTML report is `report.py`.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from typing import Any
 
 from sciresearcher.agent.toolbox import ToolsFactory
 from sciresearcher.eval.config import EvalConfig
+from sciresearcher.eval.score import warn_without_judge
 from sciresearcher.llm.base import LLMClient
-from sciresearcher.rollout.runner import run_rollouts, wants_judge
+from sciresearcher.rollout.one import wants_judge
+from sciresearcher.rollout.runner import run_rollouts
 from sciresearcher.rollout.summary import summarize_trajectories
 from sciresearcher.tasks.benchmark import Benchmark
 from sciresearcher.tasks.registry import load_benchmark
@@ -38,9 +41,7 @@ async def run_eval(config: EvalConfig, out: str | Path, *, llm: LLMClient | None
                            revision=config.revision)
     default = "judge" if bench.grader == "judge" else "rules"
     if default == "judge" and not wants_judge(config, default):
-        log.warning("%s is graded with the HLE judge in the paper; no judge model is set, so rule-based graders are "
-                    "used (stricter on free-form answers). Set --judge.llm.model o3-mini-2025-01-31 to use the judge.",
-                    bench.name)
+        warn_without_judge(bench, "Set --judge.llm.backend openai --judge.llm.model o3-mini-2025-01-31")
 
     def summarize(trajectories: list[dict[str, Any]], judged: bool) -> dict[str, Any]:
         summary = summarize_run(bench, trajectories, config.k)

@@ -2,16 +2,19 @@
 
 Pure functions, no grading decisions: `grading.py` compares what these extract with the gold answer.
 `explain_choice` finds one option letter in "Answer: C", "(C)", "\\boxed{C}", "C. 6.4e-3", "option C",
-or the option's own text; a capital letter inside a word never counts, the article "A" in running text
-("A protein that ...") never counts, several different boxed answers are ambiguous. `extract_letter_set`
-reads multi-select answers ("BCD", "B, C and D", "\\boxed{B,D}"). Both `explain_*` functions return the value and a
-reason so a failure can be recorded on the grade; `extract_choice`/`extract_choice_set` return the value
-only. `parse_number` reads a number and the unit after it (see numeric.py). `normalize_text` and
+the option's own text (exactly first, so options that differ only by sign or punctuation stay apart) or its
+label ("SUPPORT" for "SUPPORT: the evidence supports the claim"); a capital letter inside a word never
+counts, nor one after a number ("-78 C" is a temperature), nor the article "A" in running text ("A protein
+that ..."); several different boxed answers are ambiguous. `explain_choice_set` reads multi-select answers
+in any case, order and separators ("BCD", "b, c and d", "\\boxed{B,D}") or as the options' texts. Both
+`explain_*` functions return the value and a reason so a failure can be recorded on the grade;
+`extract_choice`/`extract_choice_set` return the value only. `parse_number` reads a number and the unit after it (see numeric.py). `normalize_text` and
 `formula_key` serve exact match.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 import unicodedata
@@ -35,6 +38,11 @@ def _unwrap(text: str) -> tuple[str | None, str]:
         text = boxes[-1]
     text = clean_latex(text).replace("**", "").replace("__", "").strip()
     return text, note
+
+
+def unwrap_answer(text: str) -> str:
+    """The answer without \\boxed{} (the last one), math delimiters and markdown bold ("\\boxed{yes}" -> "yes")."""
+    return _unwrap(text)[0] or ""
 
 
 _LEAD = re.compile(r"^(?:the\s+)?(?:final\s+|correct\s+)?(?:answer|option|choice)s?\s*(?:is|are|:)?\s*", re.IGNORECASE)
@@ -75,7 +83,7 @@ def _find_choice(text: str, options: list[str] | None, valid: str) -> tuple[str 
         letter = _match_option_text(body, options)
         if letter:
             return letter, "the text of an option"
-    cands = [m.group(1) for m in _STANDALONE.finditer(body) if m.group(1) in valid]
+    cands = [m.group(1) for m in _STANDALONE.finditer(body) if m.group(1) in valid and not _is_unit(body, m.start(1))]
     cands = [c for c in cands if not (c in "AI" and re.search(rf"(?<![A-Za-z]){c}\s+[a-z]", body))]
     if len(set(cands)) == 1:
         return cands[0], "the only standalone option letter"
@@ -89,47 +97,124 @@ def extract_choice(text: str | None, options: list[str] | None = None, n_options
     return explain_choice(text, options, n_options)[0]
 
 
-def _match_option_text(body: str, options: list[str], contained: bool = True) -> str | None:
-    norm_body = normalize_text(body)
-    norms = [normalize_text(o) for o in options]
-    exact = [i for i, o in enumerate(norms) if o and o == norm_body]
-    if len(exact) == 1:
-        return LETTERS[exact[0]]
-    if not contained:
+def _is_unit(text: str, pos: int) -> bool:
+    """Whether the capital letter at `pos` follows a number ("-78 C", "5 °C", "300K"): a unit, not an option."""
+    return bool(re.search(r"\d\s*°?\s*\(?$", text[max(0, pos - 4):pos]))
+
+
+@functools.lru_cache(maxsize=65536)  # options are compared again for every answer
+def _light(text: str, fold: bool = False) -> str:
+    """Spacing, math delimiters, \\boxed, bold, degree signs and a final period removed; case (unless `fold`),
+    signs and other punctuation kept, so options that differ only by case, sign or punctuation stay apart
+    ("Bbyy" vs "BbYy", "-78 °C" vs "78 °C")."""
+    out = _unwrap(text)[0] or ""
+    for _ in range(3):  # to a fixed point, so an answer already cleaned once compares equal to its option
+        cleaned = clean_latex(out)
+        if cleaned == out:
+            break
+        out = cleaned
+    out = out.replace("°", " ")
+    out = re.sub(r"\s+", " ", out.casefold() if fold else out).strip().rstrip(".").strip()
+    return out
+
+
+def _label(option: str, options: list[str]) -> str | None:
+    """'SUPPORT' of an option written 'SUPPORT: the evidence supports the claim', when every option is written
+    'LABEL: description' with its own label of words (SciFact), never ratios like '3:1'."""
+    labels = [o.partition(":")[0].strip() if ":" in o else "" for o in options]
+    head = option.partition(":")[0].strip()
+    if not all(re.fullmatch(r"[A-Za-z][A-Za-z -]{1,29}", lab) for lab in labels) or len(set(labels)) != len(labels):
         return None
-    inside = [i for i, o in enumerate(norms) if len(o) >= 4 and re.search(rf"(?<!\w){re.escape(o)}(?!\w)", norm_body)]
-    if len(inside) == 1:
-        return LETTERS[inside[0]]
-    return None
+    return head
 
 
-_SET_FILLER = re.compile(r"\b(?:and|or|options?|choices?|answers?|are|is|both|correct|letters?)\b|[,;/&+()\[\]{}.:'\"]", re.IGNORECASE)
+def _unique(found: list[int]) -> str | None:
+    return LETTERS[found[0]] if len(set(found)) == 1 else None
 
 
-def explain_choice_set(answer: str | None, n_options: int | None = None) -> tuple[frozenset[str] | None, str]:
-    """(set of letters, how) or (None, why) for a multi-select answer such as 'BCD' or 'B, C and D'."""
+def _contained(body: str, keys: list[str], min_len: int = 4) -> list[tuple[int, int, int]]:
+    """(start, end, option index) of each option key (light form) inside `body` (light form), less those lying
+    inside a longer match; a match never starts right after a sign or a word character."""
+    spans = []
+    for i, key in enumerate(keys):
+        if len(key) < min_len:
+            continue
+        spans += [(m.start(), m.end(), i) for m in re.finditer(rf"(?<![\w+\-]){re.escape(key)}(?!\w)", body)]
+    return [s for s in spans if not any(o[0] <= s[0] and s[1] <= o[1] and o[1] - o[0] > s[1] - s[0] for o in spans)]
+
+
+def _match_option_text(body: str, options: list[str], contained: bool = True) -> str | None:
+    """The option whose text the answer is: exactly (spacing and wrappers aside), then ignoring case, then
+    after removing punctuation, then by its label ('SUPPORT'); with `contained`, the one option written
+    inside the answer. Each step must single out one option."""
+    for key in (_light, lambda t: _light(t, fold=True), normalize_text):
+        target = key(body)
+        letter = _unique([i for i, o in enumerate(options) if target and key(o) == target])
+        if letter:
+            return letter
+    norm = normalize_text(body)
+    letter = _unique([i for i, o in enumerate(options) if (lab := _label(o, options)) and normalize_text(lab) == norm])
+    if letter or not contained:
+        return letter
+    return _unique([i for _, _, i in _contained(_light(body), [_light(o) for o in options])])
+
+
+_SET_FILLER = re.compile(r"\b(?:and|or|options?|choices?|answers?|are|is|both|correct|letters?)\b"
+                         r"|[,;/&+()\[\]{}.:'\"|•]", re.IGNORECASE)
+_MARKER = re.compile(r"(?:^|(?<=[\s,;(]))\(?[a-z][.):](?=\s|$)")
+
+
+def explain_choice_set(answer: str | None, n_options: int | None = None,
+                       options: list[str] | None = None) -> tuple[frozenset[str] | None, str]:
+    """(set of letters, how) or (None, why) for a multi-select answer: letters in any case, order and
+    separators ('BCD', 'b, c and d', '\\boxed{B,D}', '**B, D**'), or the options' own texts."""
     if answer is None or not answer.strip():
         return None, "no answer was given"
-    valid = LETTERS[: n_options or 26]
+    valid = LETTERS[: n_options or (len(options) if options else 26)]
     text, _ = _unwrap(answer)
     body = _LEAD.sub("", text).strip()
-    body = _SET_FILLER.sub(" ", body)
-    tokens = body.split()
+    letters, why = _letter_list(body, valid)
+    if letters is not None:
+        return letters, "a list of option letters"
+    if options:
+        covered = _options_cover(body, options)
+        if covered:
+            return covered, "the texts of options"
+    return None, why
+
+
+def _letter_list(body: str, valid: str) -> tuple[frozenset[str] | None, str]:
+    tokens = _SET_FILLER.sub(" ", body).split()
     if not tokens:
-        return None, f"no option letters in the answer {answer[:80]!r}"
+        return None, f"no option letters in the answer {body[:80]!r}"
     letters: list[str] = []
     for tok in tokens:
-        if not tok.isupper() or not tok.isalpha() or any(ch not in valid for ch in tok):
-            return None, f"the answer {answer[:80]!r} is not a list of option letters ({valid[0]}-{valid[-1]})"
+        if not tok.isalpha() or not (tok.isupper() or tok.islower()) or any(ch not in valid for ch in tok.upper()):
+            return None, f"the answer {body[:80]!r} is not a list of option letters ({valid[0]}-{valid[-1]})"
         if len(tok) > 1 and len(set(tok)) != len(tok):
             return None, f"repeated letters in {tok!r}"
-        letters.extend(tok)
+        letters.extend(tok.upper())
     return frozenset(letters), "a list of option letters"
 
 
-def extract_choice_set(text: str | None, n_options: int | None = None) -> set[str] | None:
+def _options_cover(body: str, options: list[str]) -> frozenset[str] | None:
+    """The options whose texts make up the whole answer (with separators and letter markers between them)."""
+    light = _light(body, fold=True)
+    spans = _contained(light, [_light(o, fold=True) for o in options], min_len=1)  # in any case
+    if not spans:
+        return None
+    rest = list(light)
+    for start, end, _ in spans:
+        rest[start:end] = " " * (end - start)
+    if _SET_FILLER.sub(" ", _MARKER.sub(" ", "".join(rest))).strip():
+        return None
+    return frozenset(LETTERS[i] for _, _, i in spans)
+
+
+def extract_choice_set(text: str | None, n_options: int | None = None,
+                       options: list[str] | None = None) -> set[str] | None:
     """A set of option letters ('ACD', 'A, C and D', '\\boxed{A,C}', '(A)(C)'); None when none is found."""
-    letters = explain_choice_set(text, n_options)[0]
+    letters = explain_choice_set(text, n_options, options)[0]
     return set(letters) if letters is not None else None
 
 

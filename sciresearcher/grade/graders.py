@@ -20,6 +20,7 @@ from sciresearcher.grade.answers import (
     explain_choice_set,
     formula_key,
     normalize_text,
+    unwrap_answer,
 )
 from sciresearcher.records import FinalAnswer, Grade, Task
 
@@ -49,7 +50,7 @@ def grade_multi_select(task: Task, answer: str | None) -> Grade:
     gold, why = explain_choice_set(task.answer, n)
     if gold is None:
         raise TaskError(f"task {task.id}: multiSelect gold must be option letters like 'BCD' ({why})")
-    got, how = explain_choice_set(answer, n)
+    got, how = explain_choice_set(answer, n, task.options)
     if got is None:
         return _grade(False, "multi_select", None, f"unparseable: {how}")
     shown, gold_shown = "".join(sorted(got)), "".join(sorted(gold))
@@ -101,6 +102,7 @@ def _exp(scale: float) -> str:
 def grade_exact(task: Task, answer: str | None) -> Grade:
     if answer is None or not answer.strip():
         return _grade(False, "exact_match", None, "unparseable: no answer was given")
+    answer = unwrap_answer(answer) or answer
     gold_f, got_f = formula_key(task.answer), formula_key(answer)
     if gold_f is not None and got_f is not None:
         ok = gold_f == got_f
@@ -125,7 +127,7 @@ def grade_yes_no(task: Task, answer: str | None) -> Grade:
         raise TaskError(f"task {task.id}: yesNo gold must be yes, no or maybe, got {task.answer!r}")
     if answer is None or not answer.strip():
         return _grade(False, "yes_no", None, "unparseable: no answer was given")
-    words = normalize_text(answer).split()
+    words = normalize_text(unwrap_answer(answer) or answer).split()
     words = [_YNM_SYNONYMS.get(w, w) for w in words]
     got: str | None = words[0] if words and words[0] in _YNM else None
     how = "the first word"

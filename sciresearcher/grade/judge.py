@@ -1,13 +1,19 @@
-"""The HLE judge: the official Humanity's Last Exam judge prompt and verdict fields, through any LLMClient.
+"""The HLE judge: the official Humanity's Last Exam judge prompt, structured output and call, through any LLMClient.
 
-The prompt text is HLE's `JUDGE_PROMPT` (centerforaisafety/hle, hle_eval/run_judge_results.py) verbatim;
-the verdict has the official structured-output fields `extracted_final_answer`, `reasoning`, `correct`
-("yes"/"no"), `confidence` (0-100) and `strict` (always true). The official script gets them through
-OpenAI structured outputs; here any LLMClient works: a system message asks for the same fields as one
-JSON object, `response_format` is sent only when `structured_output=True` (OpenAI-compatible servers that
-support it), and the reply is read leniently (a fenced or embedded JSON object, or the `field: value` lines
-the prompt itself describes). A reply without a yes/no verdict raises JudgeError. Verdicts are cached on
-disk by (judge model, prompt) so re-scoring a run costs nothing. Default judge: `o3-mini-2025-01-31`.
+Compared with HLE's own `hle_eval/run_judge_results.py` (centerforaisafety/hle at 87c92ead95bd, the file
+last changed in a59048963171): `JUDGE_PROMPT` is its `JUDGE_PROMPT` byte for byte (a test holds a copy of
+the official string); the verdict is its `ExtractedAnswer` model (`extracted_final_answer`, `reasoning`,
+`correct` "yes"/"no", `confidence` int, `strict` true) sent as the `response_format` that the OpenAI SDK's
+`beta.chat.completions.parse` builds from it (`VERDICT_SCHEMA`); the call is that prompt as the one user
+message, `max_completion_tokens=4096`, no other sampling settings; the default model is
+`o3-mini-2025-01-31`. The question it is given is the raw benchmark question (outcome.judge_question).
+
+Fallback for models without structured output (`structured_output=False`; local models, servers that
+refuse `response_format`): then, and only then, a system message (`JSON_INSTRUCTION`) asks for the same
+fields as one JSON object, since nothing else tells the model the reply format. In both modes the reply is
+read leniently (a fenced or embedded JSON object, or the `field: value` lines the prompt itself describes);
+a reply without a yes/no verdict is re-asked `retries` times, then raises JudgeError. Verdicts are cached on
+disk by (judge model, prompt) so re-scoring a run costs nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel
 
 from sciresearcher.errors import JudgeError, ProviderError
 from sciresearcher.llm.base import LLMClient
@@ -27,9 +35,11 @@ from sciresearcher.records import Grade, Message
 log = logging.getLogger(__name__)
 
 DEFAULT_JUDGE_MODEL = "o3-mini-2025-01-31"
+MAX_COMPLETION_TOKENS = 4096  # as the official call ("overkill for judge")
 
-# centerforaisafety/hle, hle_eval/run_judge_results.py (JUDGE_PROMPT), kept verbatim including its typo.
-JUDGE_PROMPT = """Judge whether the following [response] to [question] is correct or not based on the precise and unambiguous [correct_answer] below.
+# centerforaisafety/hle, hle_eval/run_judge_results.py, JUDGE_PROMPT: verbatim, including its typo ("if there
+# if there"), the two blank lines before "confidence:" and the "0|\%|" written in a plain Python string.
+JUDGE_PROMPT = r"""Judge whether the following [response] to [question] is correct or not based on the precise and unambiguous [correct_answer] below.
 
 [question]: {question}
 
@@ -45,33 +55,49 @@ reasoning: Explain why the extracted_final_answer is correct or incorrect based 
 
 correct: Answer 'yes' if extracted_final_answer matches the [correct_answer] given above, or is within a small margin of error for numerical problems. Answer 'no' otherwise, i.e. if there if there is any inconsistency, ambiguity, non-equivalency, or if the extracted answer is incorrect.
 
-confidence: The extracted confidence score between 0% and 100% from [response]. Put 100 if there is no confidence score available."""
 
+confidence: The extracted confidence score between 0|\%| and 100|\%| from [response]. Put 100 if there is no confidence score available."""
+
+
+# The official script's structured output (`response_format=ExtractedAnswer`). No docstring: pydantic would
+# send it as the schema's "description", which the official model does not have.
+class ExtractedAnswer(BaseModel):
+    extracted_final_answer: str
+    reasoning: str
+    correct: Literal["yes", "no"]
+    confidence: int
+    strict: Literal[True]  # 100% reliability
+
+
+# What the OpenAI SDK sends for `response_format=ExtractedAnswer` (openai.lib._parsing's
+# type_to_response_format_param; a test checks this copy against the SDK when it is installed).
+VERDICT_SCHEMA: dict[str, Any] = {
+    "type": "json_schema",
+    "json_schema": {
+        "schema": {
+            "properties": {
+                "extracted_final_answer": {"title": "Extracted Final Answer", "type": "string"},
+                "reasoning": {"title": "Reasoning", "type": "string"},
+                "correct": {"enum": ["yes", "no"], "title": "Correct", "type": "string"},
+                "confidence": {"title": "Confidence", "type": "integer"},
+                "strict": {"const": True, "title": "Strict", "type": "boolean"},
+            },
+            "required": ["extracted_final_answer", "reasoning", "correct", "confidence", "strict"],
+            "title": "ExtractedAnswer",
+            "type": "object",
+            "additionalProperties": False,
+        },
+        "name": "ExtractedAnswer",
+        "strict": True,
+    },
+}
+
+# Only without structured output (the fallback): the reply format the schema would otherwise impose.
 JSON_INSTRUCTION = (
     "Return your judgement as one JSON object with exactly these keys: "
     '"extracted_final_answer" (string), "reasoning" (string), "correct" ("yes" or "no"), '
     '"confidence" (integer 0-100), "strict" (true). Output only the JSON object.'
 )
-
-VERDICT_SCHEMA: dict[str, Any] = {
-    "type": "json_schema",
-    "json_schema": {
-        "name": "ExtractedAnswer",
-        "strict": True,
-        "schema": {
-            "type": "object",
-            "properties": {
-                "extracted_final_answer": {"type": "string"},
-                "reasoning": {"type": "string"},
-                "correct": {"type": "string", "enum": ["yes", "no"]},
-                "confidence": {"type": "integer"},
-                "strict": {"type": "boolean", "enum": [True]},
-            },
-            "required": ["extracted_final_answer", "reasoning", "correct", "confidence", "strict"],
-            "additionalProperties": False,
-        },
-    },
-}
 
 _FIELDS = ("extracted_final_answer", "reasoning", "correct", "confidence")
 
@@ -117,7 +143,8 @@ def parse_verdict(text: str) -> dict[str, Any]:
     else:
         raise JudgeError(
             f"the judge's reply has no yes/no 'correct' field (got {raw_correct[:40]!r}); reply: {(text or '')[:300]!r}",
-            hint="use a stronger judge model, or set structured_output=True for servers that support it",
+            hint="use a stronger judge model, or keep structured output on (judge.structured_output, "
+            "--judge-structured-output) where the server supports response_format",
         )
     confidence: int | None
     try:
@@ -162,15 +189,27 @@ class JudgeCache:
 
 
 class HLEJudge:
-    """Grades a response against a gold answer with HLE's judge prompt (denominator: all questions)."""
+    """Grades a response against a gold answer with HLE's judge prompt and call.
 
-    def __init__(self, llm: LLMClient, *, cache_dir: str | Path | None = None, structured_output: bool = False,
+    `structured_output=True` (the default) is the official call; False is the any-LLM fallback (module doc).
+    `sampling` is merged over the official `max_completion_tokens`.
+    """
+
+    def __init__(self, llm: LLMClient, *, cache_dir: str | Path | None = None, structured_output: bool = True,
                  retries: int = 2, sampling: dict[str, Any] | None = None) -> None:
         self.llm = llm
         self.cache = JudgeCache(cache_dir) if cache_dir else None
         self.structured_output = structured_output
         self.retries = retries
-        self.sampling = dict(sampling or {})
+        self.sampling = {"max_completion_tokens": MAX_COMPLETION_TOKENS, **(sampling or {})}
+
+    def request(self, prompt: str) -> tuple[list[Message], dict[str, Any]]:
+        """The messages and sampling of one judge call: the official ones, or the fallback's."""
+        sampling = dict(self.sampling)
+        if self.structured_output:
+            sampling["response_format"] = VERDICT_SCHEMA
+            return [Message.user(prompt)], sampling
+        return [Message.system(JSON_INSTRUCTION), Message.user(prompt)], sampling
 
     @property
     def model(self) -> str:
@@ -182,10 +221,7 @@ class HLEJudge:
         key = JudgeCache.key(self.model, prompt)
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             return hit, True
-        messages = [Message.system(JSON_INSTRUCTION), Message.user(prompt)]
-        sampling = dict(self.sampling)
-        if self.structured_output:
-            sampling["response_format"] = VERDICT_SCHEMA
+        messages, sampling = self.request(prompt)
         last: JudgeError | None = None
         for attempt in range(self.retries + 1):
             result = await self.llm.chat(messages, **sampling)

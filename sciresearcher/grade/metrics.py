@@ -2,8 +2,10 @@
 breakdowns by category and answer type, depth (turns, tool calls) against correctness and difficulty, cost.
 
 Input is a list of `Sample` rows (one per task x sample). The denominator is always every task in the
-benchmark: a task with no sample, or a sample with no answer, counts as wrong. Pure computation; loading
-and grading happen elsewhere.
+benchmark, overall and per category: a task with no sample, or a sample with no answer, counts as wrong.
+`DEFINITIONS` says what each figure is (it is written into every summary): "first-sample accuracy" beside
+"mean accuracy over samples", the maj@k tie rule, which calibration figure to read below 200 items. Pure
+computation; loading and grading happen elsewhere.
 """
 
 from __future__ import annotations
@@ -103,65 +105,123 @@ def calib_err_corrected(confidence: list[float], correct: list[bool], beta: int 
     return math.sqrt(cerr)
 
 
-def _group_stats(values: Iterable[tuple[str, bool]]) -> dict[str, dict[str, float]]:
-    groups: dict[str, list[bool]] = defaultdict(list)
-    for key, ok in values:
-        groups[key].append(ok)
-    return {k: {"n": len(v), "accuracy": sum(v) / len(v)} for k, v in sorted(groups.items())}
+DEFINITIONS = {
+    "denominator": "every task of the benchmark: a task with no sample (or whose samples could not be graded) "
+                   "counts as wrong, in the overall figures and in each category alike",
+    "first_sample_accuracy": "share of tasks whose first sample (sample 0) is correct; 'accuracy' is the same "
+                             "figure under its older name",
+    "mean_sample_accuracy": "mean over tasks of the share of that task's samples that are correct (equals pass@1)",
+    "pass_at_k": "unbiased pass@k (Chen et al. 2021) averaged over tasks; reported for k up to the fewest "
+                 "samples any answered task has",
+    "maj_at_k": "majority vote over the first k samples' extracted answers (case-insensitive; options named in "
+                "the task's own order); a tie goes to the answer given first (lowest sample index); samples "
+                "without an answer do not vote, and a task with no votes counts as wrong",
+    "calibration_error": "RMS calibration error of first samples over all bins (bin size min(100, max(10, n // 10)));"
+                         " 'calibration_error_official' is HLE's script, which skips its last bin and so is 0 below "
+                         "200 items",
+}
+MAJ_TIE_RULE = DEFINITIONS["maj_at_k"]
+
+
+def _group_stats(rows: Iterable[tuple[str, Sample | None]]) -> dict[str, dict[str, float]]:
+    """Per group: tasks, correct first samples, tasks without a sample, and first-sample accuracy over all tasks."""
+    groups: dict[str, list[Sample | None]] = defaultdict(list)
+    for key, first in rows:
+        groups[key].append(first)
+    out = {}
+    for key, firsts in sorted(groups.items()):
+        correct = sum(1 for f in firsts if f is not None and f.correct)
+        out[key] = {"n": len(firsts), "correct": correct, "missing": sum(f is None for f in firsts),
+                    "accuracy": correct / len(firsts)}
+    return out
 
 
 def _mean(xs: list[float]) -> float | None:
     return sum(xs) / len(xs) if xs else None
 
 
-def summarize(samples: list[Sample], task_ids: list[str], ks: Iterable[int] = (1,)) -> dict[str, Any]:
-    """Accuracy (first sample per task), pass@k and maj@k over all `task_ids`, and the breakdowns."""
+def summarize(samples: list[Sample], task_ids: list[str], ks: Iterable[int] = (1,),
+              groups: dict[str, tuple[str | None, str | None]] | None = None) -> dict[str, Any]:
+    """Accuracy, pass@k and maj@k over all `task_ids`, calibration, the breakdowns (see DEFINITIONS).
+
+    `groups` gives each task's (category, answer type), so tasks without a sample land in their category;
+    without it they are grouped under 'unknown'. Samples of one task are taken in list order (sample 0 first).
+    """
     by_task: dict[str, list[Sample]] = defaultdict(list)
     for s in samples:
         by_task[s.task_id].append(s)
     total = len(task_ids)
     firsts = [by_task[t][0] if by_task.get(t) else None for t in task_ids]
     correct = sum(1 for s in firsts if s is not None and s.correct)
+    acc = correct / total if total else 0.0
     lo, hi = wilson_interval(correct, total)
-    n_min = min((len(by_task.get(t, [])) for t in task_ids), default=0)
+    answered = [t for t in task_ids if by_task.get(t)]
+    n_min = min((len(by_task[t]) for t in answered), default=0)
+    per_task = [sum(s.correct for s in by_task[t]) / len(by_task[t]) if by_task.get(t) else 0.0 for t in task_ids]
     out: dict[str, Any] = {
         "n_tasks": total, "n_samples": len(samples), "samples_per_task_min": n_min,
-        "missing_tasks": sum(1 for t in task_ids if not by_task.get(t)),
-        "accuracy": correct / total if total else 0.0, "accuracy_ci95": [lo, hi],
+        "missing_tasks": total - len(answered),
+        "first_sample_accuracy": acc, "accuracy": acc, "accuracy_ci95": [lo, hi],
+        "correct_first_samples": correct,
+        "mean_sample_accuracy": sum(per_task) / total if total else 0.0,
+        "correct_samples": sum(s.correct for s in samples),
         # HLE's own script reports a normal-approximation half-width: 1.96 * sqrt(p (1 - p) / n)
-        "accuracy_ci95_halfwidth_normal": 1.96 * math.sqrt((correct / total) * (1 - correct / total) / total)
-        if total else 0.0,
-        "pass_at_k": {}, "maj_at_k": {},
+        "accuracy_ci95_halfwidth_normal": 1.96 * math.sqrt(acc * (1 - acc) / total) if total else 0.0,
+        "pass_at_k": {}, "maj_at_k": {}, "not_reported": {},
     }
     for k in sorted(set(ks)):
-        if n_min >= k:
-            out["pass_at_k"][str(k)] = sum(
-                pass_at_k(len(by_task[t]), sum(s.correct for s in by_task[t]), k) for t in task_ids) / total
-            out["maj_at_k"][str(k)] = sum(_majority_correct(by_task[t][:k]) for t in task_ids) / total
-    if n_min >= 1:  # pass@k for every k <= n (the curve the report plots)
+        if total and answered and n_min >= k:
+            out["pass_at_k"][str(k)] = sum(pass_at_k(len(by_task[t]), sum(s.correct for s in by_task[t]), k)
+                                           for t in answered) / total
+            out["maj_at_k"][str(k)] = sum(_majority_correct(by_task[t][:k]) for t in answered) / total
+        elif total:
+            short = sum(1 for t in answered if len(by_task[t]) < k)
+            out["not_reported"][f"pass@{k}"] = (f"{short} answered tasks have fewer than {k} samples" if answered
+                                                else "no task has a sample")
+    if answered and total:  # pass@k for every k <= n (the curve the report plots)
         out["pass_at_k_curve"] = {str(k): sum(pass_at_k(len(by_task[t]), sum(s.correct for s in by_task[t]), k)
-                                              for t in task_ids) / total for k in range(1, n_min + 1)}
+                                              for t in answered) / total for k in range(1, n_min + 1)}
     conf = [(s.confidence if s.confidence is not None else 1.0, s.correct) for s in firsts if s is not None]
     conf += [(1.0, False)] * out["missing_tasks"]
     if conf:
         cs, ok = [c for c, _ in conf], [o for _, o in conf]
+        out["calibration_error"] = calib_err_corrected(cs, ok)  # the figure to read first
+        out["calibration_error_corrected"] = out["calibration_error"]
         out["calibration_error_official"] = calib_err_official(cs, ok)
-        out["calibration_error_corrected"] = calib_err_corrected(cs, ok)
-    flat = [s for s in firsts if s is not None]
-    out["by_category"] = _group_stats((s.category or "none", s.correct) for s in flat)
-    out["by_answer_type"] = _group_stats((s.answer_type or "none", s.correct) for s in flat)
+        if len(cs) < 200:
+            out["calibration_note"] = (f"{len(cs)} items: HLE's official routine skips its last bin and returns 0 "
+                                       "below 200 items; read calibration_error (corrected)")
+    info = groups or {}
+
+    def group(task_id: str, first: Sample | None, index: int) -> str:
+        given = info.get(task_id, (None, None))[index]
+        if given:
+            return given
+        if first is None:
+            return "unknown"
+        return (first.category if index == 0 else first.answer_type) or "none"
+
+    for key, index in (("by_category", 0), ("by_answer_type", 1)):
+        out[key] = _group_stats((group(t, first, index), first) for t, first in zip(task_ids, firsts, strict=True))
+    failures = Counter(s.extra["grade_failure"] for s in samples if s.extra.get("grade_failure"))
+    if failures:
+        out["grading_failures"] = {**failures, "task_ids": sorted({s.task_id for s in samples
+                                                                   if s.extra.get("grade_failure")})[:20]}
     out["depth"] = depth_analysis(samples)
     out["cost_usd"] = sum(s.cost_usd for s in samples)
     out["status"] = dict(Counter(s.status for s in samples))
+    out["definitions"] = DEFINITIONS
     return out
 
 
 def _majority_correct(samples: list[Sample]) -> float:
+    """Whether the majority answer of `samples` is correct; ties go to the answer given first (MAJ_TIE_RULE)."""
     votes = Counter((s.extracted or "").strip().lower() for s in samples if s.extracted)
     if not votes:
         return 0.0
-    top, _ = votes.most_common(1)[0]
-    return 1.0 if any(s.correct for s in samples if (s.extracted or "").strip().lower() == top) else 0.0
+    top = max(votes.values())
+    winner = next(key for key in votes if votes[key] == top)  # Counter keeps first-seen order: earliest wins
+    return 1.0 if any(s.correct for s in samples if (s.extracted or "").strip().lower() == winner) else 0.0
 
 
 def depth_analysis(samples: list[Sample]) -> dict[str, Any]:

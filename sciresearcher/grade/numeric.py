@@ -45,6 +45,8 @@ def clean_latex(text: str) -> str:
     out = re.sub(r"\\(?:approx|sim|simeq)\b|≈|~=|about|approximately|roughly|around", " ", out)
     out = out.replace("\\%", "%").replace("\\circ", "°").replace("^{°}", "°").replace("^°", "°")
     out = re.sub(r"\\d?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}", r"(\1)/(\2)", out)
+    for _ in range(3):  # wrappers that held a fraction (\mathrm{\frac{1}{8}}): so that cleaning twice changes nothing
+        out = _LATEX_WRAPPERS.sub(r"\1", out)
     return re.sub(r"\s+", " ", out).strip()
 
 
@@ -131,7 +133,8 @@ def _registry() -> Any:
     import pint
 
     ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
-    ureg.define("molar = mole / liter = M")
+    if "molar" not in ureg:  # pint >= 0.10 defines it; redefining it logs a warning on every run
+        ureg.define("molar = mole / liter = M")
     return ureg
 
 

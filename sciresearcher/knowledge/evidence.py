@@ -50,8 +50,15 @@ def is_quantitative(goal: str) -> bool:
     return bool(_QUANT_GOAL.search(goal) or _NUMBER_UNIT.search(goal))
 
 
+_MARKERS = re.compile(
+    r"\[[\d,\s–-]+\]|\b(?:Figs?|Figures?|Tables?|Eqs?|Equations?|Sections?|Refs?)\.?\s*\(?S?\d+[A-Za-z]?\)?|"
+    r"\(\s*\d{1,2}\s*\)\s*$|\b(?:1[89]|20)\d{2}\b(?!\s*(?-i:%|[a-zµμ]))", re.IGNORECASE)
+
+
 def numeric_weight(text: str) -> float:
-    """1 for text with a number and a unit, 0.4 for a bare number, 0 otherwise."""
+    """1 for text with a number and a unit, 0.4 for a bare number, 0 otherwise; citation markers ("[12]"),
+    figure, table and equation labels and years are not numbers here."""
+    text = _MARKERS.sub(" ", text)
     if _NUMBER_UNIT.search(text):
         return 1.0
     return 0.4 if _NUMBER.search(text) else 0.0

@@ -1,7 +1,8 @@
 """Fetching a URL or DOI to a Document: HTML, PDF or JATS XML, chosen by sniffing the content.
 
 `fetch_document("url:https://..." | "https://..." | "doi:10.x/y", http)` downloads with the shared
-`SourceHttp` (size cap `max_fetch_bytes`, timeout, retries, blocklist), then looks at the bytes and the
+`SourceHttp` (size cap `max_fetch_bytes`, a total deadline, retries, blocklist, and the SSRF guard of
+`netguard.py`: internal addresses are refused on every hop unless `fetch_allow` lists them), then looks at the bytes and the
 content type: `%PDF` -> pymupdf, `<article` JATS -> the JATS parser, HTML -> trafilatura, plain text as
 is. A DOI goes to its Unpaywall open-access copy when a contact email is configured, else to doi.org.
 Failures raise `SourceError`/`DataError`; the read tool turns them into text for the agent.

@@ -12,8 +12,9 @@ same order in every process (float noise in fusion or BLAS cannot swap the tail)
 On disk (one folder): `manifest.json` (format, corpus hash, model, parameters, counts; written last, so
 its presence means the index is complete), `documents.jsonl`, `passages.jsonl`, `hashes.json`, `bm25/`
 (bm25s), `dense.npy` (normalised embeddings, row = passage). `build_index` reuses an index whose manifest
-matches, adds only new documents when nothing else changed, and rebuilds otherwise. Loaders, evidence
-selection and the tools live elsewhere.
+matches, adds only new documents when nothing else changed, and rebuilds otherwise; with an `EmbeddingStore`
+(the CLI's default) passages embedded by any earlier build with the same model are read back instead of embedded
+again (benchmarks/index_build.py). Loaders, evidence selection and the tools live elsewhere.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import Literal
 import numpy as np
 
 from sciresearcher.errors import ConfigError, DataError
-from sciresearcher.knowledge.embedding import Encoder, model_label, tokenize
+from sciresearcher.knowledge.embedding import EmbeddingStore, Encoder, model_label, tokenize
 from sciresearcher.knowledge.passages import MAX_PARAGRAPH_WORDS, paragraphs
 from sciresearcher.records import Document, Locator
 
@@ -95,6 +96,7 @@ class LocalIndex:
         self._by_id = {d.id: i for i, d in enumerate(documents)}
         self._faiss = None
         self._encoder: Encoder | None = None
+        self.build_stats: dict | None = None  # set by build_index: what the build did
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -274,18 +276,44 @@ def _write_bm25(tmp: Path, documents: list[Document], passages: list[Passage], k
     retriever.save(str(tmp / "bm25"))
 
 
-def _embed(passages: list[Passage], documents: list[Document], model: str | None) -> np.ndarray:
+def _embed(passages: list[Passage], documents: list[Document], model: str | None,
+           store: EmbeddingStore | None, stats: dict) -> np.ndarray:
     enc = Encoder(model)
     texts = [f"{documents[p.doc].title}. {p.text}" if documents[p.doc].title else p.text for p in passages]
-    log.info("embedding %d passages with %s", len(texts), enc.name)
-    return enc.encode(texts, progress=len(texts) > 500)
+    log.info("embedding %d passages with %s%s", len(texts), enc.name,
+             f" (embedding cache {store.root})" if store is not None else "")
+    started = time.perf_counter()
+    vecs = enc.encode(texts, progress=len(texts) > 500, store=store)
+    from_cache = enc.last_stored if store is not None else 0
+    stats.update(embed_s=stats.get("embed_s", 0.0) + time.perf_counter() - started,
+                 passages_embedded=stats.get("passages_embedded", 0) + len(texts) - from_cache,
+                 embeddings_from_cache=stats.get("embeddings_from_cache", 0) + from_cache)
+    return vecs
 
 
 def build_index(docs: list[Document], out: Path | str, *, dense: bool = True, model: str | None = None,
                 k1: float = 1.2, b: float = 0.75, max_paragraph_words: int = MAX_PARAGRAPH_WORDS,
-                sources: list[str] | None = None) -> LocalIndex:
-    """Builds the index at `out`, reusing or incrementally extending a matching one already there."""
-    out = Path(out)
+                sources: list[str] | None = None, embedding_store: EmbeddingStore | None = None) -> LocalIndex:
+    """Builds the index at `out`, reusing or incrementally extending a matching one already there. With
+    `embedding_store`, passages embedded by an earlier build (any index, same model) are not embedded again.
+    The returned index's `build_stats` say what the build did: seconds, documents added, passages embedded or
+    read from the store, seconds spent embedding."""
+    started = time.perf_counter()
+    stats: dict = {"documents_added": 0, "passages_embedded": 0, "embeddings_from_cache": 0, "embed_s": 0.0}
+    index = _build(docs, Path(out), dense, model, k1, b, max_paragraph_words, sources, embedding_store, stats)
+    stats["seconds"] = time.perf_counter() - started
+    stats["documents_per_s"] = stats["documents_added"] / stats["seconds"] if stats["seconds"] > 0 else 0.0
+    index.build_stats = stats
+    if stats["documents_added"]:
+        log.info("index %s built in %.1fs: %d documents (%.1f documents/s), %d passages embedded, %d from the "
+                 "embedding cache", out, stats["seconds"], stats["documents_added"], stats["documents_per_s"],
+                 stats["passages_embedded"], stats["embeddings_from_cache"])
+    return index
+
+
+def _build(docs: list[Document], out: Path, dense: bool, model: str | None, k1: float, b: float,
+           max_paragraph_words: int, sources: list[str] | None, store: EmbeddingStore | None,
+           stats: dict) -> LocalIndex:
     if not docs:
         raise DataError("the corpus is empty: no documents to index",
                         hint="check the SOURCES paths (JSONL, PDF, XML, HTML, TXT, MD files or folders of them)")
@@ -307,20 +335,22 @@ def build_index(docs: list[Document], out: Path | str, *, dense: bool = True, mo
             log.info("index %s is up to date (%d documents)", out, len(old.documents))
             return old
         log.info("adding %d new documents to %s", len(new_docs), out)
+        stats["documents_added"] = len(new_docs)
         documents = list(old.documents) + new_docs
         passages = list(old.passages) + _passages_for(new_docs, len(old.documents), max_paragraph_words)
         new_rows = passages[len(old.passages):]
         emb = None
         if dense:
-            emb = np.concatenate([np.asarray(old.dense), _embed(new_rows, documents, model)]) if old.dense is not None \
-                else _embed(passages, documents, model)
+            emb = np.concatenate([np.asarray(old.dense), _embed(new_rows, documents, model, store, stats)]) \
+                if old.dense is not None else _embed(passages, documents, model, store, stats)
         hashes = {**json.loads((out / "hashes.json").read_text()), **{d.id: hashes[d.id] for d in new_docs}}
     else:
         documents = list({d.id: d for d in docs}.values())
+        stats["documents_added"] = len(documents)
         passages = _passages_for(documents, 0, max_paragraph_words)
         if not passages:
             raise DataError("the corpus has no text: every document is empty")
-        emb = _embed(passages, documents, model) if dense else None
+        emb = _embed(passages, documents, model, store, stats) if dense else None
     return _write(out, documents, passages, emb, hashes, params, sources)
 
 

@@ -48,7 +48,9 @@ def iter_jsonl(path: Path) -> Iterator[Document]:
                 raw = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise DataError(
-                    f"{path}:{lineno}: not valid JSON ({exc.msg} at column {exc.colno})",
+                    # some messages end with "at" already ("Unterminated string starting at")
+                    f"{path}:{lineno}: not valid JSON ({exc.msg}{' ' if exc.msg.endswith(' at') else ' at '}"
+                    f"column {exc.colno})",
                     hint="fix or delete that line; every line must be one JSON object",
                 ) from None
             if not isinstance(raw, dict) or "id" not in raw:

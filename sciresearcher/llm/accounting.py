@@ -1,52 +1,71 @@
-"""Token and cost accounting: a price table per model and running totals per client.
+"""Token and cost accounting: running totals per client, and the cost split a run's summary reports.
 
-Prices are USD per million tokens, matched by the longest known prefix of the model name (so
-`gpt-4o-2024-08-06` uses `gpt-4o`); config overrides win. Unknown models cost 0 and are counted as such.
-Published list prices change; treat the built-in table as a default to override, not a source of truth.
+Prices come from `llm/prices.py` (the shipped `prices.yaml` under a user's own table). `cost_split` turns
+summed `Usage` into what summaries and the report show: billed cost next to the list price, how much the
+prompt cache and the batch discount saved, the cache hit share, and how many calls had no price (their
+cost is unknown: the billed total is then a lower bound, and says so).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sciresearcher.llm.config import Price
+from sciresearcher.llm.prices import price_for as _lookup
+from sciresearcher.llm.prices import price_table, price_usage
 from sciresearcher.records import Usage
 
-DEFAULT_PRICES: dict[str, Price] = {
-    "o3-mini": Price(input=1.10, output=4.40, cached_input=0.55),
-    "gpt-4o-mini": Price(input=0.15, output=0.60, cached_input=0.075),
-    "gpt-4o": Price(input=2.50, output=10.00, cached_input=1.25),
-    "gpt-4.1-mini": Price(input=0.40, output=1.60, cached_input=0.10),
-    "gpt-4.1": Price(input=2.00, output=8.00, cached_input=0.50),
-    "claude-sonnet-4-5": Price(input=3.00, output=15.00, cached_input=0.30),
-    "claude-sonnet-4": Price(input=3.00, output=15.00, cached_input=0.30),
-    "claude-opus-4": Price(input=15.00, output=75.00, cached_input=1.50),
-    "claude-haiku-4-5": Price(input=1.00, output=5.00, cached_input=0.10),
-}
 
-
-def price_for(model: str | None, overrides: dict[str, Price] | None = None) -> Price | None:
-    """The price of `model`: exact override, else the longest matching prefix in overrides then defaults."""
-    if not model:
-        return None
-    name = model.split("/")[-1]
-    for table in (overrides or {}, DEFAULT_PRICES):
-        if model in table:
-            return table[model]
-        matches = [k for k in table if name.startswith(k)]
-        if matches:
-            return table[max(matches, key=len)]
-    return None
+def price_for(model: str | None, overrides: dict[str, Price] | str | None = None) -> Price | None:
+    """The price of `model`: the user's entries (a mapping or a price file) over the shipped table."""
+    return _lookup(model, price_table(overrides))
 
 
 def cost_of(usage: Usage, price: Price | None) -> float:
-    if price is None:
-        return 0.0
-    cached = min(usage.cached_tokens, usage.prompt_tokens)
-    cached_rate = price.cached_input if price.cached_input is not None else price.input
-    return ((usage.prompt_tokens - cached) * price.input + cached * cached_rate
-            + usage.completion_tokens * price.output) / 1e6
+    """Billed USD of one online call (0.0 when unpriced: use `prices.price_usage` to keep that visible)."""
+    return price_usage(usage, price).cost_usd
+
+
+def cost_split(usage: Usage | Iterable[Usage]) -> dict[str, Any]:
+    """The cost of summed usage, split: billed vs list price, cache and batch savings, tokens by kind."""
+    if not isinstance(usage, Usage):
+        total = Usage()
+        for u in usage:
+            total = total + u
+        usage = total
+    cache_saved = usage.list_cost_usd - usage.cost_usd - usage.batch_saved_usd
+    return {
+        "cost_usd": round(usage.cost_usd, 6), "list_cost_usd": round(usage.list_cost_usd, 6),
+        "cache_saved_usd": round(cache_saved, 6), "batch_saved_usd": round(usage.batch_saved_usd, 6),
+        "prompt_tokens": usage.prompt_tokens, "cache_read_tokens": usage.cached_tokens,
+        "cache_write_tokens": usage.cache_write_tokens, "completion_tokens": usage.completion_tokens,
+        "cache_hit_share": round(usage.cached_tokens / usage.prompt_tokens, 4) if usage.prompt_tokens else 0.0,
+        "batched_calls": usage.batched_calls, "unpriced_calls": usage.unpriced_calls,
+        "complete": usage.unpriced_calls == 0,
+    }
+
+
+def describe_cost(split: dict[str, Any]) -> str:
+    """One line for logs and the report: `$1.23 (list $4.56; cache saved $2.00, batch saved $1.33)`."""
+    text = f"${split['cost_usd']:.4f} (list ${split['list_cost_usd']:.4f}; cache saved ${split['cache_saved_usd']:.4f}"
+    text += f", batch saved ${split['batch_saved_usd']:.4f})"
+    if split.get("unpriced_calls"):
+        text += f" + unknown: {split['unpriced_calls']} calls of unpriced models (add them with --llm.prices FILE)"
+    return text
+
+
+def session_costs(**clients: Any) -> dict[str, Any]:
+    """`cost_split` of each named client's ledger (calls made by this process: a resumed run's earlier
+    sessions are not in it); clients without a ledger (test doubles, None) are left out."""
+    out: dict[str, Any] = {}
+    for name, client in clients.items():
+        ledger = getattr(client, "ledger", None)
+        if isinstance(ledger, Ledger):
+            out[name] = {**cost_split(ledger.usage), "calls": ledger.calls, "scope": "this session"}
+    return out
 
 
 @dataclass
@@ -67,7 +86,6 @@ class Ledger:
             if not cached:
                 self.usage = self.usage + usage
 
-    def summary(self) -> dict[str, float | int]:
+    def summary(self) -> dict[str, Any]:
         return {"calls": self.calls, "cache_hits": self.cache_hits, "retries": self.retries,
-                "failures": self.failures, "prompt_tokens": self.usage.prompt_tokens,
-                "completion_tokens": self.usage.completion_tokens, "cost_usd": round(self.usage.cost_usd, 6)}
+                "failures": self.failures, **cost_split(self.usage)}

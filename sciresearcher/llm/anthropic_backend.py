@@ -7,7 +7,8 @@ sampling onto Anthropic's: `max_tokens` is required (default 4096); `stop` -> `s
 Extended thinking comes from the config (`thinking_budget`, or `enable_thinking` with a 4096-token
 budget) or a per-call `thinking=` dict (e.g. `{"type": "adaptive"}`). With thinking on, `temperature`,
 `top_k` and a forced `tool_choice` are left out (the API rejects them), and `max_tokens` is raised above
-the budget when it would leave no room for the answer.
+the budget when it would leave no room for the answer. With `prompt_cache` (the default) the request
+carries cache breakpoints on the stable prefix and the conversation (`caching.py`).
 
 Streams (and assembles the final message) when `stream` is set or `max_tokens` is large enough that the
 SDK refuses a non-streaming call. SDK errors become ProviderError: 408, 429, 5xx (529 overloaded
@@ -28,6 +29,7 @@ from sciresearcher.llm.anthropic_format import (
     to_anthropic,
 )
 from sciresearcher.llm.base import ChatResult
+from sciresearcher.llm.caching import add_breakpoints
 from sciresearcher.llm.config import LLMConfig
 from sciresearcher.llm.managed import ManagedClient, api_key
 from sciresearcher.llm.sdk_errors import map_sdk_error
@@ -131,6 +133,8 @@ class AnthropicClient(ManagedClient):
         # type them; the API decides, and a 400 names a parameter it rejects)
         extra_body.update(s)
         request["extra_body"] = extra_body or None
+        if self.config.prompt_cache:  # breakpoints on tools, system and the rolling conversation (llm/caching.py)
+            request = add_breakpoints(request, self.config.prompt_cache_ttl)
         return request
 
     async def _chat_once(self, messages: list[Message], tools: list[dict[str, Any]] | None,

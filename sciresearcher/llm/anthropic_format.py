@@ -10,7 +10,8 @@ tools). Reasoning text without a signature (from another model) cannot be verifi
 left out of the request.
 
 Responses: text blocks join into `content`, thinking blocks into `reasoning_content`, `tool_use` blocks
-into ToolCalls with JSON-string arguments; usage counts cache reads and writes as prompt tokens.
+into ToolCalls with JSON-string arguments; usage counts cache reads and writes as prompt tokens, and
+keeps both apart (`cached_tokens`, `cache_write_tokens`) for pricing.
 
 No I/O here: `anthropic_backend.py` does the calls.
 """
@@ -137,6 +138,7 @@ def from_anthropic(response: Any) -> tuple[Message, Usage, str | None, str | Non
         read = _field(raw, "cache_read_input_tokens") or 0
         written = _field(raw, "cache_creation_input_tokens") or 0
         usage = Usage(prompt_tokens=(_field(raw, "input_tokens") or 0) + read + written,
-                      completion_tokens=_field(raw, "output_tokens") or 0, cached_tokens=read)
+                      completion_tokens=_field(raw, "output_tokens") or 0, cached_tokens=read,
+                      cache_write_tokens=written)
     stop = _field(response, "stop_reason")
     return message, usage, STOP_REASONS.get(stop, stop), _field(response, "model")

@@ -1,10 +1,11 @@
-"""`LLMConfig`: which backend and model to call, and how (concurrency, retries, cache, prices).
+"""`LLMConfig`: which backend and model to call, and how (concurrency, retries, caches, prices, batching).
 
 Only configuration lives here; `llm/factory.py` turns it into a client.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,13 +23,16 @@ NO_MODEL_HINT = (
 
 
 class Price(BaseModel):
-    """USD per million tokens."""
+    """USD per million tokens, and the batch multiplier (see llm/prices.yaml)."""
 
     model_config = ConfigDict(extra="forbid")
 
     input: float = 0.0
     output: float = 0.0
-    cached_input: float | None = None
+    cached_input: float | None = Field(None, description="cache reads; unset = the input rate")
+    cache_write: float | None = Field(None, description="5-minute cache writes; unset = the input rate")
+    cache_write_1h: float | None = Field(None, description="1-hour cache writes; unset = cache_write")
+    batch: float = Field(0.5, gt=0, le=1, description="multiplier on every token of a batched call")
 
 
 class LLMConfig(BaseModel):
@@ -60,9 +64,33 @@ class LLMConfig(BaseModel):
     )
     sampling: dict[str, Any] = Field(default_factory=dict, description="defaults merged under each call's sampling")
     extra_body: dict[str, Any] = Field(default_factory=dict, description="passed through to OpenAI-compatible servers")
-    prices: dict[str, Price] = Field(default_factory=dict, description="per-model price overrides (USD / 1M tokens)")
+    prices: str | dict[str, Price] = Field(
+        default_factory=dict, description="a YAML price file, or per-model entries (USD / 1M tokens), over the "
+        "shipped table (sciresearcher/llm/prices.yaml); a model in neither has an unknown cost")
+    prompt_cache: bool = Field(
+        True, description="anthropic: cache_control breakpoints on the stable prefix and the conversation "
+        "(OpenAI-compatible servers cache prefixes by themselves)")
+    prompt_cache_ttl: Literal["5m", "1h"] = Field("5m", description="anthropic cache lifetime (1h: writes cost 2x)")
+    batch: bool = Field(False, description="send calls through the provider's batch API (50% off; replies "
+                        "take minutes to hours): for calls that need no interaction")
+    batch_dir: str | None = Field(None, description="where batch ids and results are kept, so a killed run "
+                                  "resumes polling instead of paying again (commands set it in their run directory)")
+    batch_size: int = Field(1000, ge=1, description="most requests in one batch submission")
+    batch_window_s: float = Field(10.0, ge=0, description="after the first queued call, wait this long for "
+                                  "more before submitting")
+    batch_poll_s: float = Field(30.0, gt=0, description="first wait between status polls; grows 1.5x per poll")
+    batch_poll_max_s: float = Field(300.0, gt=0, description="longest wait between status polls")
+    batch_max_wait_s: float = Field(86_400.0, gt=0, description="give up waiting on a batch after this long "
+                                    "(it stays recorded: a rerun resumes polling it)")
     device: str | None = Field(None, description="local backend: cpu | cuda | auto")
-    batch_size: int = Field(
+    local_batch: int = Field(
         1, ge=1, description="local backend: concurrent requests generated together in one padded batch (> 1: "
         "llm.batched_local.BatchedLocalClient, which renders with the training chat template)")
     dtype: str | None = Field(None, description="local backend: float32 | bfloat16 | auto")
+
+    def for_run(self, run_dir: str | Path, name: str) -> LLMConfig:
+        """This config with `batch_dir` = `<run_dir>/batches/<name>` when batching with no directory set (so a
+        resumed run finds its batches); unchanged otherwise."""
+        if not self.batch or self.batch_dir:
+            return self
+        return self.model_copy(update={"batch_dir": str(Path(run_dir) / "batches" / name)})

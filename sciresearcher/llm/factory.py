@@ -1,8 +1,11 @@
-"""`make_client(LLMConfig) -> LLMClient`: picks and builds the backend, with errors that say how to fix it."""
+"""`make_client(LLMConfig) -> LLMClient`: picks and builds the backend, with errors that say how to fix it.
+
+With `batch` set, the anthropic or openai backend is wrapped in a `BatchClient` (llm/batch.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sciresearcher.errors import ConfigError
 from sciresearcher.llm.base import LLMClient
@@ -18,20 +21,32 @@ def make_client(config: LLMConfig) -> LLMClient:
     if config.backend == "openai":
         from sciresearcher.llm.openai_backend import OpenAIClient
 
-        return OpenAIClient(config)
+        return _batched(OpenAIClient(config), config)
     if config.backend == "anthropic":
         from sciresearcher.llm.anthropic_backend import AnthropicClient
 
-        return AnthropicClient(config)
+        return _batched(AnthropicClient(config), config)
+    if config.batch:
+        raise ConfigError("llm.batch works with the anthropic and openai backends, not 'local'",
+                          hint="drop --llm.batch true")
     path = Path(config.model).expanduser()
     looks_like_path = config.model.startswith((".", "/", "~")) or path.exists()
     if looks_like_path and not (path / "config.json").is_file():
         reason = "does not exist" if not path.exists() else "has no config.json (not a transformers model)"
         raise ConfigError(f"local model directory {path} {reason}", hint=NO_MODEL_HINT)
-    if config.batch_size > 1:
+    if config.local_batch > 1:
         from sciresearcher.llm.batched_local import BatchedLocalClient
 
-        return BatchedLocalClient(config, max_batch=config.batch_size)
+        return BatchedLocalClient(config, max_batch=config.local_batch)
     from sciresearcher.llm.local_backend import LocalClient
 
     return LocalClient(config)
+
+
+def _batched(client: Any, config: LLMConfig) -> LLMClient:
+    """With `llm.batch`, the same protocol over the provider's batch API (llm/batch.py)."""
+    if not config.batch:
+        return client
+    from sciresearcher.llm.batch import BatchClient
+
+    return BatchClient.wrap(client)

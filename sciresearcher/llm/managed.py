@@ -11,8 +11,6 @@ non-retryable 4xx fail at once. Usage is priced and added to the client's `ledge
 from __future__ import annotations
 
 import asyncio
-import datetime
-import email.utils
 import logging
 import os
 import random
@@ -21,11 +19,13 @@ import time
 from typing import Any, Self
 
 from sciresearcher.errors import ConfigError, ProviderError
-from sciresearcher.llm.accounting import Ledger, cost_of, price_for
+from sciresearcher.llm.accounting import Ledger
 from sciresearcher.llm.base import ChatResult
 from sciresearcher.llm.cache import ResponseCache, request_key
-from sciresearcher.llm.config import LLMConfig
-from sciresearcher.records import Message
+from sciresearcher.llm.config import LLMConfig, Price
+from sciresearcher.llm.prices import FREE, price_for, price_table, price_usage
+from sciresearcher.llm.retry import backoff_delay
+from sciresearcher.records import Message, Usage
 
 log = logging.getLogger(__name__)
 
@@ -77,40 +77,6 @@ async def _close_at_shutdown(state: dict[str, Any]) -> Any:
                 log.debug("closing an SDK client at event-loop shutdown: %r", exc)
 
 
-def parse_retry_after(headers: Any) -> float | None:
-    """Seconds to wait from `retry-after-ms`, or `Retry-After` as seconds or an HTTP date; None if absent."""
-    if headers is None:
-        return None
-    millis = headers.get("retry-after-ms")
-    if millis is not None:
-        try:
-            return max(0.0, float(millis) / 1000.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.UTC)
-    return max(0.0, (when - datetime.datetime.now(datetime.UTC)).total_seconds())
-
-
-def backoff_delay(attempt: int, base: float, cap: float, retry_after: float | None, rng: random.Random) -> float:
-    """Full-jitter exponential backoff, never shorter than the server's Retry-After."""
-    delay = rng.uniform(0, min(cap, base * (2 ** attempt)))
-    if retry_after is not None:
-        delay = max(delay, retry_after)
-    return delay
-
-
 class ManagedClient:
     """Base class for backends; subclasses set `backend` and implement `_chat_once`."""
 
@@ -124,9 +90,22 @@ class ManagedClient:
         self._loops_lock = threading.Lock()
         self._closing: set[asyncio.Task[None]] = set()
         self._cache = ResponseCache(config.cache_dir) if config.cache_dir else None
-        self._price = price_for(self.model, config.prices)
+        self._price = self._find_price()
         self._rng = random.Random()
         self._spare: Any = None  # see _prebuild_sdk_client
+
+    def _find_price(self) -> Price | None:
+        if self.backend == "local":
+            return FREE  # a local model has no per-token bill
+        price = price_for(self.model, price_table(self.config.prices))
+        if price is None:
+            log.warning("no price for model '%s': its cost is reported as unknown (add it to a price file and pass "
+                        "--llm.prices FILE)", self.model)
+        return price
+
+    def price(self, usage: Usage, *, batched: bool = False) -> Usage:
+        """`usage` of one call with its cost set from this client's price (cache TTL and batch discount)."""
+        return price_usage(usage, self._price, batched=batched, ttl=self.config.prompt_cache_ttl)
 
     def _cache_context(self, salt: Any) -> dict[str, Any]:
         c = self.config
@@ -223,7 +202,7 @@ class ManagedClient:
                 return hit
         async with self._sem():
             result = await self._with_retries(messages, tools, merged)
-        usage = result.usage.model_copy(update={"cost_usd": cost_of(result.usage, self._price)})
+        usage = self.price(result.usage)
         result = result.model_copy(update={"usage": usage})
         self.ledger.add(usage)
         if self._cache and key and result.finish_reason != "error":

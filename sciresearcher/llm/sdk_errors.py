@@ -12,7 +12,7 @@ import json
 from types import ModuleType
 
 from sciresearcher.errors import ProviderError
-from sciresearcher.llm.managed import parse_retry_after
+from sciresearcher.llm.retry import parse_retry_after
 
 
 def refused(exc: BaseException | None) -> ConnectionRefusedError | None:

@@ -55,34 +55,17 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-class OpenAITestServer:
-    def __init__(self, replies: list[ScriptReply] | Callable[[dict[str, Any]], ScriptReply] | None = None,
-                 *, latency_s: float = 0.0, model: str = "test-model") -> None:
-        self.replies = replies if replies is not None else ["ok"]
-        self.latency_s = latency_s
-        self.model = model
-        self.requests: list[dict[str, Any]] = []
-        self._faults: collections.deque[Fault] = collections.deque()
-        self._lock = threading.Lock()
-        self._cursor = 0
-        self._ids = itertools.count()
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self.active = 0
-        self.max_active = 0
+class LoopbackServer:
+    """Lifecycle shared by the recorded-response servers: serve `_handler()` on 127.0.0.1 in a thread."""
 
-    # ------------------------------------------------------------------ lifecycle
-    @property
-    def base_url(self) -> str:
-        assert self._httpd is not None, "server not started"
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}/v1"
+    _httpd: _Server | None = None
 
-    def start(self) -> OpenAITestServer:
-        self._httpd = _Server(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
-        self._thread.start()
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        self._httpd = _Server(("127.0.0.1", 0), self._handler())
+        threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -96,6 +79,32 @@ class OpenAITestServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class OpenAITestServer(LoopbackServer):
+    def __init__(self, replies: list[ScriptReply] | Callable[[dict[str, Any]], ScriptReply] | None = None,
+                 *, latency_s: float = 0.0, model: str = "test-model") -> None:
+        self.replies = replies if replies is not None else ["ok"]
+        self.latency_s = latency_s
+        self.model = model
+        self.requests: list[dict[str, Any]] = []
+        self._faults: collections.deque[Fault] = collections.deque()
+        self._lock = threading.Lock()
+        self._cursor = 0
+        self._ids = itertools.count()
+        self._httpd: _Server | None = None
+        self.active = 0
+        self.max_active = 0
+
+    # ------------------------------------------------------------------ lifecycle
+    @property
+    def base_url(self) -> str:
+        assert self._httpd is not None, "server not started"
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     # ------------------------------------------------------------------ scripting
     def inject(self, *faults: Fault) -> None:

@@ -81,7 +81,7 @@ def _world(ctx: Context, d: Path) -> StageResult:
 
     cfg = ctx.recipe.world
     if cfg.source == "facts":
-        from sciresearcher.synth.facts import fact_documents
+        from sciresearcher.synth.fact_corpus import fact_documents
 
         docs = fact_documents()
     else:

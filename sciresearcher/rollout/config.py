@@ -6,7 +6,7 @@ Only configuration lives here; `runner.py` runs it. Unknown keys are errors (ext
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,8 +21,21 @@ class JudgeConfig(BaseModel):
     llm: LLMConfig | None = Field(
         None, description="the judge model (HLE's default: openai o3-mini-2025-01-31); none = rule-based graders only")
     cache: bool = Field(True, description="cache verdicts in the run directory (judge_cache/)")
-    structured_output: bool = Field(False, description="send response_format json_schema (OpenAI-compatible servers)")
+    structured_output: bool = Field(
+        True, description="HLE's official call: response_format ExtractedAnswer, the prompt as the only message; "
+        "false for models/servers without structured output (adds a JSON instruction as a system message)")
     retries: int = Field(2, ge=0, description="re-asks when a verdict cannot be read")
+
+
+class RayConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    address: str | None = Field(None, description="none = start a local Ray instance; 'auto' = the running cluster; "
+                                "or ray://HOST:10001")
+    workers: int = Field(2, ge=1, description="rollout actors; each runs `concurrency` trajectories at once")
+    num_cpus_per_worker: float = Field(1.0, gt=0, description="CPUs Ray reserves for each actor")
+    runtime_env: dict[str, Any] = Field(default_factory=dict, description="Ray runtime_env for the actors "
+                                        "(e.g. env_vars, working_dir) on a remote cluster")
 
 
 class RolloutConfig(BaseModel):
@@ -36,6 +49,9 @@ class RolloutConfig(BaseModel):
     block_benchmark_pages: bool = Field(
         True, description="add the benchmarks' own pages (HF datasets, repos, leaderboards) to the search blocklist")
     retry_failed: bool = Field(False, description="on resume, redo trajectories that ended with status error")
+    executor: Literal["local", "ray"] = Field(
+        "local", description="where trajectories run: this process's event loop, or Ray actors (ray.*)")
+    ray: RayConfig = Field(default_factory=RayConfig, description="with executor: ray")
     llm: LLMConfig = Field(default_factory=LLMConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)
     tools: ToolsConfig = Field(default_factory=ToolsConfig)

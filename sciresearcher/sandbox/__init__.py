@@ -14,32 +14,37 @@ with a traceback trimmed to the user's code, and matplotlib figures saved as PNG
 crashed, exited or killed worker is restarted on the next call and that result says the state was lost.
 `SandboxPool` keeps sessions started ahead of demand for rollouts (GRPO environments, many trajectories).
 
-Confinement is chosen once per process by a start-up probe (`mode: auto` picks the strongest that works;
-the mode is recorded on every result):
+Confinement is chosen once per process by a start-up probe (`mode: auto` picks bwrap or unshare and never
+falls back to rlimit; the mode is recorded on every result). What each mode contains is in docs/sandbox.md:
 
 - **bwrap** (bubblewrap, `apt-get install -y bubblewrap`): new pid, net, ipc, uts (and user, when not
-  root) namespaces; the whole system mounted read-only; /tmp, /var/tmp, /dev/shm, /run, /root, /home and
-  the host user's home replaced by empty tmpfs (only the interpreter's own dirs are bound back,
-  read-only); a fresh /proc and /dev; the session dir is the only writable host path; no capabilities;
-  no_new_privs; dies with the host process.
-- **unshare** (util-linux `unshare` + `setpriv`): the same namespaces and mounts built by
-  `_unshare_setup.py` (needs open_tree/move_mount, Linux >= 5.2), then all capabilities dropped.
-- **rlimit**: no namespaces. Resource limits, a private session uid when the host runs as root (and the
-  interpreter is readable by other users), and a Python audit hook that refuses sockets, new processes,
-  writes outside the session dir and reads of the host's secrets. A loud warning is logged: C code and
-  ctypes can bypass the hook, so use it only for code you would run anyway.
+  root) namespaces; the file system is an allow-list on an empty read-only root (`mounts.py`): /usr and
+  the /lib links, a few /etc files, the interpreter's own dirs (never a venv's parent: the repository), the
+  worker scripts one by one, 64 MB scratch tmpfs, the session dir (the only writable host path) and what a
+  task hands in (`SandboxConfig.inputs`, read-only). No data dir, repository, run dir, home, /run or host
+  socket is there. A fresh /proc and /dev; no capabilities; no_new_privs; dies with the host process.
+- **unshare** (util-linux `unshare` + `setpriv`): the same namespaces and file system, built by
+  `_unshare_setup.py` (open_tree/move_mount, pivot_root; Linux >= 5.2), then all capabilities dropped.
+- **rlimit** (only when named): no namespaces, so every file the worker's user can read is readable.
+  Resource limits, a private session uid when the host runs as root (and the interpreter is readable by
+  other users), a seccomp filter that refuses new processes and sockets in the kernel (`_seccomp.py`), and
+  a Python audit hook that refuses writes outside the session dir, reads of the host's secrets and
+  directory fds outside the session dir. A loud warning says what it does not contain.
 
 In every mode: the environment is rebuilt from scratch (no API keys, tokens or proxies reach the code);
 limits on wall time per call (the worker interrupts the cell, keeping state; after `grace_s` more the
 whole sandbox is killed), CPU seconds per call and per worker, address space (memory), processes and
-threads, open files, size of any file written, and bytes of stdout/stderr kept per call. When the host runs
-as root each live session gets its own uid (`uid_base + n`), so process limits are per session, sessions
-cannot signal each other, and every leftover process of a session is killed with it.
+threads, open files, size of any file written, and bytes of stdout/stderr kept per call. Every reply frame
+is checked by the host (`protocol.py`: size, JSON, fields, call number, figure paths) and a bad one kills
+the worker. When the host runs as root each live session gets its own uid (`uids.py`: locked in /run,
+never one a process runs with), so process limits are per session, sessions cannot signal each other,
+and every leftover process of a session is killed with it.
 
 Not covered: total disk usage of the working dir (only the size of each file is capped); CPU share
 between sessions (no cgroups: a session may use a whole core until its CPU limit); kernel exploits (the
-namespaces and no_new_privs shrink the surface, there is no seccomp filter); GPU access; a worker busy in
-C code for longer than timeout_s + grace_s is killed, losing the session's variables (files remain).
+namespaces and no_new_privs shrink the surface; the namespace modes have no seccomp filter); GPU access;
+a worker busy in C code for longer than timeout_s + grace_s is killed, losing the session's variables
+(files remain); in rlimit mode, reading the host's files.
 """
 
 from sciresearcher.sandbox.config import SandboxConfig

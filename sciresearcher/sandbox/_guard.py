@@ -2,10 +2,12 @@
 
 It refuses, at the Python level: sockets other than AF_UNIX and name lookups; starting processes
 (fork, exec, spawn, system, subprocess); signalling processes outside the sandbox's process group;
-opening for writing, or creating, removing, renaming, chmod-ing paths outside the session dir; and
-reading the host's secrets (~/.ssh, ~/.aws, ~/.config..., /etc/shadow, other processes' /proc entries).
-Audit hooks cannot be removed from Python, but C extensions and ctypes can act without raising audit
-events: this is a guard rail for the weakest mode, not a security boundary.
+opening for writing, or creating, removing, renaming, chmod-ing paths outside the session dir; reading
+the host's secrets (~/.ssh, ~/.aws, ~/.config..., /etc/shadow, other processes' /proc entries); opening
+a directory outside the session dir (its fd would let `dir_fd=` paths escape the checks, which see only
+the path) and relative paths with '..'. Audit hooks cannot be removed from Python, but C extensions and
+ctypes can act without raising audit events: this is a guard rail for the weakest mode, not a security
+boundary. Processes and sockets are also refused by the kernel there (`_seccomp.py`); files are not.
 """
 
 import os
@@ -75,6 +77,10 @@ def install_guard(spec):
             return True  # a file descriptor: already open
         return real.startswith(allowed)
 
+    def climbs(text):
+        """A relative path going up: with dir_fd=, it would be resolved from a dir the hook cannot see."""
+        return not os.path.isabs(text) and ".." in text.replace("\\", "/").split("/")
+
     def hook(event, args):
         if event in ("os.kill", "os.killpg") and not own(args[0]):
             raise PermissionError(
@@ -93,7 +99,11 @@ def install_guard(spec):
             if isinstance(path, int):
                 return
             text = os.fsdecode(path)
+            if climbs(text):
+                raise PermissionError(f"sandbox (rlimit mode): relative paths with '..' are not allowed ({text})")
             real = os.path.realpath(text)
+            if os.path.isdir(real) and not inside(path):  # a dir fd outside would make dir_fd= paths escape
+                raise PermissionError(f"sandbox (rlimit mode): opening directories outside the working dir ({text})")
             proc = re.match(r"/proc/(\d+)(/|$)", real)
             others = spec.get("sessions_root")
             if (
@@ -109,7 +119,7 @@ def install_guard(spec):
                 raise PermissionError(f"sandbox (rlimit mode): writing outside the working dir ({text})")
         elif event in mutate:
             for p in args[:2]:
-                if isinstance(p, (str, bytes, os.PathLike)) and not inside(p):
+                if isinstance(p, (str, bytes, os.PathLike)) and (climbs(os.fsdecode(p)) or not inside(p)):
                     raise PermissionError(f"sandbox (rlimit mode): changing {os.fsdecode(p)} is not allowed")
 
     sys.addaudithook(hook)

@@ -35,6 +35,8 @@ class SandboxCPULimit(BaseException):
     """Raised in the cell when its CPU-time limit passes."""
 
 
+MAX_ERROR_CHARS = 4000  # of an exception's message; the host's frame cap counts on these two
+MAX_FIGURES = 20  # figures saved per call (the rest are closed unsaved)
 _IN_CALL = False
 _LIMITS = {"timeout_s": 0.0, "cpu_s": 0}
 
@@ -172,7 +174,7 @@ def _save_figures(workdir, call):
     if mod is None:
         return []
     paths = []
-    for i, num in enumerate(mod.get_fignums()):
+    for i, num in enumerate(mod.get_fignums()[:MAX_FIGURES]):
         path = os.path.join(workdir, f"figure_{call:03d}_{i + 1}.png")
         mod.figure(num).savefig(path, dpi=100)
         paths.append(path)
@@ -189,9 +191,9 @@ def _run_cell(code, ns, call):
     except SyntaxError as exc:
         return None, {
             "type": "SyntaxError",
-            "message": str(exc),
+            "message": str(exc)[:MAX_ERROR_CHARS],
             "kind": "exception",
-            "traceback": "".join(traceback.format_exception_only(type(exc), exc)),
+            "traceback": "".join(traceback.format_exception_only(type(exc), exc))[:MAX_ERROR_CHARS],
         }
     last = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
@@ -213,12 +215,14 @@ def _run_cell(code, ns, call):
             KeyboardInterrupt: "timeout",
         }.get(type(exc), "exception")
         message = str(exc)
+        if len(message) > MAX_ERROR_CHARS:
+            message = message[:MAX_ERROR_CHARS] + f"... [message truncated, {len(message)} chars in all]"
         if isinstance(exc, SystemExit):
             message = f"sys.exit({exc.code!r}) was called; the session goes on"
         elif isinstance(exc, OSError) and exc.errno == 27:
             kind = "file_size"
         return None, {
-            "type": type(exc).__name__,
+            "type": type(exc).__name__[:200],
             "message": message,
             "kind": kind,
             "traceback": _trim_traceback(exc),
@@ -282,14 +286,17 @@ def main():
         try:
             __import__(mod)
         except Exception as exc:  # noqa: BLE001 - reported to the host, not fatal
-            preload_errors[mod] = f"{type(exc).__name__}: {exc}"
+            preload_errors[mod] = f"{type(exc).__name__}: {exc}"[:500]
     if spec.get("guard"):
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-        from _guard import install_guard  # a sibling script, only needed in rlimit mode
+        from _guard import install_guard  # sibling scripts, only needed in rlimit mode
+        from _seccomp import deny_processes_and_sockets
 
         del sys.path[0]
         sys.modules.pop("_guard", None)
+        sys.modules.pop("_seccomp", None)
         install_guard(spec)
+        deny_processes_and_sockets()  # raises (the worker does not start) when the kernel refuses it
     _block_imports(spec.get("blocked_modules") or [])
     for fd in cap_fds:
         os.ftruncate(fd, 0)
@@ -333,11 +340,14 @@ def main():
         )  # repeats: swallowing it once is not enough
         try:
             value, error = _run_cell(req["code"], ns, call)
+        except (SandboxTimeout, SandboxCPULimit) as exc:  # a repeated alarm while the cell's error was reported
+            kind = "timeout" if isinstance(exc, SandboxTimeout) else "cpu"
+            value, error = None, {"type": type(exc).__name__, "message": str(exc), "kind": kind, "traceback": None}
         finally:
             if os.getpid() != main_pid:  # a child forked by the cell fell through to here
                 os._exit(0)
+            _IN_CALL = False  # first: from here on the alarm handlers raise nothing
             signal.setitimer(signal.ITIMER_REAL, 0)
-            _IN_CALL = False
         figures = []
         if spec.get("figures"):
             try:

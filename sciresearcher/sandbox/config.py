@@ -1,6 +1,7 @@
 """`SandboxConfig`: the confinement mode and the limits of one sandbox session.
 
-Every limit is per session (one worker process tree) unless its name says per call. The values are
+Every limit is per session (one worker process tree) unless its name says per call. `mode: auto` picks
+bwrap or unshare and never the weaker rlimit mode, which must be asked for by name. The values are
 read by `sciresearcher.sandbox.session` and enforced as described in `sciresearcher.sandbox`'s module
 docstring (and docs/sandbox.md). This module only declares and validates them.
 """
@@ -20,7 +21,11 @@ class SandboxConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    mode: Mode = Field("auto", description="auto picks the strongest mode that passes a start-up probe")
+    mode: Mode = Field(
+        "auto",
+        description="auto picks bwrap or unshare (whichever passes a start-up probe first); rlimit (no namespaces, "
+        "a Python-level file guard) is used only when named",
+    )
     timeout_s: float = Field(30.0, gt=0, description="wall-clock limit per call")
     grace_s: float = Field(
         2.0,
@@ -59,3 +64,11 @@ class SandboxConfig(BaseModel):
         description="when the host runs as root: sessions run as uid uid_base + n (one uid per live session)",
     )
     keep_workdir: bool = Field(False, description="keep the session's working dir after close()")
+    inputs: list[Path] = Field(
+        default_factory=list,
+        description="host files or dirs a task hands in: visible read-only at the same path (bwrap, unshare); "
+        "nothing else of the host's files is, beyond the interpreter and the system libraries",
+    )
+    tmpfs_mb: int = Field(
+        64, gt=0, description="size of each scratch tmpfs (/tmp, /var/tmp, /dev/shm) in bwrap and unshare modes"
+    )

@@ -1,9 +1,11 @@
 """Confinement modes: the command line that starts a sandboxed worker, and the start-up probe.
 
 `build_launch(mode, ...)` returns the argv, environment and user to start the worker with in one of the
-three modes (bwrap, unshare, rlimit); `resolve_mode(config)` picks the strongest mode that passes a real
-probe on this machine (cached per process). What each mode covers is documented in
-`sciresearcher.sandbox`. This module does not talk to the worker nor enforce per-call limits.
+three modes (bwrap, unshare, rlimit); `resolve_mode(config)` checks the configured mode with a real probe on
+this machine (cached per process); `auto` picks bwrap or unshare and never the weak rlimit mode, which runs
+only when named and then logs what it does not contain. What each mode covers is documented in
+`sciresearcher.sandbox` and docs/sandbox.md; the file system the namespace modes see is `mounts.py`'s
+allow-list. This module does not talk to the worker nor enforce per-call limits.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from sciresearcher.errors import SandboxError
 from sciresearcher.sandbox.config import SandboxConfig
+from sciresearcher.sandbox.mounts import WORKER_DIR, bwrap_args, mount_plan
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +30,8 @@ HERE = Path(__file__).resolve().parent
 WORKER = HERE / "_worker.py"
 UNSHARE_SETUP = HERE / "_unshare_setup.py"
 ORDER = ("bwrap", "unshare", "rlimit")
-_SHARED_TMP = {"/tmp", "/var/tmp", "/dev/shm"}
+AUTO_ORDER = ("bwrap", "unshare")  # auto never picks rlimit: it must be asked for by name
 _warned: list[str] = []
-_probe_lock = threading.Lock()
-_probe_cache: dict[tuple[str, str], str | None] = {}
 
 
 @dataclass
@@ -71,32 +71,6 @@ def sandbox_env(session_dir: Path, config: SandboxConfig) -> dict[str, str]:
     }
 
 
-def _keep_paths(python: str) -> list[str]:
-    """Host paths the worker needs to see even when they sit under a masked dir (home, /root, /tmp)."""
-    paths = {
-        str(HERE),
-        sys.prefix,
-        sys.base_prefix,
-        sys.exec_prefix,
-        str(Path(python).resolve().parent),
-        str(Path(python).parent),
-    }
-    paths.update(p for p in sys.path if p and os.path.isdir(p))
-    return sorted(paths)
-
-
-def _masks(root_dir: Path) -> list[str]:
-    home = os.path.expanduser("~")
-    masks = ["/tmp", "/var/tmp", "/dev/shm", "/root", "/home", "/run", str(root_dir)]
-    if home not in ("/", ""):
-        masks.append(home)
-    return list(dict.fromkeys(m for m in masks if os.path.isdir(m)))
-
-
-def _under(path: str, roots: list[str]) -> bool:
-    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
-
-
 def build_launch(
     mode: str, session_dir: Path, root_dir: Path, config: SandboxConfig, uid: int | None, nproc: int
 ) -> Launch:
@@ -122,10 +96,9 @@ def build_launch(
         "sessions_root": str(root_dir),
         "host_home": os.path.expanduser("~"),
     }
-    worker_argv = [python, "-I", "-B", str(WORKER), json.dumps(spec)]
+    worker = str(WORKER) if mode == "rlimit" else f"{WORKER_DIR}/{WORKER.name}"
+    worker_argv = [python, "-I", "-B", worker, json.dumps(spec)]
     env = sandbox_env(session_dir, config)
-    masks = _masks(root_dir)
-    keep = [p for p in _keep_paths(python) if _under(p, masks) and not _under(p, writable)]
     # As root, the namespace tools run as root (so they can read the interpreter under /root and mount),
     # and `setpriv` drops to the session's uid with no capabilities just before the worker starts.
     drop = (
@@ -133,6 +106,7 @@ def build_launch(
     )
     drop += ["--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
     popen_uid: int | None = None
+    plan = mount_plan(session_dir, python, config.inputs, config.tmpfs_mb) if mode != "rlimit" else []
     if mode == "bwrap":
         if uid is None:
             argv = ["bwrap", "--unshare-all", "--cap-drop", "ALL"]
@@ -155,37 +129,13 @@ def build_launch(
                 "CAP_SETPCAP",
             ]
             inner = drop + worker_argv
-        argv += [
-            "--die-with-parent",
-            "--new-session",
-            "--hostname",
-            "sandbox",
-            "--ro-bind",
-            "/",
-            "/",
-            "--dev",
-            "/dev",
-            "--proc",
-            "/proc",
-        ]
-        for m in masks:
-            argv += ["--perms", "1777" if m in _SHARED_TMP else "0755", "--tmpfs", m]
-        made: set[str] = set()
-        for p in keep:  # parents inside a masking tmpfs must be traversable by the session uid
-            for parent in reversed(Path(p).parents):
-                if _under(str(parent), masks) and str(parent) not in masks and str(parent) not in made:
-                    made.add(str(parent))
-                    argv += ["--perms", "0755", "--dir", str(parent)]
-            argv += ["--ro-bind", p, p]
-        argv += ["--bind", str(session_dir), str(session_dir), "--", *inner]
+        argv += ["--die-with-parent", "--new-session", "--hostname", "sandbox", *bwrap_args(plan)]
+        argv += ["--", *inner]  # the worker changes into its dir itself, after setpriv
     elif mode == "unshare":
         setup = {
-            "keep": sorted(keep + writable),
-            "masks": masks,
-            "writable": writable,
+            "mounts": [m.as_dict() for m in plan],
             "workdir": str(work),
             "argv": drop + worker_argv,
-            "shared_tmp": sorted(_SHARED_TMP),
         }
         user = ["--user", "--map-root-user"] if uid is None else []
         argv = [
@@ -209,7 +159,7 @@ def build_launch(
         argv = worker_argv
         if uid is not None and all(world_accessible(p) for p in (python, str(WORKER), sys.prefix)):
             popen_uid = uid
-        elif uid is not None and not _warned:
+        elif uid is not None and python not in _warned:
             _warned.append(python)
             log.warning(
                 "sandbox (rlimit mode): the interpreter %s is not readable by other users, so the code "
@@ -234,7 +184,7 @@ def world_accessible(path: str) -> bool:
     return True
 
 
-_PROBE_CODE = r"""
+PROBE_CODE = r"""
 import os
 problems = []
 for path in ("/usr/.sandbox-probe", "/etc/.sandbox-probe"):
@@ -245,71 +195,30 @@ for path in ("/usr/.sandbox-probe", "/etc/.sandbox-probe"):
 ifaces = [line.split(":")[0].strip() for line in open("/proc/net/dev").readlines()[2:]]
 if any(i != "lo" for i in ifaces):
     problems.append("network interfaces visible: " + ",".join(ifaces))
+if os.path.exists(HOST_PACKAGE):
+    problems.append("host files visible: " + HOST_PACKAGE)
 open("probe.txt", "w").write("ok")
 problems
 """
 
 
-def probe(mode: str, config: SandboxConfig) -> str | None:
-    """None when `mode` works here (a real sandbox starts and passes checks), else the reason it does not."""
+RLIMIT_WARNING = (
+    "SANDBOX IS WEAK (rlimit mode, asked for by name): no namespaces. New processes and sockets are refused by "
+    "a seccomp filter, but files are guarded only by a Python audit hook: C extensions and ctypes can read "
+    "any file the worker's user can (the repository, data dirs with gold answers, /tmp) and, when it runs as "
+    "root, write outside its dir; /tmp and /dev/shm are the host's and not size-bounded. Use bwrap or unshare "
+    "for model-written code."
+)
+
+
+def missing_tool(mode: str) -> str | None:
+    """What mode `mode` needs and this machine lacks (None when its tools are installed)."""
     tool = {"bwrap": "bwrap", "unshare": "unshare"}.get(mode)
     if tool and shutil.which(tool) is None:
         return f"{tool} is not installed"
-    if (
-        mode in ("bwrap", "unshare")
-        and shutil.which("setpriv") is None
-        and (mode == "unshare" or os.geteuid() == 0)
-    ):
+    if mode in ("bwrap", "unshare") and shutil.which("setpriv") is None and (mode == "unshare" or os.geteuid() == 0):
         return "setpriv (util-linux) is not installed"
-    key = (mode, python_for(config))
-    with _probe_lock:
-        if key in _probe_cache:
-            return _probe_cache[key]
-    from sciresearcher.sandbox.session import SandboxSession  # local: session imports this module
-
-    cfg = config.model_copy(update={"mode": mode, "preload": [], "timeout_s": 20.0})
-    reason: str | None = None
-    try:
-        with SandboxSession(cfg, _probing=True) as session:
-            res = session.run_sync(_PROBE_CODE)
-            if not res.ok:
-                reason = f"probe failed: {res.error}"
-            elif mode != "rlimit" and res.value not in ("[]", None):
-                reason = f"probe found: {res.value}"
-            elif not (session.workdir / "probe.txt").exists():
-                reason = "the working dir is not writable from inside"
-    except SandboxError as exc:
-        reason = " ".join(str(exc).split("\n")[:2])
-    with _probe_lock:
-        _probe_cache[key] = reason
-    if reason:
-        log.info("sandbox mode %s unavailable: %s", mode, reason)
-    return reason
-
-
-def resolve_mode(config: SandboxConfig) -> str:
-    """The mode to use: config.mode when it works (else SandboxError), or the strongest working for auto."""
-    if config.mode != "auto":
-        reason = probe(config.mode, config)
-        if reason:
-            raise SandboxError(
-                f"sandbox mode {config.mode!r} does not work here: {reason}",
-                hint="use mode: auto, or install bubblewrap (apt-get install -y bubblewrap)",
-            )
-        return config.mode
-    reasons = []
-    for mode in ORDER:
-        reason = probe(mode, config)
-        if reason is None:
-            if mode == "rlimit":
-                log.warning(
-                    "SANDBOX IS WEAK: neither bubblewrap nor unshare namespaces work here (%s); code "
-                    "runs with resource limits and a Python-level guard only. Install bubblewrap.",
-                    "; ".join(reasons),
-                )
-            return mode
-        reasons.append(f"{mode}: {reason}")
-    raise SandboxError("no sandbox mode works here: " + "; ".join(reasons))
+    return None
 
 
 def default_root() -> Path:

@@ -2,7 +2,8 @@
 
 For rollouts (GRPO environments, batch evaluation) where every trajectory needs its own clean session and
 start-up time (~0.3-0.5 s with numpy preloaded) should overlap with other work. Sessions are never reused
-across trajectories: a released session is closed. The pool resolves the confinement mode once. It does
+across trajectories: a released session is closed. The pool resolves the confinement mode once. Synthesis
+verification takes one per candidate (a reference solution never shares a session with another). It does
 not limit how many sessions are live at once beyond what callers take.
 """
 
@@ -17,8 +18,8 @@ from typing import Self
 
 from sciresearcher.errors import SandboxError
 from sciresearcher.sandbox.config import SandboxConfig
-from sciresearcher.sandbox.confine import resolve_mode
-from sciresearcher.sandbox.session import SandboxSession, _pool
+from sciresearcher.sandbox.process import thread_pool
+from sciresearcher.sandbox.session import SandboxSession, resolve_mode
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,8 @@ class SandboxPool:
             session = SandboxSession(self.config, mode=self.mode)
             session.start()
         except SandboxError as exc:
-            log.warning("sandbox pool could not pre-start a session: %s", exc)
+            if not self._closed:  # a start cut short by close() is no news
+                log.warning("sandbox pool could not pre-start a session: %s", exc)
             with self._lock:
                 self._starting -= 1
             return
@@ -59,7 +61,7 @@ class SandboxPool:
                 return
             self._starting += missing
         for _ in range(missing):
-            _pool().submit(self._start_one)
+            thread_pool().submit(self._start_one)
 
     def take(self) -> SandboxSession:
         """A fresh session, owned by the caller (close it when done)."""
@@ -71,7 +73,7 @@ class SandboxPool:
         return session or SandboxSession(self.config, mode=self.mode)
 
     async def atake(self) -> SandboxSession:
-        return await asyncio.get_running_loop().run_in_executor(_pool(), self.take)
+        return await asyncio.get_running_loop().run_in_executor(thread_pool(), self.take)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[SandboxSession]:
@@ -94,3 +96,9 @@ class SandboxPool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.get_running_loop().run_in_executor(thread_pool(), self.close)

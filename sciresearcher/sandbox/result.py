@@ -6,11 +6,11 @@ and it does not cut long text: the agent's one truncation policy (`agent.tools.t
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-ErrorKind = Literal["exception", "timeout", "cpu", "memory", "file_size", "exit", "crash", "start"]
+ErrorKind = Literal["exception", "timeout", "cpu", "memory", "file_size", "exit", "crash", "start", "protocol"]
 
 
 class ExecResult(BaseModel):
@@ -57,3 +57,9 @@ class ExecResult(BaseModel):
             if self.traceback and self.error.split(":")[0] not in self.traceback:
                 parts.append(f"Error: {self.error}")
         return "\n".join(parts) if parts else "[no output]"
+
+
+def lost_result(error: str, kind: ErrorKind, base: dict[str, Any], elapsed: float) -> ExecResult:
+    """The result of a call whose worker is gone (crashed, killed, or broke the protocol): its state is lost."""
+    return ExecResult(ok=False, error=f"{error}; its state is lost and the next call starts a fresh one",
+                      error_kind=kind, elapsed_s=elapsed, **{**base, "state_lost": True})

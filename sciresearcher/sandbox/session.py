@@ -6,19 +6,18 @@ root, its own uid (so rlimits on processes count this session only and sessions 
 other). Calls are serialized per session; different sessions run in parallel (async calls run in a
 shared thread pool, so hundreds of trajectories can each hold one). A call that overruns its wall time
 by more than `grace_s`, or a worker that crashes or exits, kills the whole sandbox; the next call starts
-a fresh worker and its result says the state was lost. This module does not pick the mode (confine.py)
-nor run the cell (the worker).
+a fresh worker and its result says the state was lost. It also probes which confinement modes work
+here (`probe`, `resolve_mode`: a probe is a real session); how each mode is launched is confine.py, the
+cell runs in the worker.
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
-import fcntl
 import json
 import logging
 import os
-import select
 import shutil
 import signal
 import struct
@@ -27,72 +26,47 @@ import tempfile
 import threading
 import time
 import weakref
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Self
 
 from sciresearcher.errors import SandboxError
 from sciresearcher.sandbox.config import SandboxConfig
 from sciresearcher.sandbox.confine import (
+    AUTO_ORDER,
+    HERE,
+    PROBE_CODE,
+    RLIMIT_WARNING,
     build_launch,
     count_user_processes,
     default_root,
+    missing_tool,
     python_for,
-    resolve_mode,
     run_quiet,
 )
-from sciresearcher.sandbox.result import ExecResult
+from sciresearcher.sandbox.process import describe_exit, seed_matplotlib_cache, spawn, thread_pool
+from sciresearcher.sandbox.protocol import (
+    FrameReader,
+    ProtocolError,
+    check_hello,
+    check_reply,
+    max_frame_bytes,
+)
+from sciresearcher.sandbox.result import ExecResult, lost_result
+from sciresearcher.sandbox.uids import claim_uid
 
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 60.0
-_executor: ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
 _live: weakref.WeakSet[SandboxSession] = weakref.WeakSet()
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=512, thread_name_prefix="sandbox")
-        return _executor
-
-
-_spawner: ThreadPoolExecutor | None = None
-
-
-def _spawn(argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
-    """Popen from one long-lived thread: bwrap's --die-with-parent (PR_SET_PDEATHSIG) fires when the
-    *thread* that forked it exits, so a session started from a short-lived thread would die with it."""
-    global _spawner
-    with _executor_lock:
-        if _spawner is None:
-            _spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-spawn")
-    return _spawner.submit(subprocess.Popen, argv, **kwargs).result()
+_probe_lock = threading.Lock()
+_probe_cache: dict[tuple[str, str], str | None] = {}
+_warned_modes: set[str] = set()
 
 
 @atexit.register
 def _close_all() -> None:
     for session in list(_live):
         session.close()
-
-
-def _claim_uid(base: int) -> tuple[int, int]:
-    """A uid no other live session on this machine uses (lock files held for the session's lifetime)."""
-    locks = Path(tempfile.gettempdir()) / "sciresearcher-sandbox-uids"
-    locks.mkdir(mode=0o700, exist_ok=True)
-    for uid in range(base, base + 65536):
-        fd = os.open(locks / str(uid), os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            kill = shutil.which("kill")  # leftovers of a host that died without closing this uid's session
-            if kill:
-                run_quiet([kill, "-9", "-1"], user=uid, group=uid, extra_groups=[], timeout=5)
-            return uid, fd
-        except BlockingIOError:
-            os.close(fd)
-    raise SandboxError("no free sandbox uid", hint="too many live sessions; close some")
 
 
 class SandboxSession:
@@ -107,10 +81,10 @@ class SandboxSession:
         root.mkdir(parents=True, exist_ok=True)
         self._root = root
         self._uid: int | None = None
-        self._uid_fd: int | None = None
+        self._uid_fds: list[int] = []
         if os.geteuid() == 0:
             os.chmod(root, 0o711)
-            self._uid, self._uid_fd = _claim_uid(self.config.uid_base)
+            self._uid, self._uid_fds = claim_uid(self.config.uid_base)
         self.session_dir = Path(tempfile.mkdtemp(prefix="s-", dir=root))
         self.workdir = self.session_dir / "work"
         self._io = self.session_dir / "io"
@@ -121,7 +95,7 @@ class SandboxSession:
                 os.chown(d, self._uid, self._uid)
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
-        self._buf = b""
+        self._reader: FrameReader | None = None
         self._started_once = False
         self._pending_notice: str | None = None
         self.calls = 0
@@ -146,7 +120,7 @@ class SandboxSession:
         if self.mode is None:
             self.mode = resolve_mode(self.config)
         if not self._started_once:
-            _seed_matplotlib_cache(self._root, self._io / "mpl", self.config, self._uid)
+            seed_matplotlib_cache(self._root, self._io / "mpl", self.config, self._uid)
         uid = self._uid
         nproc = self.config.max_procs + (0 if uid is not None else count_user_processes(os.geteuid()))
         launch = build_launch(self.mode, self.session_dir, self._root, self.config, uid, nproc)
@@ -155,7 +129,7 @@ class SandboxSession:
             kwargs: dict[str, Any] = {}
             if launch.uid is not None:
                 kwargs.update(user=launch.uid, group=launch.uid, extra_groups=[])
-            self._proc = _spawn(
+            self._proc = spawn(
                 launch.argv,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -166,14 +140,23 @@ class SandboxSession:
                 start_new_session=True,
                 **kwargs,
             )
-        self._buf = b""
-        hello = self._read_message(time.monotonic() + START_TIMEOUT_S)
-        if not isinstance(hello, dict) or not hello.get("ready"):
+        assert self._proc.stdout is not None
+        self._reader = FrameReader(self._proc.stdout.fileno(), max_frame_bytes(self.config))
+        raw: Any = None
+        hello: dict[str, Any] | None = None
+        why = ""
+        try:
+            raw = self._reader.read(time.monotonic() + START_TIMEOUT_S)
+            hello = check_hello(raw) if isinstance(raw, dict) else None
+            why = "it sent more than its ready message" if hello and self._reader.pending() else ""
+        except ProtocolError as exc:
+            why = f"it sent {exc}"
+        if hello is None or why:
+            why = why or ("timed out" if raw == "timeout" else "it exited")
             detail = log_path.read_text(errors="replace")[-2000:].strip()
             self._kill()
             raise SandboxError(
-                f"the sandbox worker ({self.mode} mode) did not start: "
-                f"{'timed out' if hello == 'timeout' else 'it exited'}\n{detail}",
+                f"the sandbox worker ({self.mode} mode) did not start: {why}\n{detail}",
                 hint="run `sciresearcher sandbox probe` to see which modes work here",
             )
         self.preload_errors = hello.get("preload_errors") or {}
@@ -190,9 +173,9 @@ class SandboxSession:
                 return
             self.closed = True
             self._kill()
-            if self._uid_fd is not None:
-                os.close(self._uid_fd)
-                self._uid_fd = None
+            for fd in self._uid_fds:
+                os.close(fd)
+            self._uid_fds = []
             if not self.config.keep_workdir:
                 shutil.rmtree(self.session_dir, ignore_errors=True)
 
@@ -233,12 +216,12 @@ class SandboxSession:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(_pool(), self.close)
+        await asyncio.get_running_loop().run_in_executor(thread_pool(), self.close)
 
     # -- calls -------------------------------------------------------------------------------------
     async def run(self, code: str, timeout_s: float | None = None) -> ExecResult:
         """Run `code` in the session (state persists); never raises for what the code does."""
-        return await asyncio.get_running_loop().run_in_executor(_pool(), self.run_sync, code, timeout_s)
+        return await asyncio.get_running_loop().run_in_executor(thread_pool(), self.run_sync, code, timeout_s)
 
     def run_sync(self, code: str, timeout_s: float | None = None) -> ExecResult:
         """Blocking `run`. Raises SandboxError only when the session is closed or cannot start."""
@@ -247,6 +230,12 @@ class SandboxSession:
 
     def _run_locked(self, code: str, timeout_s: float) -> ExecResult:
         t0 = time.monotonic()
+        if self._proc is not None and self._proc.poll() is None and self._reader and self._reader.pending():
+            self._kill()  # a frame nobody asked for: cell code of the last call wrote replies of its own
+            self._pending_notice = (
+                f"after call {self.calls} the worker sent a reply nobody asked for (written by the cell's code), "
+                "so it was killed"
+            )
         restarted = self._started_once and (self._proc is None or self._proc.poll() is not None)
         notice = self._pending_notice
         self._pending_notice = None
@@ -268,7 +257,16 @@ class SandboxSession:
         }
         try:
             self._send(req)
-            msg = self._read_message(t0 + timeout_s + self.config.grace_s)
+            assert self._reader is not None
+            msg = self._reader.read(t0 + timeout_s + self.config.grace_s)
+            if isinstance(msg, dict):
+                msg = check_reply(msg, call, self.workdir, self.config)
+                if self._reader.pending():
+                    raise ProtocolError(f"more than one reply for call {call}")
+            elif msg not in ("timeout", "eof"):
+                raise ProtocolError(f"a reply that is not an object ({type(msg).__name__})")
+        except ProtocolError as exc:
+            return self._violated(base, round(time.monotonic() - t0, 4), str(exc))
         except OSError:
             msg = "eof"
         elapsed = round(time.monotonic() - t0, 4)
@@ -284,22 +282,22 @@ class SandboxSession:
             )
         if not isinstance(msg, dict):
             return self._crashed(base, elapsed)
-        error = msg.get("error")
+        error = msg["error"]
         result = ExecResult(
             ok=error is None,
-            stdout=msg.get("stdout", ""),
-            stderr=msg.get("stderr", ""),
-            stdout_dropped=msg.get("stdout_dropped", 0),
-            stderr_dropped=msg.get("stderr_dropped", 0),
-            value=msg.get("value"),
-            figures=msg.get("figures") or [],
+            stdout=msg["stdout"],
+            stderr=msg["stderr"],
+            stdout_dropped=msg["stdout_dropped"],
+            stderr_dropped=msg["stderr_dropped"],
+            value=msg["value"],
+            figures=msg["figures"],
             elapsed_s=elapsed,
             error=None if error is None else f"{error['type']}: {error['message']}",
-            error_kind=None if error is None else error.get("kind", "exception"),
-            traceback=None if error is None else error.get("traceback"),
+            error_kind=None if error is None else error["kind"],
+            traceback=None if error is None else error["traceback"],
             **base,
         )
-        if error and result.error_kind in ("timeout", "cpu") and msg.get("stray_threads", 0) > 0:
+        if error and result.error_kind in ("timeout", "cpu") and msg["stray_threads"] > 0:
             self._kill()
             self._pending_notice = (
                 f"call {call} hit its limit while {msg['stray_threads']} thread(s) it "
@@ -311,27 +309,24 @@ class SandboxSession:
             ) + " (threads it started kept running: the sandbox was killed, state lost)"
         return result
 
+    def _violated(self, base: dict[str, Any], elapsed: float, reason: str) -> ExecResult:
+        """A frame broke the protocol: the worker is killed (the next call starts a fresh one)."""
+        self._kill()
+        log.warning("sandbox worker sent %s; killed it", reason)
+        return lost_result(f"SandboxProtocolError: the worker sent {reason}, so it was killed", "protocol",
+                           base, elapsed)
+
     def _crashed(self, base: dict[str, Any], elapsed: float) -> ExecResult:
         proc = self._proc
-        code = proc.wait(timeout=5) if proc is not None else None
-        if code is not None and code < 0:
-            how, kind = f"was killed by signal {signal.Signals(-code).name}", "crash"
-        elif code is not None and code > 128:
-            try:
-                how, kind = f"was killed by signal {signal.Signals(code - 128).name}", "crash"
-            except ValueError:
-                how, kind = f"exited with code {code}", "exit"
-        else:
-            how, kind = f"exited with code {code}", "exit"
+        try:
+            code = proc.wait(timeout=2) if proc is not None else None
+        except subprocess.TimeoutExpired:  # alive but its reply pipe is closed: it can no longer answer
+            self._kill()
+            code = None
+        how, kind = describe_exit(code)
         self._kill()
-        return ExecResult(
-            ok=False,
-            error=f"SandboxCrash: the Python worker {how} (a segfault, os._exit, a "
-            "kill or a hard limit); its state is lost and the next call starts a fresh one",
-            error_kind=kind,
-            elapsed_s=elapsed,
-            **{**base, "state_lost": True},
-        )
+        return lost_result(f"SandboxCrash: the Python worker {how} (a segfault, os._exit, a kill or a hard limit)",
+                           kind, base, elapsed)
 
     # -- protocol ----------------------------------------------------------------------------------
     def _send(self, obj: dict[str, Any]) -> None:
@@ -340,46 +335,60 @@ class SandboxSession:
         self._proc.stdin.write(struct.pack(">I", len(data)) + data)
         self._proc.stdin.flush()
 
-    def _read_message(self, deadline: float) -> Any:
-        """The next message, or "timeout" / "eof"."""
-        assert self._proc is not None and self._proc.stdout is not None
-        fd = self._proc.stdout.fileno()
-        while True:
-            if len(self._buf) >= 4:
-                n = struct.unpack(">I", self._buf[:4])[0]
-                if len(self._buf) >= 4 + n:
-                    body, self._buf = self._buf[4 : 4 + n], self._buf[4 + n :]
-                    try:
-                        return json.loads(body)
-                    except ValueError:
-                        return "eof"
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return "timeout"
-            ready, _, _ = select.select([fd], [], [], left)
-            if ready:
-                chunk = os.read(fd, 1 << 20)
-                if not chunk:
-                    return "eof"
-                self._buf += chunk
+
+# -- which modes work here ---------------------------------------------------------------------------
+def probe(mode: str, config: SandboxConfig) -> str | None:
+    """None when `mode` works here (a real sandbox starts and passes checks), else the reason it does not."""
+    missing = missing_tool(mode)
+    if missing:
+        return missing
+    key = (mode, python_for(config))
+    with _probe_lock:
+        if key in _probe_cache:
+            return _probe_cache[key]
+    cfg = config.model_copy(update={"mode": mode, "preload": [], "timeout_s": 20.0})
+    reason: str | None = None
+    try:
+        with SandboxSession(cfg, _probing=True) as session:
+            res = session.run_sync(f"HOST_PACKAGE = {str(HERE / 'session.py')!r}\n" + PROBE_CODE)
+            if not res.ok:
+                reason = f"probe failed: {res.error}"
+            elif mode != "rlimit" and res.value not in ("[]", None):
+                reason = f"probe found: {res.value}"
+            elif not (session.workdir / "probe.txt").exists():
+                reason = "the working dir is not writable from inside"
+    except SandboxError as exc:
+        reason = " ".join(str(exc).split("\n")[:2])
+    with _probe_lock:
+        _probe_cache[key] = reason
+    if reason:
+        log.info("sandbox mode %s unavailable: %s", mode, reason)
+    return reason
 
 
-_mpl_lock = threading.Lock()
-
-
-def _seed_matplotlib_cache(root: Path, target: Path, config: SandboxConfig, uid: int | None) -> None:
-    """Copy a font cache built once per machine, so importing matplotlib inside does not rebuild it."""
-    if not config.figures:
-        return
-    cache = root / ".mplcache"
-    with _mpl_lock:
-        if not any(cache.glob("fontlist-*.json")):
-            cache.mkdir(exist_ok=True)
-            env = {"MPLCONFIGDIR": str(cache), "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"}
-            run_quiet(
-                [python_for(config), "-I", "-c", "import matplotlib.font_manager"], env=env, timeout=120
+def resolve_mode(config: SandboxConfig) -> str:
+    """The mode to use: config.mode when it works (else SandboxError), or for auto the first of bwrap and
+    unshare that works. auto never falls back to rlimit: that must be asked for by name."""
+    if config.mode != "auto":
+        reason = probe(config.mode, config)
+        if reason:
+            raise SandboxError(
+                f"sandbox mode {config.mode!r} does not work here: {reason}",
+                hint="use mode: auto, or install bubblewrap (apt-get install -y bubblewrap)",
             )
-    for f in cache.glob("fontlist-*.json"):
-        shutil.copy(f, target / f.name)
-        if uid is not None:
-            os.chown(target / f.name, uid, uid)
+        if config.mode == "rlimit" and "rlimit" not in _warned_modes:
+            _warned_modes.add("rlimit")
+            log.warning(RLIMIT_WARNING)
+        return config.mode
+    reasons = []
+    for mode in AUTO_ORDER:
+        reason = probe(mode, config)
+        if reason is None:
+            return mode
+        reasons.append(f"{mode}: {reason}")
+    raise SandboxError(
+        "no namespace sandbox works here (" + "; ".join(reasons) + "); auto does not fall back to the rlimit "
+        "mode, which cannot keep code from reading the host's files",
+        hint="install bubblewrap (apt-get install -y bubblewrap), or set sandbox.mode: rlimit to accept a "
+        "weaker sandbox for code you would run unconfined",
+    )

@@ -9,7 +9,9 @@ model, majority vote and the no-tool check) and appends kept tasks to `tasks.jso
 reasons to `rejected.jsonl` in a resumable run directory; `facts.jsonl` holds the fact documents, ready for
 `sciresearcher index build` so an agent can search and read them.
 
-With a writer model (`config.writer`) the candidates come from papers instead: `computational_llm.py` writes one
+With `config.corpus` and no writer model, the offline paper writer (`paper_writer.py`) writes tasks from the
+papers' quantitative statements (effect sizes, percent and fold changes, doses) instead of the templates.
+With a writer model (`config.writer`) the candidates come from papers too: `computational_llm.py` writes one
 problem per sampled document from its quantitative sentences, and the same verification follows. The conceptual
 pipeline is in `conceptual.py`.
 """
@@ -19,8 +21,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import math
 import random
 import time
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -28,93 +32,105 @@ from sciresearcher.llm.base import LLMClient
 from sciresearcher.records import Document, Provenance, Task
 from sciresearcher.synth.config import SynthConfig
 from sciresearcher.synth.templates import TEMPLATES, Draft
+from sciresearcher.synth.verify import verify_task
 
 log = logging.getLogger(__name__)
 WRITER = "offline-templates"
 
 
-def _docs_by_kind(docs: list[Document]) -> dict[str, list[Document]]:
-    out: dict[str, list[Document]] = {"element": [], "compound": []}
+def docs_by_kind(docs: list[Document]) -> dict[str, list[Document]]:
+    """Fact documents by kind; records by their record kind (vp, rho, pep, assay, ...)."""
+    out: dict[str, list[Document]] = defaultdict(list)
     for doc in docs:
-        out.setdefault(doc.metadata.get("kind", "other"), []).append(doc)
+        kind = doc.metadata.get("kind", "other")
+        out[doc.metadata.get("record", kind) if kind == "record" else kind].append(doc)
     return out
 
 
+MAX_SPREAD = 0.05
+
+
 def draft_tasks(config: SynthConfig, docs: list[Document]) -> list[Draft]:
-    """Up to `config.n` drafts with distinct ids, templates taken in turn with a seeded RNG."""
+    """Up to `config.n` drafts with distinct ids, shapes taken in turn with a seeded RNG; a draft whose (shape,
+    entity set) was already drafted is redrawn a few times first, so the tasks spread over the documents."""
+    from sciresearcher.synth.spread import answer_spread
+
     names = list(TEMPLATES) if "all" in config.templates else list(dict.fromkeys(config.templates))
     rng = random.Random(config.seed)
-    by_kind = _docs_by_kind(docs)
+    by_kind = docs_by_kind(docs)
     drafts: dict[str, Draft] = {}
+    pairs: set[tuple[str, tuple[str, ...]]] = set()
     attempts = 0
     while len(drafts) < config.n and attempts < 50 * config.n:
-        draft = TEMPLATES[names[attempts % len(names)]](rng, by_kind)
-        attempts += 1
+        name = names[len(drafts) % len(names)]
+        draft = None
+        for _ in range(8):
+            attempts += 1
+            candidate = TEMPLATES[name](rng, by_kind)
+            if candidate is None or candidate.id in drafts or answer_spread(candidate) > MAX_SPREAD:
+                continue  # sources that disagree this much leave no meaningful gold answer
+            draft = candidate
+            if (name, candidate.entities) not in pairs:
+                break
         if draft is not None:
-            drafts.setdefault(draft.id, draft)
+            drafts[draft.id] = draft
+            pairs.add((name, draft.entities))
     if len(drafts) < config.n:
         log.warning("only %d distinct drafts after %d attempts (asked for %d)", len(drafts), attempts, config.n)
     return list(drafts.values())
 
 
 def to_task(draft: Draft, tolerance: float) -> Task:
+    """The Task of a draft: answer to 4 significant digits, tolerance from the sources' spread (at least
+    `tolerance`), evidence for every cited value, and its shape, operations, documents and entities."""
+    from sciresearcher.synth.spread import answer_spread
+
     exact = draft.exact_answer()
     variables: dict[str, Any] = {name: {"value": value, "given": True} for name, value in draft.given.items()}
     for name, f in draft.facts.items():
-        variables[name] = {"value": f.value, "unit": f.unit, "doc_id": f.doc.id, "sentence": f.sentence}
+        variables[name] = {"value": f.value, "unit": f.unit, "doc_id": f.doc.id, "sentence": f.sentence,
+                           "prop": f.prop, "ref": f.ref}
     evidence = list({(f.doc.id, f.sentence): f.evidence() for f in draft.facts.values()}.values())
-    n_docs = len({f.doc.id for f in draft.facts.values()})
+    spread = answer_spread(draft)
+    tol = max(tolerance, math.ceil(2 * spread * 1000) / 1000) if spread else tolerance
     unit = f" ({draft.unit})" if draft.unit else ""
     return Task(
         id=draft.id, question=draft.question + (f" Give the answer in {draft.unit}." if draft.unit else ""),
-        answer=f"{exact:.4g}", answer_type="numeric", tolerance=tolerance, unit=draft.unit or None,
-        category="chemistry", evidence=evidence, difficulty="easy" if n_docs == 1 else "medium",
+        answer=f"{exact:.4g}", answer_type="numeric", tolerance=round(tol, 4), unit=draft.unit or None,
+        category=draft.domain, evidence=evidence, difficulty=draft.difficulty,
         provenance=Provenance(
             pipeline="computational", seed_entity=draft.seed_entity, writer_model=WRITER,
             prompt_hash=hashlib.blake2b(draft.template.encode(), digest_size=6).hexdigest(),
             created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             extra={"template": draft.template}),
         metadata={"template": draft.template, "formula": draft.formula + unit, "variables": variables,
-                  "solution": draft.solution(), "exact_answer": exact},
+                  "solution": draft.solution(), "exact_answer": exact, "operations": draft.operations,
+                  "expression": draft.formula,
+                  "documents": draft.documents, "entities": list(draft.entities), "conversions": draft.conversions,
+                  "state": draft.state, "source_spread": spread},
     )
-
-
-async def verify_task(task: Task, docs: dict[str, Document], session: Any, config: SynthConfig,
-                      solver: LLMClient | None = None, tools_factory: Any = None) -> tuple[Task, list[str]]:
-    """The task with its verification filled in, and the reasons it fails (empty = keep)."""
-    from sciresearcher.synth.verify import (
-        answerable,
-        no_tool_attempt,
-        reference_solution,
-        solver_votes,
-        verification_of,
-    )
-
-    passed, failed, votes = [], [], []
-    for name, reason in (("answerable", answerable(task, docs)),
-                         ("reference_solution", await reference_solution(task, session))):
-        (failed if reason else passed).append(f"{name}: {reason}" if reason else name)
-    if solver is not None and not failed:
-        cfg = config.solver
-        if cfg.non_trivial:
-            attempt = await no_tool_attempt(task, solver, cfg.agent)
-            votes.append(attempt)
-            (failed if attempt.agrees else passed).append(
-                "non_trivial: answered right without tools" if attempt.agrees else "non_trivial")
-        runs = await solver_votes(task, solver, tools_factory, cfg.agent, cfg.samples)
-        votes.extend(runs)
-        agree = sum(v.agrees for v in runs)
-        if agree >= cfg.min_agree:
-            passed.append("solver_vote")
-        else:
-            failed.append(f"solver_vote: {agree} of {cfg.samples} solver runs agree (need {cfg.min_agree})")
-    return task.model_copy(update={"verification": verification_of(passed, failed, votes)}), failed
 
 
 def _jobs(config: SynthConfig, writer: LLMClient | None) -> tuple[list[Document], list[tuple[str, str, Any]]]:
     """The documents to verify against, and (id, template, make) per candidate; `make()` gives a Task or a reason."""
+    if writer is None and config.corpus:
+        from sciresearcher.knowledge.evidence import EvidenceSelector
+        from sciresearcher.knowledge.loaders import load_sources
+        from sciresearcher.synth.paper_writer import paper_tasks
+
+        papers = load_sources(config.corpus).documents
+        selector = EvidenceSelector(use_dense=False)
+        found = [t for d in random.Random(config.seed).sample(papers, len(papers))
+                 for t in paper_tasks(d, selector, config.tolerance)][:config.n]
+
+        def ready(task: Task) -> Any:
+            async def make() -> Task | str:
+                return task
+            return make
+
+        return papers, [(t.id, t.metadata["template"], ready(t)) for t in found]
     if writer is None:
-        from sciresearcher.synth.facts import fact_documents
+        from sciresearcher.synth.fact_corpus import fact_documents
 
         docs = fact_documents()
 
@@ -150,22 +166,21 @@ async def run_synthesis(config: SynthConfig, out: str | Path, *, solver: LLMClie
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from sciresearcher.llm import make_client
+    from sciresearcher.llm.accounting import session_costs
     from sciresearcher.runs import RunDir, write_jsonl_atomic
-    from sciresearcher.sandbox.session import SandboxSession
+    from sciresearcher.sandbox.pool import SandboxPool
 
     if writer is None and config.writer is not None:
-        writer = make_client(config.writer)
+        writer = make_client(config.writer.for_run(out, "writer"))  # batch ids kept in the run dir
     if solver is None and config.solver.llm is not None:
-        solver = make_client(config.solver.llm)
-    if solver is not None and tools_factory is None:
-        from sciresearcher.agent.toolbox import make_tools_factory
-
-        tools_factory = make_tools_factory(config.solver.tools)
+        solver = make_client(config.solver.llm.for_run(out, "solver"))
     docs, jobs = _jobs(config, writer)
     by_id = {d.id: d for d in docs}
     with RunDir(out, config) as run:
         run.attach_log()
-        if writer is None:
+        if solver is not None and tools_factory is None:
+            tools_factory = solver_tools(config, docs, run.path)
+        if writer is None and not config.corpus:
             write_jsonl_atomic(run.path / "facts.jsonl", docs)
         with run.records("tasks") as kept, run.records("rejected") as rejected:
             done = kept.done_ids() | rejected.done_ids()
@@ -173,7 +188,13 @@ async def run_synthesis(config: SynthConfig, out: str | Path, *, solver: LLMClie
             log.info("%d candidates, %d to write and verify (%d done)", len(jobs), len(todo), len(jobs) - len(todo))
             concurrent = writer is not None or solver is not None
             sem = asyncio.Semaphore(config.solver.concurrency if concurrent else 1)
-            async with SandboxSession(config.sandbox) as session:
+            if config.executor == "ray":
+                from sciresearcher.synth.remote import verify_on_ray
+
+                await verify_on_ray(todo, config, docs, kept, rejected, solver=solver, tools_factory=tools_factory)
+                todo = []
+            # a fresh session per candidate (verify.reference_solution), started ahead of demand
+            async with SandboxPool(config.sandbox, warm=min(4, len(todo))) as sandbox:
                 with Progress(TextColumn("[bold]synth computational"), BarColumn(), MofNCompleteColumn(),
                               TextColumn("{task.fields[kept]}"), TimeElapsedColumn(),
                               disable=not show_progress) as progress:
@@ -185,9 +206,10 @@ async def run_synthesis(config: SynthConfig, out: str | Path, *, solver: LLMClie
                         async with sem:
                             task = await make()
                             if isinstance(task, str):
-                                failed, row_task = [f"written: {task}"], None
+                                failed = [task if task.startswith("declined:") else f"written: {task}"]
+                                row_task = None
                             else:
-                                task, failed = await verify_task(task, by_id, session, config, solver, tools_factory)
+                                task, failed = await verify_task(task, by_id, sandbox, config, solver, tools_factory)
                                 row_task = task
                         if failed:
                             rejected.append({"id": job_id, "template": template, "reasons": failed,
@@ -200,8 +222,25 @@ async def run_synthesis(config: SynthConfig, out: str | Path, *, solver: LLMClie
                     await asyncio.gather(*(one(*j) for j in todo))
             summary = _summary(list(kept.latest().values()), list(rejected.latest().values()), solver is not None)
         summary["writer"] = getattr(writer, "model", None) or WRITER
+        summary["session_cost"] = session_costs(writer=writer, solver=solver)  # cache/batch split
         run.write_json("summary.json", summary)
     return summary
+
+
+def solver_tools(config: SynthConfig, docs: list[Document], run_path: Path) -> Any:
+    """The solver's tools as the student will have them: search and read over an index of the documents the
+    tasks cite (built as BM25 in the run directory when none is configured), and python."""
+    from sciresearcher.agent.toolbox import make_tools_factory
+
+    tools = config.solver.tools
+    if {"search", "read"} & set(tools.enabled) and tools.knowledge.index is None:
+        from sciresearcher.knowledge.index import build_index
+
+        index_dir = run_path / "index"
+        build_index(docs, index_dir, dense=False)  # a resumed run reuses it
+        knowledge = tools.knowledge.model_copy(update={"index": index_dir, "mode": "bm25"})
+        tools = tools.model_copy(update={"knowledge": knowledge})
+    return make_tools_factory(tools)
 
 
 def _summary(kept: list[dict[str, Any]], rejected: list[dict[str, Any]], voted: bool) -> dict[str, Any]:
@@ -214,5 +253,9 @@ def _summary(kept: list[dict[str, Any]], rejected: list[dict[str, Any]], voted: 
         for reason in row["reasons"]:
             key = reason.split(":")[0]
             reasons[key] = reasons.get(key, 0) + 1
-    return {"kept": len(kept), "rejected": len(rejected), "reasons": reasons, "per_template": per_template,
-            "solver_vote": voted}
+    declined = reasons.get("declined", 0)
+    written = len(kept) + len(rejected) - declined - reasons.get("written", 0)
+    yields = {"candidates": len(kept) + len(rejected), "declined": declined, "written": written,
+              "verified": len(kept)}
+    return {"kept": len(kept), "rejected": len(rejected), "yields": yields, "reasons": reasons,
+            "per_template": per_template, "solver_vote": voted}

@@ -5,7 +5,8 @@ sentences with numbers and units rank first) picks the sentences that report mea
 gets them numbered and must reply with a problem that needs at least `min_values` of those values plus a
 computation, the values it uses (name, number, unit, which sentence), Python that computes the answer from those
 names, and the answer. `task_from_reply` refuses replies whose values are not written in the cited sentences
-or whose question states the values; the reference solution is the cited values as named constants followed by
+or whose question states the values or shares no word with a cited sentence (it must say what the values
+measure); the reference solution is the cited values as named constants followed by
 the writer's code, so `verify.reference_solution` runs exactly what the evidence supports.
 
 The same verification as the offline writer follows (answerable, sandbox, solver vote). It does not check that
@@ -16,14 +17,15 @@ from __future__ import annotations
 
 import hashlib
 import keyword
+import re
 import time
 from typing import TYPE_CHECKING, Any
 
 from sciresearcher.knowledge.evidence import numeric_weight
 from sciresearcher.llm.base import LLMClient
-from sciresearcher.records import Document, Evidence, Message, Provenance, Task
-from sciresearcher.synth.conceptual import parse_json_reply
-from sciresearcher.synth.verify import numbers_in, states
+from sciresearcher.records import Document, Evidence, Provenance, Task
+from sciresearcher.synth.numbers import numbers_in, quantities, states
+from sciresearcher.synth.structured import ask_structured
 
 if TYPE_CHECKING:
     from sciresearcher.knowledge.evidence import EvidenceSelector
@@ -36,11 +38,39 @@ Numbered sentences from {doc_id} ("{title}"):
 
 Write one problem that needs at least {min_values} numeric values stated in these sentences and a computation
 with them (not a lookup). Describe the study and the quantities so that a researcher could find the values in
-the paper, but do not write the values themselves in the problem. Reply with JSON only:
+the paper, but do not write the values themselves in the problem. Copy each value as the number it stands for
+(45% -> 45 with unit "%", "eight" -> 8, a flattened "104 p.f.u." -> 10000) and say which sentence states it.
+Example: from "[1] Mean HbA1c fell from 8.1% to 7.2% after 24 weeks." -> {{"question": "In the 24-week trial
+of this paper, by what percentage of its baseline value did mean HbA1c fall?", "values": [{{"name": "before",
+"value": 8.1, "unit": "%", "sentence": 1}}, {{"name": "after", "value": 7.2, "unit": "%", "sentence": 1}}],
+"solution": "print((before - after) / before * 100)", "answer": 11.11, "unit": "%"}}
+Reply with JSON only:
 {{"question": "...",
   "values": [{{"name": "python_identifier", "value": 0.0, "unit": "...", "sentence": 1}}],
   "solution": "Python that uses the value names and prints the answer",
   "answer": 0.0, "unit": "..."}}"""
+
+
+def _difficulty(solution: str, n_values: int) -> str:
+    """By the arithmetic operations and calls of the writer's solution (not by how many values it uses)."""
+    import ast
+
+    try:
+        tree = ast.parse(solution)
+    except SyntaxError:
+        return "medium"
+    ops = sum(isinstance(n, ast.BinOp | ast.Call) for n in ast.walk(tree)) - solution.count("print(")
+    return "easy" if ops < 3 else ("hard" if ops >= 6 and n_values >= 3 else "medium")
+
+
+_GENERIC = frozenset(("which", "their", "there", "these", "those", "study", "studies", "value", "values", "about",
+                      "after", "before", "between", "during", "first", "second", "number", "total", "using", "given",
+                      "reported", "paper", "result", "results", "would", "could", "should", "where", "while"))
+
+
+def _content_words(text: str) -> set[str]:
+    """Words of five letters or more that say what a sentence is about (stems by their first 6 letters)."""
+    return {w[:6] for w in re.findall(r"[a-z]{5,}", text.lower()) if w not in _GENERIC}
 
 
 def task_id_for(doc: Document) -> str:
@@ -49,7 +79,7 @@ def task_id_for(doc: Document) -> str:
 
 def quantitative_sentences(doc: Document, selector: Any, k: int = 8) -> list[Evidence]:
     """The document's sentences that best report quantities (those without a number are dropped)."""
-    return [e for e in selector.sentences(QUANT_GOAL, [doc], k=k) if numeric_weight(e.text) > 0]
+    return [e for e in selector.sentences(QUANT_GOAL, [doc], k=k) if numeric_weight(e.text) > 0 and quantities(e.text)]
 
 
 def task_from_reply(reply: dict[str, Any] | None, doc: Document, evidence: list[Evidence], min_values: int,
@@ -61,7 +91,7 @@ def task_from_reply(reply: dict[str, Any] | None, doc: Document, evidence: list[
     if len(values) < min_values:
         return f"the problem uses {len(values)} value(s), fewer than {min_values}"
     question = str(reply["question"]).strip()
-    stated = numbers_in(question)
+    stated = numbers_in(question, words=False)
     variables: dict[str, Any] = {}
     cited: dict[int, Evidence] = {}
     for v in values:
@@ -71,13 +101,17 @@ def task_from_reply(reply: dict[str, Any] | None, doc: Document, evidence: list[
         if not isinstance(number, int | float) or not isinstance(index, int) or not 1 <= index <= len(evidence):
             return f"value {name} needs a number and a sentence between 1 and {len(evidence)}"
         ev = evidence[index - 1]
-        if not states(number, numbers_in(ev.text)):
+        if not states(float(number), ev.text, str(v.get("unit") or "") or None):
             return f"value {name}={number} is not written in sentence {index}"
         if states(number, stated):
             return f"the question states the value of {name} ({number})"
         variables[name] = {"value": float(number), "unit": str(v.get("unit", "")), "doc_id": doc.id,
                            "locator": ev.locator.model_dump(exclude_none=True)}
         cited[index] = ev
+    qwords = _content_words(question)
+    for index, ev in cited.items():
+        if not qwords & _content_words(ev.text):
+            return f"the question does not say what the values of sentence {index} measure (no word in common)"
     try:
         answer = float(reply["answer"])
     except (TypeError, ValueError):
@@ -87,7 +121,7 @@ def task_from_reply(reply: dict[str, Any] | None, doc: Document, evidence: list[
     return Task(
         id=task_id_for(doc), question=question + (f" Give the answer in {unit}." if unit else ""),
         answer=f"{answer:.4g}", answer_type="numeric", tolerance=tolerance, unit=unit,
-        evidence=[cited[i] for i in sorted(cited)], difficulty="medium" if len(variables) < 3 else "hard",
+        evidence=[cited[i] for i in sorted(cited)], difficulty=_difficulty(str(reply["solution"]), len(variables)),
         provenance=Provenance(pipeline="computational", seed_entity=doc.title or doc.id, writer_model=writer_model,
                               prompt_hash=hashlib.blake2b(WRITER_PROMPT.encode(), digest_size=6).hexdigest(),
                               created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -103,6 +137,7 @@ async def write_task(doc: Document, writer: LLMClient, selector: EvidenceSelecto
         return f"fewer than {min_values} sentences with numbers"
     numbered = "\n".join(f"[{i}] {e.text}" for i, e in enumerate(evidence, 1))
     prompt = WRITER_PROMPT.format(doc_id=doc.id, title=doc.title, sentences=numbered, min_values=min_values)
-    result = await writer.chat([Message(role="user", content=prompt)], temperature=0.7)
-    return task_from_reply(parse_json_reply(result.message.content or ""), doc, evidence, min_values, tolerance,
-                           getattr(writer, "model", "writer"))
+    reply = await ask_structured(writer, prompt, ("question", "values", "solution", "answer"), temperature=0.7)
+    if reply is not None and reply.get("declined"):
+        return f"declined: {reply['declined']}"
+    return task_from_reply(reply, doc, evidence, min_values, tolerance, getattr(writer, "model", "writer"))

@@ -34,6 +34,7 @@ async def run_conceptual(config: ConceptualConfig, out: str | Path, *, writer: L
 
     from sciresearcher.knowledge.loaders import load_sources
     from sciresearcher.llm import make_client
+    from sciresearcher.llm.accounting import session_costs
     from sciresearcher.runs import RunDir, write_jsonl_atomic
     from sciresearcher.synth.conceptual import SearchSubAgent, build_chain, chain_to_task, verify_conceptual
     from sciresearcher.synth.seeds import select_seeds
@@ -43,17 +44,31 @@ async def run_conceptual(config: ConceptualConfig, out: str | Path, *, writer: L
             raise ConfigError("the conceptual pipeline needs a writer model",
                               hint="set --writer.backend openai --writer.base_url URL --writer.model NAME "
                               "(offline, `synth computational` writes tasks from templates)")
-        writer = make_client(config.writer)
+        writer = make_client(config.writer.for_run(out, "writer"))  # batch ids kept in the run dir
     if solver is None and config.solver is not None:
-        solver = make_client(config.solver)
+        solver = make_client(config.solver.for_run(out, "solver"))
+    judge = None
+    if config.judge is not None:
+        from sciresearcher.grade.judge import HLEJudge
+
+        judge = HLEJudge(make_client(config.judge.for_run(out, "judge")))
     if not config.corpus:
         raise ConfigError("no corpus given", hint="pass corpus files or folders: --corpus '[\"papers.jsonl\"]'")
     docs = load_sources(config.corpus).documents
     by_id = {d.id: d for d in docs}
     with RunDir(out, config) as run:
         run.attach_log()
-        rater = make_client(config.seeds.llm) if config.seeds.llm is not None else None
-        seeds = await select_seeds(docs, config.seeds, rater)
+        rater = None
+        if config.seeds_file:
+            import json
+
+            from sciresearcher.synth.seeds import Seed
+
+            lines = Path(config.seeds_file).read_text().splitlines()
+            seeds = [Seed.from_dict(json.loads(line)) for line in lines if line.strip()]
+        else:
+            rater = make_client(config.seeds.llm.for_run(out, "rater")) if config.seeds.llm is not None else None
+            seeds = await select_seeds(docs, config.seeds, rater)
         write_jsonl_atomic(run.path / "seeds.jsonl", [s.to_dict() for s in seeds])
         search = SearchSubAgent(_open_index(config, docs, run.path))
         with run.records("tasks") as kept, run.records("rejected", key="seed") as rejected:
@@ -73,7 +88,7 @@ async def run_conceptual(config: ConceptualConfig, out: str | Path, *, writer: L
                             rejected.append({"seed": seed.entity, "stage": "write", "reasons": [chain]})
                         else:
                             task = chain_to_task(chain, getattr(writer, "model", "writer"), config.category)
-                            task, failed = await verify_conceptual(task, writer, search, solver)
+                            task, failed = await verify_conceptual(task, writer, search, solver, judge=judge)
                             if failed:
                                 rejected.append({"seed": seed.entity, "stage": "verify", "reasons": failed,
                                                  "task": task.model_dump(mode="json")})
@@ -85,11 +100,20 @@ async def run_conceptual(config: ConceptualConfig, out: str | Path, *, writer: L
                 await asyncio.gather(*(one(s) for s in todo))
             kept_rows, rejected_rows = list(kept.latest().values()), list(rejected.latest().values())
         reasons: dict[str, int] = {}
+        stages = {"seeds": len(kept_rows) + len(rejected_rows), "seed_question": 0, "hops": 0,
+                  "verified": len(kept_rows)}
         for row in rejected_rows:
-            key = f"{row['stage']}: {row['reasons'][0].split(':')[0][:60]}"
+            key = f"{row['stage']}: {row['reasons'][0].split(':')[0]}"  # whole sentence: no cut mid-word
             reasons[key] = reasons.get(key, 0) + 1
+            if row["stage"] == "verify" or row["reasons"][0].startswith("hop "):
+                stages["seed_question"] += 1
+            if row["stage"] == "verify":
+                stages["hops"] += 1
+        stages["seed_question"] += len(kept_rows)
+        stages["hops"] += len(kept_rows)
         summary = {"seeds": len(seeds), "attempted": len(kept_rows) + len(rejected_rows), "kept": len(kept_rows),
-                   "rejected": len(rejected_rows), "reasons": reasons, "hops": config.hops,
-                   "writer": getattr(writer, "model", None)}
+                   "rejected": len(rejected_rows), "reasons": reasons, "yields": stages, "hops": config.hops,
+                   "writer": getattr(writer, "model", None),
+                   "session_cost": session_costs(writer=writer, solver=solver, rater=rater)}
         run.write_json("summary.json", summary)
     return summary

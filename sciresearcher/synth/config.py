@@ -5,11 +5,14 @@ Only configuration lives here; `computational.py` runs it. Unknown keys are erro
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sciresearcher.agent.config import AgentConfig
 from sciresearcher.agent.toolbox import ToolsConfig
 from sciresearcher.llm.config import LLMConfig
+from sciresearcher.rollout.config import RayConfig
 from sciresearcher.sandbox.config import SandboxConfig
 from sciresearcher.synth.seeds import SeedConfig
 
@@ -26,9 +29,10 @@ class SolverConfig(BaseModel):
     concurrency: int = Field(4, ge=1, description="tasks verified at once")
     agent: AgentConfig = Field(default_factory=AgentConfig)
     tools: ToolsConfig = Field(
-        default_factory=lambda: ToolsConfig(enabled=["python"]),
-        description="the solver's tools; add search/read with knowledge.index_dir pointing at an index of "
-        "the run's facts.jsonl to make the solver retrieve the values")
+        default_factory=lambda: ToolsConfig(enabled=["search", "read", "python"]),
+        description="the solver's tools, as the student will have them: search and read over an index of the "
+        "documents the tasks cite (built in the run directory when knowledge.index is unset) and python; the "
+        "no-tool check stays tool-free")
 
 
 class SynthConfig(BaseModel):
@@ -39,13 +43,19 @@ class SynthConfig(BaseModel):
     writer: LLMConfig | None = Field(
         None, description="model writer: problems from the quantitative sentences of `corpus`; none = templates "
         "over package facts (offline)")
-    corpus: list[str] = Field(default_factory=list, description="papers for the model writer (files or folders)")
+    corpus: list[str] = Field(default_factory=list, description="papers to write from (files or folders): the model "
+                              "writer's input, or without a writer, the offline paper writer's (rules over "
+                              "quantitative statements)")
     min_values: int = Field(2, ge=1, description="model writer: cited values a problem must use")
     templates: list[str] = Field(default_factory=lambda: ["all"], description="template names, or 'all'")
     tolerance: float = Field(0.01, gt=0, lt=1, description="relative tolerance of the numeric answers")
     sandbox: SandboxConfig = Field(
-        default_factory=lambda: SandboxConfig(timeout_s=20.0), description="where reference solutions run")
+        default_factory=lambda: SandboxConfig(timeout_s=20.0, preload=[]),
+        description="where reference solutions run (a fresh session each: nothing preloaded by default)")
     solver: SolverConfig = Field(default_factory=SolverConfig)
+    executor: Literal["local", "ray"] = Field(
+        "local", description="where candidates are verified: this process, or Ray actors (ray.*)")
+    ray: RayConfig = Field(default_factory=RayConfig, description="with executor: ray")
 
     @field_validator("templates")
     @classmethod
@@ -67,10 +77,14 @@ class ConceptualConfig(BaseModel):
     index_dir: str | None = Field(None, description="an index of the corpus for the search sub-agent; none = build "
                                   "a BM25 index in the run directory")
     seeds: SeedConfig = Field(default_factory=SeedConfig)
+    seeds_file: str | None = Field(None, description="seeds to use, best first: the JSONL `synth seeds` writes "
+                                   "(none = select them from the corpus)")
     n: int = Field(20, ge=1, description="seeds to write from (the best n by frontier relevance)")
     hops: int = Field(2, ge=0, description="anchor-based hops per question")
     max_hop_attempts: int = Field(3, ge=1, description="tries per hop before the seed is given up")
     concurrency: int = Field(4, ge=1, description="seeds worked on at once")
     writer: LLMConfig | None = Field(None, description="the writer model (required: this pipeline writes free text)")
     solver: LLMConfig | None = Field(None, description="model for the no-tool (non-trivial) check; none = skipped")
+    judge: LLMConfig | None = Field(None, description="HLE judge for the answer checks; none = rules that forgive "
+                                    "abbreviations, parentheticals and spellings")
     category: str | None = Field(None, description="category written on the tasks (e.g. biology)")

@@ -38,13 +38,16 @@ def fmt(value: float) -> str:
 
 @dataclass(frozen=True)
 class Fact:
-    """One citable value: which document and sentence states it."""
+    """One citable value: which document and sentence states it. `value` is a number or, for sequences, the
+    text; `ref` says which library lookup gives the same property (None: no library states it), which is what
+    the reference-value solver and the well-posedness checks use."""
 
     doc: Document
     prop: str
-    value: float
+    value: Any
     unit: str
     sentence: int
+    ref: dict[str, Any] | None = None
 
     @property
     def text(self) -> str:
@@ -59,22 +62,35 @@ def fact(doc: Document, prop: str) -> Fact | None:
     entry = doc.metadata.get("facts", {}).get(prop)
     if entry is None:
         return None
-    return Fact(doc, prop, float(entry["value"]), entry["unit"], int(entry["sentence"]))
+    value = entry["value"] if isinstance(entry["value"], str) else float(entry["value"])
+    return Fact(doc, prop, value, entry["unit"], int(entry["sentence"]), entry.get("ref"))
 
 
-class _Builder:
+class Builder:
+    """Collects a document's sentences and the facts each states (`say`: numbers, `say_text`: sequences)."""
+
     def __init__(self) -> None:
         self.sentences: list[str] = []
         self.facts: dict[str, dict[str, Any]] = {}
 
-    def say(self, text: str, **values: tuple[float | None, str]) -> None:
+    def say(self, text: str, refs: dict[str, dict[str, Any]] | None = None,
+            **values: tuple[float | None, str]) -> None:
         """Adds a sentence; `values` are prop=(number, unit); skipped when a number is missing."""
         if any(v is None or math.isnan(float(v)) for v, _ in values.values()):
             return
         rendered = {prop: fmt(float(v)) for prop, (v, _) in values.items()}  # type: ignore[arg-type]
         self.sentences.append(text.format(**rendered))
         for prop, (_, unit) in values.items():
-            self.facts[prop] = {"value": float(rendered[prop]), "unit": unit, "sentence": len(self.sentences) - 1}
+            self.facts[prop] = {"value": float(rendered[prop]), "unit": unit, "sentence": len(self.sentences) - 1,
+                                "ref": (refs or {}).get(prop)}
+
+    def say_text(self, text: str, prop: str, value: str, unit: str = "sequence") -> None:
+        """Adds a sentence that states a text value (a sequence) as written."""
+        self.sentences.append(text.format(value=value))
+        self.facts[prop] = {"value": value, "unit": unit, "sentence": len(self.sentences) - 1, "ref": None}
+
+
+_Builder = Builder
 
 
 def element_documents(symbols: tuple[str, ...] = ELEMENTS) -> list[Document]:
@@ -99,22 +115,40 @@ def element_documents(symbols: tuple[str, ...] = ELEMENTS) -> list[Document]:
         name = str(e["name"])
         b = _Builder()
         b.sentences.append(f"{name} (symbol {symbol}) is the chemical element with atomic number {z}.")
+        ref = {"lib": "element", "symbol": symbol}
         b.say(f"The standard atomic weight of {name.lower()} is {{atomic_weight}} g/mol.",
-              atomic_weight=(e["atomic_weight"], "g/mol"))
+              {"atomic_weight": {**ref, "prop": "atomic_weight"}}, atomic_weight=(e["atomic_weight"], "g/mol"))
         density = e["density"]
         if density is not None and not math.isnan(density) and density > 0.1:  # condensed phases (gases: g/L)
             b.say(f"The density of {name.lower()} near room temperature is {{density}} g/cm3.",
-                  density=(float(density), "g/cm3"))
+                  {"density": {**ref, "prop": "density"}}, density=(float(density), "g/cm3"))
         if phase is not None:
             b.say(f"The melting point of {name.lower()} is {{melting_point}} K.",
-                  melting_point=(phase["melting_point"], "K"))
+                  {"melting_point": {**ref, "prop": "melting_point"}}, melting_point=(phase["melting_point"], "K"))
             b.say(f"The boiling point of {name.lower()} is {{boiling_point}} K.",
-                  boiling_point=(phase["boiling_point"], "K"))
+                  {"boiling_point": {**ref, "prop": "boiling_point"}}, boiling_point=(phase["boiling_point"], "K"))
         docs.append(Document(
             id=f"mendeleev:element:{symbol}", title=f"{name} ({symbol})", text=" ".join(b.sentences),
             sentences=b.sentences, source=f"mendeleev {mendeleev.__version__}", license="MIT",
             metadata={"kind": "element", "symbol": symbol, "name": name, "facts": b.facts}))
     return docs
+
+
+_ESTIMATES = ("JOBACK", "WILSON_JASPERSON", "ACENTRIC_DEFINITION")
+
+
+def has_normal_boiling_point(cas: str) -> bool:
+    """Whether the compound boils at 1 atm: triple point below 1 atm and the data sources agree within 3%
+    (sources that disagree more are how chemicals shows a compound that decomposes before boiling, e.g. urea)."""
+    from chemicals.phase_change import Tb, Tb_methods
+    from chemicals.triple import Pt
+
+    pt = Pt(cas)
+    if pt is not None and pt >= 101325:
+        return False
+    values = [Tb(cas, method=m) for m in Tb_methods(cas) if m not in _ESTIMATES]
+    values = [v for v in values if v]
+    return bool(values) and (max(values) - min(values)) / min(values) <= 0.03
 
 
 def compound_documents(names: tuple[str, ...] = COMPOUNDS) -> list[Document]:
@@ -127,28 +161,31 @@ def compound_documents(names: tuple[str, ...] = COMPOUNDS) -> list[Document]:
         from chemicals.phase_change import Tb, Tm
     except ImportError as exc:
         raise DataError("compound facts need chemicals", hint="pip install 'sciresearcher[science]'") from exc
+    from chemicals.acentric import omega
+
     docs = []
     for name in names:
         meta = search_chemical(name)
         cas = meta.CASs
+        if name == cas:  # given by CAS number: named by its common name
+            name = meta.common_name
+        refs = {p: {"lib": "compound", "cas": cas, "prop": p} for p in (
+            "molar_mass", "critical_temperature", "critical_pressure", "boiling_point", "melting_point", "omega")}
         b = _Builder()
         b.say(f"{name.capitalize()} (CAS {cas}) has the molecular formula {meta.formula} and a molar mass of "
-              "{molar_mass} g/mol.", molar_mass=(meta.MW, "g/mol"))
-        b.say(f"The critical temperature of {name} is {{critical_temperature}} K.",
+              "{molar_mass} g/mol.", refs, molar_mass=(meta.MW, "g/mol"))
+        b.say(f"The critical temperature of {name} is {{critical_temperature}} K.", refs,
               critical_temperature=(Tc(cas), "K"))
         pc = Pc(cas)
-        b.say(f"The critical pressure of {name} is {{critical_pressure}} bar.",
+        b.say(f"The critical pressure of {name} is {{critical_pressure}} bar.", refs,
               critical_pressure=(pc / 1e5 if pc else None, "bar"))
-        b.say(f"The normal boiling point of {name} is {{boiling_point}} K.", boiling_point=(Tb(cas), "K"))
-        b.say(f"The melting point of {name} is {{melting_point}} K.", melting_point=(Tm(cas), "K"))
+        if has_normal_boiling_point(cas):  # not for what sublimes (CO2) or decomposes (urea) at 1 atm
+            b.say(f"The normal boiling point of {name} is {{boiling_point}} K.", refs, boiling_point=(Tb(cas), "K"))
+        b.say(f"The melting point of {name} is {{melting_point}} K.", refs, melting_point=(Tm(cas), "K"))
+        b.say(f"The acentric factor of {name} is {{omega}}.", refs, omega=(omega(cas), ""))
         docs.append(Document(
             id=f"chemicals:cas:{cas}", title=f"{name.capitalize()} ({meta.formula})", text=" ".join(b.sentences),
             sentences=b.sentences, source=f"chemicals {chemicals.__version__}", license="MIT",
             metadata={"kind": "compound", "name": name, "cas": cas, "formula": meta.formula,
                       "atoms": nested_formula_parser(meta.formula), "facts": b.facts}))
     return docs
-
-
-def fact_documents() -> list[Document]:
-    """Every element and compound document, in a fixed order."""
-    return [*element_documents(), *compound_documents()]

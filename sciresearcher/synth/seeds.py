@@ -4,13 +4,15 @@
    the terms it defines with an abbreviation ("permeability transition pore (PTP)"), found with a
    Schwartz-Hearst style long-form match.
 2. **Filter**: keep keywords the document's text actually names (a question needs a sentence: on PubMedQA this
-   lifts the share of top-40 seeds that yield a one-hop chain from 8 to 37); drop generic terms: a stop list of
-   MeSH check tags and study-design terms, terms in more than `max_doc_share` of the corpus, and terms in fewer
-   than `min_docs` documents.
-3. **Frontier relevance score**: a weighted sum of *recency* (mean publication year of the documents naming the
-   term, scaled to the corpus's year range), *specificity* (normalised inverse document frequency) and, when a
-   model is configured, the model's 0-10 rating of how central the term is to current research (asked only for
-   the `llm_pool` best terms by the other two parts). Weights are renormalised over the parts that exist.
+   lifts the share of top-40 seeds that yield a one-hop chain from 8 to 37); drop MeSH check tags and
+   study-design terms, publication boilerplate, places, organisations and generic methods and statistics
+   (`seed_filter.py`), terms whose text mentions span more than `max_doc_share` of the corpus or fewer than
+   `min_docs` documents.
+3. **Frontier relevance score** from the corpus itself (`frontier.py`): *specificity* (rare in the corpus's
+   texts), *novelty* (first named late in the corpus's years), *growth* (named more and more), *focus* (named
+   repeatedly by the papers that name it), weighted; with a model, its 0-10 rating of how central the term is
+   to current research (asked for the `llm_pool` best terms) is mixed in on the same scale: an unrated seed
+   keeps its corpus score, so rated and unrated seeds compare fairly.
 
 Each `Seed` keeps its parts and the documents that name it, so a pipeline can ground its first question in
 them. It does not write questions (see `conceptual.py`).
@@ -19,7 +21,6 @@ them. It does not write questions (see `conceptual.py`).
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
@@ -60,9 +61,13 @@ class SeedConfig(BaseModel):
     use_abbreviations: bool = Field(True, description="take terms the text defines with an abbreviation")
     require_in_text: bool = Field(
         True, description="count a keyword for a document only when its text names it (a question needs a sentence)")
-    weight_recency: float = Field(0.4, ge=0)
-    weight_specificity: float = Field(0.4, ge=0)
-    weight_frontier: float = Field(0.2, ge=0, description="weight of the model's rating (when llm is set)")
+    weight_specificity: float = Field(0.35, ge=0, description="rare across the corpus's texts")
+    weight_novelty: float = Field(0.15, ge=0, description="first named late in the corpus's year range")
+    weight_growth: float = Field(0.2, ge=0, description="named more and more over the corpus's years")
+    weight_focus: float = Field(0.3, ge=0, description="named repeatedly by the papers that name it (their topic)")
+    weight_frontier: float = Field(0.3, ge=0, description="weight of the model's rating (when llm is set)")
+    drop_junk: bool = Field(
+        True, description="drop publication boilerplate, places, organisations, generic methods and statistics")
     llm: LLMConfig | None = Field(None, description="model that rates frontier relevance 0-10; none = offline")
     llm_pool: int = Field(200, ge=1, description="terms (best by the offline parts) the model is asked about")
 
@@ -71,19 +76,34 @@ class SeedConfig(BaseModel):
 class Seed:
     entity: str
     score: float
-    recency: float
     specificity: float
+    novelty: float
+    growth: float
+    focus: float
     frontier: float | None
     n_docs: int
     doc_ids: list[str] = field(default_factory=list)
+    offline: float = 0.0  # the score from the corpus alone (the model's rating moves the score from here)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, row: dict[str, Any]) -> Seed:
+        """A seed from a row of the file `synth seeds` writes (unknown keys ignored)."""
+        known = {k: row[k] for k in cls.__dataclass_fields__ if k in row}
+        known.setdefault("score", 0.0)
+        for part in ("specificity", "novelty", "growth", "focus"):
+            known.setdefault(part, 0.0)
+        known.setdefault("frontier", None)
+        known.setdefault("n_docs", len(row.get("doc_ids", [])))
+        return cls(**known)
+
 
 def long_form(words: list[str], abbrev: str) -> str | None:
     """The shortest run of words before an abbreviation whose first word starts with its first letter and whose
-    letters contain the abbreviation's letters in order (Schwartz & Hearst 2003, simplified)."""
+    letters contain the abbreviation's letters in order (Schwartz & Hearst 2003, simplified), and whose content
+    words each start with one of its letters."""
     letters = [c.lower() for c in abbrev if c.isalnum()]
     window = words[-min(len(words), len(letters) + 5):]
     for start in range(len(window) - 1, -1, -1):
@@ -97,7 +117,10 @@ def long_form(words: list[str], abbrev: str) -> str | None:
                 break
             pos += 1
         else:
-            if len(candidate) >= 2 or len(candidate[0]) > len(abbrev):
+            # every content word must start with one of the abbreviation's letters ('apical prolapse (AA)' and
+            # 'Ar 1 by the Moore-Penrose pseudoinverse (Ar)' are mis-parses)
+            initials_ok = all(w[0].lower() in letters for w in candidate if w.lower() not in _FUNCTION_WORDS)
+            if initials_ok and (len(candidate) >= 2 or len(candidate[0]) > len(abbrev)):
                 return " ".join(candidate)
     return None
 
@@ -135,38 +158,54 @@ def candidate_terms(doc: Document, config: SeedConfig) -> set[str]:
 
 
 def offline_scores(docs: list[Document], config: SeedConfig) -> list[Seed]:
-    """Stages 1-3 without a model: candidates, the generic filter, recency and specificity."""
+    """Stages 1-3 without a model: candidates, the junk and generic filters, the corpus's frontier parts."""
+    from sciresearcher.synth.frontier import Corpus, frontier_parts, mention_profiles
+    from sciresearcher.synth.seed_filter import junk_reason
+
     surface: dict[str, Counter[str]] = defaultdict(Counter)
-    doc_ids: dict[str, list[str]] = defaultdict(list)
-    years: dict[str, list[int]] = defaultdict(list)
+    listed: dict[str, int] = defaultdict(int)
     for doc in docs:
-        for term in candidate_terms(doc, config):
+        for term in sorted(candidate_terms(doc, config)):  # sorted: the same seeds under any hash seed
             key = term.casefold()
             surface[key][term] += 1
-            doc_ids[key].append(doc.id)
-            if doc.year:
-                years[key].append(doc.year)
-    all_years = [d.year for d in docs if d.year]
-    y0, y1 = (min(all_years), max(all_years)) if all_years else (0, 0)
-    n = max(len(docs), 2)
-    seeds = []
-    for key, ids in doc_ids.items():
-        df = len(ids)
-        if key in GENERIC or df < config.min_docs or df > max(config.max_doc_share * len(docs), config.min_docs):
+            listed[key] += 1
+    names: dict[str, str] = {}
+    for key, counts in sorted(surface.items(), key=lambda kv: (-sum(kv[1].values()), kv[0])):
+        name = counts.most_common(1)[0][0]
+        if key in GENERIC or (config.drop_junk and junk_reason(name)):
             continue
-        recency = (sum(years[key]) / len(years[key]) - y0) / (y1 - y0) if years[key] and y1 > y0 else 0.5
-        specificity = math.log(n / df) / math.log(n)
-        seeds.append(Seed(surface[key].most_common(1)[0][0], 0.0, round(recency, 4), round(specificity, 4), None,
-                          df, ids[:10]))
+        names.setdefault(_singular(name), name)  # 'CLABSI' and 'CLABSIs', 'MDG' and 'MDGs': one seed
+    profiles = mention_profiles(list(names.values()), docs)
+    corpus = Corpus.of(docs)
+    seeds = []
+    for name in names.values():
+        prof = profiles[name]
+        df = len(prof.doc_ids)
+        if df < config.min_docs or df > max(config.max_doc_share * len(docs), config.min_docs):
+            continue
+        parts = frontier_parts(prof, corpus)
+        seeds.append(Seed(name, 0.0, parts["specificity"], parts["novelty"], parts["growth"], parts["focus"], None,
+                          df, prof.doc_ids[:10]))
     return seeds
 
 
+def _singular(term: str) -> str:
+    """A term's key with trailing plural 's' dropped from its long form's last word and its abbreviation."""
+    core = re.sub(r"\s*\([^)]*\)\s*$", "", term).strip().casefold()
+    return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in normalised(core).split())
+
+
 def combine(seed: Seed, config: SeedConfig) -> float:
-    parts = [(config.weight_recency, seed.recency), (config.weight_specificity, seed.specificity)]
-    if seed.frontier is not None:
-        parts.append((config.weight_frontier, seed.frontier))
+    """One scale for every seed: the corpus's parts, and with a rating, that rating mixed in by its weight
+    (an unrated seed keeps its corpus score, as if the model had rated it at that score)."""
+    parts = [(config.weight_specificity, seed.specificity), (config.weight_novelty, seed.novelty),
+             (config.weight_growth, seed.growth), (config.weight_focus, seed.focus)]
     total = sum(w for w, _ in parts) or 1.0
-    return round(sum(w * v for w, v in parts) / total, 4)
+    seed.offline = round(sum(w * v for w, v in parts) / total, 4)
+    if seed.frontier is None:
+        return seed.offline
+    w = config.weight_frontier / (config.weight_frontier + 1.0)
+    return round((1 - w) * seed.offline + w * seed.frontier, 4)
 
 
 FRONTIER_PROMPT = (
@@ -188,8 +227,9 @@ async def frontier_ratings(terms: list[str], llm: LLMClient, batch: int = 25) ->
             ratings = json.loads(text[start:end + 1]) if start >= 0 else {}
         except json.JSONDecodeError:
             ratings = {}
+        folded = {str(k).casefold().strip(): v for k, v in ratings.items()} if isinstance(ratings, dict) else {}
         for term in chunk:
-            value = ratings.get(term) if isinstance(ratings, dict) else None
+            value = folded.get(term.casefold().strip())
             if isinstance(value, int | float) and 0 <= value <= 10:
                 out[term] = value / 10
     return out

@@ -1,9 +1,11 @@
 """Verification filters for synthesized tasks (docs/architecture.md, "Synthesis"); each returns a reason when a task fails it.
 
-- `answerable`: every cited value is written, exactly as used, in the sentence its evidence points at, and the
-  evidence text is that sentence of the source document (offline: exact match, no model);
+- `answerable`: every cited value is written in the sentence its evidence points at (as papers write numbers:
+  `numbers.py` reads words, ranges, flattened exponents and units), and the evidence text is that sentence of
+  the source document (offline, no model);
 - `reference_solution`: the task's solution code runs in the sandbox and prints the exact answer, and the
-  stated answer is within the task's tolerance of it;
+  stated answer is within the task's tolerance of it; given a `SandboxPool` it runs in a fresh session of
+  its own, so one candidate's code (a patched `print`, a leftover variable) cannot make another pass;
 - `solver_votes`: independent solver runs of the agent (with the configured model and tools) are graded against
   the answer; at least `min_agree` must agree. `no_tool_attempt` answers once without tools: a task the model
   gets right from memory is trivial and is rejected.
@@ -15,42 +17,21 @@ from __future__ import annotations
 
 import asyncio
 import math
-import re
 from typing import TYPE_CHECKING, Any
 
 from sciresearcher.llm.base import LLMClient
 from sciresearcher.records import Document, SolverVote, Task, Verification
 from sciresearcher.synth.facts import fmt
+from sciresearcher.synth.numbers import numbers_in, states
+
+__all__ = ["answerable", "no_tool_attempt", "numbers_in", "reference_solution", "solver_votes", "states",
+           "verification_of"]
 
 if TYPE_CHECKING:
     from sciresearcher.agent.config import AgentConfig
     from sciresearcher.agent.toolbox import ToolsFactory
+    from sciresearcher.synth.config import SynthConfig
 
-
-
-_NUMBER = re.compile(r"[-−]?\d+(?:[.,]\d+)*(?:\s*[x×]\s*10\^?[-−]?\d+|[eE][-−]?\d+)?")
-
-
-def numbers_in(text: str) -> list[float]:
-    """The numbers written in a sentence: '1,200', '3.5', '-2', '4.1e-3', '2.5 x 10^3' (a decimal comma too)."""
-    out = []
-    for raw in _NUMBER.findall(text):
-        token = raw.replace("−", "-").replace(" ", "")
-        mantissa, power = (re.split(r"[x×]10\^?", token) + [""])[:2]
-        if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", mantissa):
-            mantissa = mantissa.replace(",", "")  # thousands separators
-        else:
-            mantissa = mantissa.replace(",", ".")  # a decimal comma
-        try:
-            out.append(float(mantissa) * (10 ** int(power) if power else 1))
-        except ValueError:
-            continue
-    return out
-
-
-def states(value: float, numbers: list[float]) -> bool:
-    """Whether `value` is one of `numbers` (as written; only float rounding is forgiven)."""
-    return any(math.isclose(value, x, rel_tol=1e-9, abs_tol=1e-12) for x in numbers)
 
 
 def verification_of(passed: list[str], failed: list[str], votes: list[SolverVote]) -> Verification:
@@ -83,7 +64,10 @@ def answerable(task: Task, docs: dict[str, Document]) -> str | None:
         where = f"{var['doc_id']} {var.get('locator') or ('sentence ' + str(var.get('sentence')))}"
         if sentence is None:
             return f"{name}: source {where} not found"
-        if not states(var["value"], numbers_in(sentence)):
+        if isinstance(var["value"], str):
+            if var["value"] not in sentence:
+                return f"{name}: {var['value'][:40]!r} is not written in {where}"
+        elif not states(var["value"], sentence, var.get("unit") or None):
             return f"{name}: {fmt(var['value'])} is not written in {where}"
         if sentence not in quoted:
             return f"{name}: the evidence does not quote {where}"
@@ -99,12 +83,21 @@ def _last_number(text: str) -> float | None:
     return None
 
 
-async def reference_solution(task: Task, session: Any) -> str | None:
-    """None when the solution runs in the sandbox and reproduces the answer; else what went wrong."""
+async def reference_solution(task: Task, sandbox: Any) -> str | None:
+    """None when the solution runs in the sandbox and reproduces the answer; else what went wrong.
+
+    `sandbox` is a SandboxPool (a fresh session for this task: what synthesis passes) or one session the
+    caller owns (then earlier code run in it can change what this solution prints)."""
+    from sciresearcher.sandbox.pool import SandboxPool
+
     code = task.metadata.get("solution")
     if not code:
         return "no reference solution"
-    result = await session.run(code)
+    if isinstance(sandbox, SandboxPool):
+        async with sandbox.session() as session:
+            result = await session.run(code)
+    else:
+        result = await sandbox.run(code)
     if not result.ok:
         return f"the solution failed in the sandbox: {result.error}"
     printed = _last_number(result.stdout)
@@ -126,7 +119,7 @@ async def reference_solution(task: Task, session: Any) -> str | None:
 async def solver_votes(task: Task, llm: LLMClient, tools_factory: ToolsFactory, agent_config: AgentConfig,
                        samples: int) -> list[SolverVote]:
     """`samples` independent agent runs on the task (`rollout.rollout_one`), each graded against its answer."""
-    from sciresearcher.rollout.runner import rollout_one
+    from sciresearcher.rollout.one import rollout_one
 
     async def one(i: int) -> SolverVote:
         traj = await rollout_one(task, i, llm, tools_factory, agent_config, seed=1000)
@@ -146,3 +139,31 @@ async def no_tool_attempt(task: Task, llm: LLMClient, agent_config: AgentConfig)
     return SolverVote(solver=f"{getattr(llm, 'model', 'solver')}#no-tools",
                       answer=traj.final.answer if traj.final else None,
                       agrees=traj.status == "ok" and grade(task, traj.final).correct)
+
+
+async def verify_task(task: Task, docs: dict[str, Document], sandbox: Any, config: SynthConfig,
+                      solver: LLMClient | None = None, tools_factory: Any = None) -> tuple[Task, list[str]]:
+    """The task with its verification filled in, and the reasons it fails (empty = keep). `sandbox`: a
+    SandboxPool (a fresh session per task) or a session (see verify.reference_solution)."""
+    from sciresearcher.synth.wellposed import check_task
+
+    passed, failed, votes = [], [], []
+    ill = check_task(task)
+    for name, reason in (("well_posed", "; ".join(ill) if ill else None), ("answerable", answerable(task, docs)),
+                         ("reference_solution", await reference_solution(task, sandbox))):
+        (failed if reason else passed).append(f"{name}: {reason}" if reason else name)
+    if solver is not None and not failed:
+        cfg = config.solver
+        if cfg.non_trivial:
+            attempt = await no_tool_attempt(task, solver, cfg.agent)
+            votes.append(attempt)
+            (failed if attempt.agrees else passed).append(
+                "non_trivial: answered right without tools" if attempt.agrees else "non_trivial")
+        runs = await solver_votes(task, solver, tools_factory, cfg.agent, cfg.samples)
+        votes.extend(runs)
+        agree = sum(v.agrees for v in runs)
+        if agree >= cfg.min_agree:
+            passed.append("solver_vote")
+        else:
+            failed.append(f"solver_vote: {agree} of {cfg.samples} solver runs agree (need {cfg.min_agree})")
+    return task.model_copy(update={"verification": verification_of(passed, failed, votes)}), failed

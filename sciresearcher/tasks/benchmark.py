@@ -1,9 +1,12 @@
 """The `Benchmark` record and what every benchmark shares: option parsing and per-sample option order.
 
 A Benchmark is a list of Task records plus how to treat them (default grader, whether options are shuffled
-per sample, where the tasks came from). `split_options` reads lettered options embedded in a question;
-`options_for_sample` gives a task its seeded per-sample option order with the gold letters remapped, so a
-constant-letter policy cannot score above chance. Loading files is `loaders.py`; names are `registry.py`.
+per sample, where the tasks came from). `split_options` reads lettered options embedded in a question ("A. x",
+"(A) x", "A: x"). Options released with the correct one first (GPQA, LitQA2) get a seeded per-task order at
+load (`shuffled_at_load`) and a seeded per-sample order wherever a sample is shown or graded
+(`options_for_sample`, with the gold letters remapped), so a constant-letter policy cannot score above
+chance; `letters_in_task_order` names a sample's letters in the task's order. Loading files is
+`loaders.py`; names are `registry.py`.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ class Benchmark:
 
 
 _CHOICES_HEADER = re.compile(r"\n\s*(?:Answer\s+Choices|Options|Choices)\s*:\s*\n", re.IGNORECASE)
-_OPTION_LINE = re.compile(r"^\s*\(?([A-Z])[.)]\s+(.*)$")
+_OPTION_LINE = re.compile(r"^\s*\(?([A-Z])[.):]\s+(.*)$")  # "A. x", "(A) x", "A) x", "A: x" (TRQA)
 
 
 def split_options(query: str) -> tuple[str, list[str] | None]:
@@ -54,7 +57,7 @@ def split_options(query: str) -> tuple[str, list[str] | None]:
     stem, block = (query[: header.start()], query[header.end():]) if header else (None, None)
     if block is None:  # options as trailing lines "A. ...", "B. ..." without a header
         lines = query.rstrip().split("\n")
-        start = next((i for i in range(len(lines)) if re.match(r"^\s*\(?A[.)]\s", lines[i])), None)
+        start = next((i for i in range(len(lines)) if re.match(r"^\s*\(?A[.):]\s", lines[i])), None)
         if start is None or start == 0:
             return _split_inline_options(query)
         stem, block = "\n".join(lines[:start]), "\n".join(lines[start:])
@@ -91,19 +94,49 @@ def _split_inline_options(query: str) -> tuple[str, list[str] | None]:
     return query[: chain[0].start()].strip(), options
 
 
+def _permuted(task: Task, order: list[int]) -> Task:
+    """The task with its options put in `order` (order[i] = old index now at i) and its gold letters remapped."""
+    assert task.options is not None
+    options = [task.options[i] for i in order]
+    gold = "".join(sorted(LETTERS[order.index(LETTERS.index(ch))] for ch in task.answer if ch in LETTERS))
+    return task.model_copy(update={"options": options, "answer": gold})
+
+
+def shuffled_at_load(task: Task) -> Task:
+    """A task whose released options list the correct one first (GPQA, LitQA2), in a seeded per-task order.
+
+    The order depends only on the task id, so every path that shows the task (rollouts, `eval score`, exports,
+    GRPO prompts) sees the same order, and the gold is not always "A". Marks the task `shuffle: true`, so each
+    sample of a rollout reorders it again (`options_for_sample`).
+    """
+    order = list(range(len(task.options or [])))
+    random.Random(f"options:{task.id}").shuffle(order)
+    shown = _permuted(task, order) if task.options else task
+    return shown.model_copy(update={"metadata": {**task.metadata, "shuffle": True}})
+
+
 def options_for_sample(task: Task, sample_index: int, seed: int = 0) -> tuple[Task, list[int]]:
     """The task with its options in a seeded per-sample order and the gold letter remapped.
 
     Returns (task, order) where `order[i]` is the original index of the option now at position i.
-    Tasks without options (or without metadata `shuffle: true`) come back unchanged.
+    Tasks without options (or without metadata `shuffle: true`) come back unchanged. `eval run` and
+    `eval score` both call this with the sample's index and the run's seed, so a response is graded against
+    the order its sample was shown.
     """
     if not task.options or not task.metadata.get("shuffle"):
         return task, list(range(len(task.options or [])))
     rng = random.Random(f"{seed}:{task.id}:{sample_index}")
     order = list(range(len(task.options)))
     rng.shuffle(order)
-    options = [task.options[i] for i in order]
-    gold = "".join(sorted(LETTERS[order.index(LETTERS.index(ch))] for ch in task.answer))
-    return task.model_copy(update={"options": options, "answer": gold}), order
+    return _permuted(task, order), order
 
 
+def letters_in_task_order(letters: str | None, order: list[int] | None) -> str | None:
+    """Option letters read in a sample's order (`options_for_sample`) named in the task's own order.
+
+    Lets samples shown in different orders be compared (maj@k votes). Anything that is not a run of option
+    letters comes back unchanged.
+    """
+    if not letters or not order or not all(ch in LETTERS[: len(order)] for ch in letters):
+        return letters
+    return "".join(sorted(LETTERS[order[LETTERS.index(ch)]] for ch in letters))

@@ -1,7 +1,7 @@
 """Reading Task JSONL files (the output of synthesis, the input of rollouts, GRPO and the RL exports).
 
 One reader for every consumer, so a malformed line is reported the same way everywhere: the file and line
-number and the first validation message. Benchmark files in other layouts are `loaders.py`' job.
+number and each field that failed validation. Benchmark files in other layouts are `loaders.py`' job.
 """
 
 from __future__ import annotations
@@ -9,17 +9,36 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from sciresearcher.errors import DataError
 from sciresearcher.records import Task
 from sciresearcher.runs import iter_jsonl
 
 
+def validation_problems(exc: ValidationError, limit: int = 6) -> str:
+    """'answer: missing; answer_type: must be one of ... (got 'mc')': each failing field and why."""
+    parts = []
+    for err in exc.errors()[:limit]:
+        field = ".".join(str(p) for p in err.get("loc", ())) or "(record)"
+        msg = "missing" if err.get("type") == "missing" else str(err.get("msg", "invalid"))
+        if err.get("type") != "missing" and "input" in err and not isinstance(err["input"], dict | list):
+            msg += f" (got {str(err['input'])[:40]!r})"
+        parts.append(f"{field}: {msg}")
+    more = len(exc.errors()) - limit
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
 def task_from_row(row: object, where: str) -> Task:
-    """One Task record; DataError names `where` (file:line) and the first validation message."""
+    """One Task record; DataError names `where` (file:line) and each failing field with its problem."""
+    if not isinstance(row, dict):
+        raise DataError(f"{where}: not a Task record (a JSON {type(row).__name__}, not an object)",
+                        hint="each line is one JSON object with at least id, question, answer")
     try:
         return Task.model_validate(row)
-    except ValueError as exc:
-        raise DataError(f"{where}: not a Task record ({str(exc).splitlines()[0]})",
+    except ValidationError as exc:
+        raise DataError(f"{where}: not a Task record: {validation_problems(exc)} (fields present: "
+                        f"{', '.join(list(row)[:12])})",
                         hint="each line needs at least id, question, answer (see sciresearcher.records.Task)") from exc
 
 

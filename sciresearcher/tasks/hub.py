@@ -4,7 +4,7 @@ Only reached when no local file is given. The gated set needs a token from the e
 `HUGGING_FACE_HUB_TOKEN`) and an accepted access request; without one this raises ConfigError saying how
 to get access, before any download. Revisions are pinned through `revision` (recorded in the run config;
 pass a commit hash for exact reproducibility). Tests never reach this module (no network in tests): the
-local-file loaders in `benchmarks.py` parse the same schemas.
+local-file loaders in `loaders.py` parse the same schemas.
 """
 
 from __future__ import annotations

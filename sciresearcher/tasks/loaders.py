@@ -1,9 +1,12 @@
 """Benchmark files in their released layouts, read into Task records (every loader is offline).
 
-Layouts: the `{id, query, gt, category, answer_type}` export (SuperGPQA hard biology, HLE exports), the HLE
-schema, TRQA-lit, GPQA-Diamond CSV, PubMedQA, SciBench, LitQA2, SciFact claims (as verification) and Task
-JSONL. `load_file` detects the layout of any local file. Rows come from JSONL, JSON or CSV (`read_rows`);
-a bad file is a DataError naming the file and record. Which benchmark a name means is `registry.py`.
+Layouts: the `{id, query, gt, category, answer_type}` export (SuperGPQA hard biology, HLE exports, TRQA-lit
+with `A: text` options and multi-letter golds), the HLE schema, TRQA-lit's CSV, GPQA-Diamond CSV, PubMedQA
+(JSONL, or the released ori_pqal.json keyed by PMID), SciBench, LitQA2, SciFact claims (as verification) and
+Task JSONL. Task ids are the file's own ids. `load_file` detects the layout of any local file, and under a
+benchmark name refuses another benchmark's file (layouts.py). Rows come from JSONL, JSON or CSV
+(`read_rows`); a bad file is a DataError naming the file and record. Which benchmark a name means is
+`registry.py`.
 """
 
 from __future__ import annotations
@@ -11,14 +14,20 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
 from sciresearcher.errors import DataError
 from sciresearcher.records import Evidence, Locator, Provenance, Task
-from sciresearcher.tasks.benchmark import split_options
+from sciresearcher.tasks.benchmark import shuffled_at_load, split_options
 from sciresearcher.tasks.files import task_from_row
+from sciresearcher.tasks.layouts import (
+    check_named,
+    detect_layout,
+    gold_letters,
+    is_multi_select_type,
+    query_kind,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +50,10 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError as exc:
             raise DataError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
         rows = data.get("data", data.get("questions")) if isinstance(data, dict) else data
+        if rows is None and isinstance(data, dict) and data and all(isinstance(v, dict) for v in data.values()):
+            rows = [{"_key": key, **value} for key, value in data.items()]  # keyed records (PubMedQA's ori_pqal)
         if not isinstance(rows, list):
-            raise DataError(f"{path}: expected a list of objects (or {{'data': [...]}})")
+            raise DataError(f"{path}: expected a list of objects, {{'data': [...]}}, or records keyed by id")
         return rows
     rows = []
     for lineno, line in enumerate(text.split("\n"), 1):
@@ -65,17 +76,31 @@ def _prov(name: str, extra: dict[str, Any] | None = None) -> Provenance:
     return Provenance(pipeline=f"benchmark:{name}", extra=extra or {})
 
 
-def tasks_from_query_rows(rows: list[dict[str, Any]], name: str, path: Path) -> list[Task]:
-    """The `{id, query, gt, category, answer_type}` form (SuperGPQA hard biology, HLE exports)."""
+def tasks_from_query_rows(rows: list[dict[str, Any]], name: str, path: Path,
+                          multi_select: bool | None = None) -> list[Task]:
+    """The `{id, query, gt, category, answer_type}` export (SuperGPQA hard biology, HLE exports, TRQA-lit).
+
+    Options are the lettered lines inside `query` ("A. x", "A: x"). With `multi_select` (TRQA-lit; None =
+    when some gold has several letters or a row says multiSelect) every choice row is multiSelect: one or
+    more options may be right, and the gold is its letters sorted. A gold that is not option letters is kept
+    as written, so grading that task fails with the reason instead of the whole file being refused.
+    """
+    if multi_select is None:
+        multi_select = query_kind(rows) == "query-multi"
     tasks = []
     for i, row in enumerate(rows):
         _need(row, ("id", "query", "gt"), path, i)
-        answer_type = row.get("answer_type") or "exactMatch"
-        stem, options = split_options(row["query"]) if answer_type in ("multipleChoice", "multiSelect") else (
-            row["query"], None)
-        tasks.append(Task(id=str(row["id"]), question=stem, answer=str(row["gt"]).strip(), answer_type=answer_type,
+        query, gt = str(row["query"]), str(row["gt"]).strip()
+        letters = gold_letters(gt)
+        answer_type = row.get("answer_type") or ("multipleChoice" if letters and len(letters) == 1 else "exactMatch")
+        choice = answer_type in ("multipleChoice", "multiSelect") or is_multi_select_type(answer_type) or letters
+        if choice and (multi_select or is_multi_select_type(answer_type) or (letters and len(letters) > 1)):
+            answer_type = "multiSelect"
+        stem, options = split_options(query) if answer_type in ("multipleChoice", "multiSelect") else (query, None)
+        answer = letters if answer_type in ("multipleChoice", "multiSelect") and letters else gt
+        tasks.append(Task(id=str(row["id"]), question=stem, answer=answer, answer_type=answer_type,
                           options=options, category=row.get("category"), difficulty=row.get("difficulty"),
-                          provenance=_prov(name), split="test"))
+                          provenance=_prov(name), split="test", metadata={"raw_question": query}))
     return tasks
 
 
@@ -88,7 +113,8 @@ def tasks_from_hle_rows(rows: list[dict[str, Any]], name: str, path: Path | str)
         question, options = row["question"], None
         if answer_type == "multipleChoice":
             question, options = split_options(row["question"])
-        meta = {k: row[k] for k in ("raw_subject", "rationale", "author_name") if row.get(k)}
+        meta = {"raw_question": row["question"]}  # what HLE's judge is shown
+        meta |= {k: row[k] for k in ("raw_subject", "rationale", "author_name") if row.get(k)}
         if row.get("image"):
             meta["has_image"] = True
         tasks.append(Task(id=str(row["id"]), question=question, answer=str(row["answer"]).strip(),
@@ -99,42 +125,60 @@ def tasks_from_hle_rows(rows: list[dict[str, Any]], name: str, path: Path | str)
 
 
 def load_trqa(path: Path) -> list[Task]:
-    """TRQA-lit: CSV `data_id, question, answer` (or JSON with the same keys); several options may be right."""
+    """TRQA-lit in either release: `{id, query, gt, category, answer_type}` (options as `A: text` lines in the
+    query, gt one or several letters) or a CSV `data_id, question, answer`. Every task is multiSelect."""
+    rows = read_rows(path)
+    if rows and "query" in rows[0]:
+        return tasks_from_query_rows(rows, "trqa-lit", path, multi_select=True)
     tasks = []
-    for i, row in enumerate(read_rows(path)):
+    for i, row in enumerate(rows):
         _need(row, ("question", "answer"), path, i)
         stem, options = split_options(str(row["question"]))
-        gold = re.sub(r"[^A-Z]", "", str(row["answer"]).upper())
-        if not gold:
-            raise DataError(f"{path}: record {i + 1} has no option letters in its answer {row['answer']!r}")
-        tasks.append(Task(id=f"trqa:{row.get('data_id', i)}", question=stem, answer="".join(sorted(gold)),
-                          answer_type="multiSelect", options=options, category=row.get("category") or "TRQA-lit",
-                          provenance=_prov("trqa-lit"), split="test"))
+        gold = gold_letters(row["answer"]) or str(row["answer"]).strip()
+        tasks.append(Task(id=str(row.get("data_id", i)), question=stem, answer=gold, answer_type="multiSelect",
+                          options=options, category=row.get("category") or "TRQA-lit", provenance=_prov("trqa-lit"),
+                          split="test", metadata={"raw_question": str(row["question"])}))
     return tasks
 
 
 def load_gpqa(path: Path) -> list[Task]:
-    """GPQA-Diamond CSV (Question, Correct Answer, Incorrect Answer 1-3); options shuffled per sample."""
+    """GPQA-Diamond CSV (Question, Correct Answer, Incorrect Answer 1-3); ids are `Record ID`.
+
+    The released rows list the correct answer first: options are put in a seeded per-task order here and
+    reordered per sample in rollouts and scoring (benchmark.shuffled_at_load, options_for_sample)."""
     tasks = []
     for i, row in enumerate(read_rows(path)):
         _need(row, ("Question", "Correct Answer", "Incorrect Answer 1"), path, i)
         options = [row["Correct Answer"].strip()] + [row[f"Incorrect Answer {j}"].strip() for j in (1, 2, 3)
                                                      if row.get(f"Incorrect Answer {j}")]
         tid = row.get("Record ID") or f"gpqa:{i}"
-        tasks.append(Task(id=str(tid), question=row["Question"].strip(), answer="A", answer_type="multipleChoice",
-                          options=options, category=row.get("High-level domain") or row.get("Subdomain"),
-                          difficulty=row.get("Writer's Difficulty Estimate"), provenance=_prov("gpqa-diamond"),
-                          split="test", metadata={"shuffle": True, "subdomain": row.get("Subdomain")}))
+        released = Task(id=str(tid), question=row["Question"].strip(), answer="A", answer_type="multipleChoice",
+                        options=options, category=row.get("High-level domain") or row.get("Subdomain"),
+                        difficulty=row.get("Writer's Difficulty Estimate"), provenance=_prov("gpqa-diamond"),
+                        split="test", metadata={"subdomain": row.get("Subdomain")})
+        tasks.append(shuffled_at_load(released))
     return tasks
 
 
 def load_pubmedqa(path: Path) -> list[Task]:
+    """PubMedQA: the JSONL form (id, question, answer, long_answer, evidence_doc) or the released
+    ori_pqal.json (records keyed by PMID: QUESTION, CONTEXTS, final_decision, LONG_ANSWER); ids are the
+    file's own (`pubmedqa:<pmid>` in the first, the PMID in the second)."""
     tasks = []
     for i, row in enumerate(read_rows(path)):
+        if "_key" in row:
+            _need(row, ("QUESTION", "final_decision"), path, i)
+            pmid = str(row["_key"])
+            tasks.append(Task(id=pmid, question=row["QUESTION"], answer=str(row["final_decision"]).strip().lower(),
+                              answer_type="yesNo", category="PubMedQA",
+                              evidence=[Evidence(doc_id=f"pmid:{pmid}", level="document",
+                                                 text=row.get("LONG_ANSWER") or "")],
+                              provenance=_prov("pubmedqa"), metadata={"contexts": row.get("CONTEXTS") or []}))
+            continue
         _need(row, ("id", "question", "answer"), path, i)
         evidence = [Evidence(doc_id=row["evidence_doc"], level="document", text=row.get("long_answer", ""))] if (
             row.get("evidence_doc")) else []
-        tasks.append(Task(id=row["id"], question=row["question"], answer=row["answer"], answer_type="yesNo",
+        tasks.append(Task(id=str(row["id"]), question=row["question"], answer=row["answer"], answer_type="yesNo",
                           category="PubMedQA", evidence=evidence, provenance=_prov("pubmedqa"), split="dev"))
     return tasks
 
@@ -152,21 +196,24 @@ def load_scibench(path: Path, tolerance: float = 0.05) -> list[Task]:
 
 
 def load_litqa2(path: Path) -> list[Task]:
-    """LitQA2 (question, ideal, distractors): options = ideal + distractors + 'Insufficient information'."""
+    """LitQA2 (question, ideal, distractors): options = ideal + distractors + 'Insufficient information', in a
+    seeded per-task order (the ideal answer is listed first in the release)."""
     tasks = []
     for i, row in enumerate(read_rows(path)):
         _need(row, ("question", "ideal", "distractors"), path, i)
         distractors = row["distractors"] if isinstance(row["distractors"], list) else json.loads(row["distractors"])
         options = [str(row["ideal"]).strip()] + [str(d).strip() for d in distractors] + [INSUFFICIENT]
-        tasks.append(Task(id=f"litqa2:{row.get('id', i)}", question=row["question"], answer="A",
-                          answer_type="multipleChoice", options=options, category="LitQA2",
-                          provenance=_prov("litqa2", {"sources": row.get("sources")}), split="test",
-                          metadata={"shuffle": True, "insufficient_option": INSUFFICIENT}))
+        released = Task(id=str(row.get("id", f"litqa2:{i}")), question=row["question"], answer="A",
+                        answer_type="multipleChoice", options=options, category="LitQA2",
+                        provenance=_prov("litqa2", {"sources": row.get("sources")}), split="test",
+                        metadata={"insufficient_option": INSUFFICIENT})
+        tasks.append(shuffled_at_load(released))
     return tasks
 
 
 def load_scifact(path: Path) -> list[Task]:
-    """SciFact claims as verification: SUPPORT / CONTRADICT / NOT ENOUGH INFO, with the gold rationales."""
+    """SciFact claims as verification: SUPPORT / CONTRADICT / NOT ENOUGH INFO, with the gold rationales (the
+    released claims_*.jsonl with integer ids and `cited_doc_ids`, or the shared copy)."""
     tasks = []
     for i, row in enumerate(read_rows(path)):
         _need(row, ("id", "claim"), path, i)
@@ -175,7 +222,8 @@ def load_scifact(path: Path) -> list[Task]:
             for ev in sets:
                 labels.add(ev["label"])
                 for s in ev.get("sentences", []):
-                    evidence.append(Evidence(doc_id=doc_id, level="sentence", text="", locator=Locator(sentence=s)))
+                    evidence.append(Evidence(doc_id=str(doc_id), level="sentence", text="",
+                                             locator=Locator(sentence=s)))
         label = labels.pop() if len(labels) == 1 else ("NOT ENOUGH INFO" if not labels else None)
         if label is None:
             log.info("skipping SciFact claim %s with mixed labels", row["id"])
@@ -183,9 +231,10 @@ def load_scifact(path: Path) -> list[Task]:
         answer = {"SUPPORT": "A", "CONTRADICT": "B", "NOT ENOUGH INFO": "C"}[label]
         question = ("Verify this scientific claim against the biomedical literature. Does the evidence support "
                     f"it, contradict it, or is there not enough information?\n\nClaim: {row['claim']}")
-        tasks.append(Task(id=row["id"], question=question, answer=answer, answer_type="multipleChoice",
+        cited = row.get("cited_docs", row.get("cited_doc_ids", []))
+        tasks.append(Task(id=str(row["id"]), question=question, answer=answer, answer_type="multipleChoice",
                           options=SCIFACT_OPTIONS, category=f"SciFact/{label}", evidence=evidence,
-                          provenance=_prov("scifact", {"cited_docs": row.get("cited_docs", [])}), split="train"))
+                          provenance=_prov("scifact", {"cited_docs": cited}), split="train"))
     return tasks
 
 
@@ -193,26 +242,34 @@ def load_task_jsonl(path: Path) -> list[Task]:
     return [task_from_row(row, f"{path}:{lineno}") for lineno, row in enumerate(read_rows(path), 1)]
 
 
-def load_file(path: Path, name: str | None = None) -> list[Task]:
-    """Any local file: Task JSONL, the {id, query, gt} form, HLE schema, TRQA CSV, GPQA CSV, LitQA2."""
+LOADERS_BY_LAYOUT = {
+    "gpqa": load_gpqa, "litqa2": load_litqa2, "trqa-csv": load_trqa, "scifact": load_scifact,
+    "pubmedqa": load_pubmedqa, "pubmedqa-ori": load_pubmedqa, "scibench": load_scibench,
+    "task": load_task_jsonl,
+}
+
+
+def file_layout(path: Path) -> str:
+    """The layout of a local benchmark file (layouts.detect_layout on its rows)."""
     rows = read_rows(path)
     if not rows:
         raise DataError(f"{path} holds no records")
-    first = rows[0]
+    return detect_layout(rows)
+
+
+def load_file(path: Path, name: str | None = None) -> list[Task]:
+    """Any local file, by its layout: Task JSONL, the {id, query, gt} export (multiSelect when some gold has
+    several letters), the HLE schema, GPQA CSV, LitQA2, TRQA CSV, SciFact, PubMedQA (both forms), SciBench.
+    With `name` (a benchmark name) the layout must be one of that benchmark's (layouts.check_named)."""
+    rows = read_rows(path)
+    if not rows:
+        raise DataError(f"{path} holds no records")
+    layout = detect_layout(rows)
+    if name is not None:
+        check_named(name, layout, path)
     label = name or path.stem
-    if "query" in first and "gt" in first:
-        return tasks_from_query_rows(rows, label, path)
-    if "Correct Answer" in first:
-        return load_gpqa(path)
-    if "ideal" in first and "distractors" in first:
-        return load_litqa2(path)
-    if "data_id" in first:
-        return load_trqa(path)
-    if "claim" in first:
-        return load_scifact(path)
-    if {"id", "question", "answer"} <= set(first) and ("answer_type" in first and first.get("answer_type") in (
-            "exactMatch", "multipleChoice") and "options" not in first and "schema_version" not in first):
+    if layout.startswith("query"):
+        return tasks_from_query_rows(rows, label, path, multi_select=True if name == "trqa-lit" else None)
+    if layout == "hle":
         return tasks_from_hle_rows(rows, label, path)
-    return load_task_jsonl(path)
-
-
+    return LOADERS_BY_LAYOUT[layout](path)

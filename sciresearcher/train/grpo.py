@@ -8,13 +8,13 @@ final answer against the task's gold answer, else 0.0; no format or step rewards
 counts the whole multi-turn completion, tool output included. Checkpoints, resume, resolved config, reward
 and loss curves and summary.json go to the run directory as for SFT.
 
-With `judge_llm` set, the reward is the HLE judge's verdict instead (an async reward, see rewards.py). It does
-not start vLLM servers (set `use_vllm` and the `vllm_*` keys in `trainer_overrides`; see docs/training.md).
+With `judge_llm` set, the reward is the HLE judge's verdict instead (an async reward, see rewards.py). Rollouts
+generate with transformers, or with vLLM (`vllm.enabled`, colocate or server mode: train/vllm.py, whose
+`train vllm-serve` starts the server).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Callable
@@ -36,12 +36,14 @@ from sciresearcher.train.sft import (
     device_settings,
     finish_run,
     finished_summary,
-    is_main_process,
     last_checkpoint,
     load_tokenizer,
     peft_config,
     schedule_args,
+    step_logger,
+    training_run,
 )
+from sciresearcher.train.vllm import VLLMSettings, grpo_vllm_args
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,7 @@ class GRPORunConfig(BaseModel):
     seed: int = 0
     use_cpu: bool | None = None
     resume: bool = True
+    vllm: VLLMSettings = Field(default_factory=VLLMSettings, description="vLLM generation (colocate or server)")
     trainer_overrides: dict[str, Any] = Field(default_factory=dict, description="extra GRPOConfig arguments")
 
 
@@ -126,6 +129,7 @@ def build_grpo_trainer(config: GRPORunConfig, *, environment_factory: Callable[[
             log_completions=config.log_completions,
             **schedule_args(config),
             **device,
+            **grpo_vllm_args(config.vllm),
             **config.trainer_overrides,
         )
     except ValueError as exc:
@@ -142,7 +146,7 @@ def build_grpo_trainer(config: GRPORunConfig, *, environment_factory: Callable[[
         return GRPOTrainer(model=str(model_dir), reward_funcs=reward_funcs, args=args,
                            train_dataset=Dataset.from_list(task_rows(tasks, config.system_prompt)),
                            processing_class=tokenizer, peft_config=peft_config(config.lora),
-                           environment_factory=environment_factory)
+                           environment_factory=environment_factory, callbacks=[step_logger()])
     except ValueError as exc:
         if "divisible" in str(exc) or "num_generations" in str(exc):
             raise TrainingError(f"GRPO batch setup: {exc}", hint="per_device_train_batch_size x "
@@ -159,22 +163,15 @@ def run_grpo(config: GRPORunConfig, *, environment_factory: Callable[[], Any] | 
     `callbacks` (TrainerCallback instances) replace the trainer's printed progress (`sft.attach_callbacks`)."""
     out = Path(config.output_dir)
     check_model_dir(config.model)
-    if is_main_process():
-        from sciresearcher.runs import RunDir
-
-        with RunDir(out, config):
-            pass
-    resume = last_checkpoint(out) if config.resume else None
-    done = finished_summary(out, resume, config.max_steps)
-    if done is not None:
-        return done
-    trainer = build_grpo_trainer(config, environment_factory=environment_factory, reward_funcs=reward_funcs)
-    attach_callbacks(trainer, list(callbacks or []))
-    trainer.train(resume_from_checkpoint=resume)
-    summary = finish_run(trainer, out, config, "grpo")
-    if summary:
+    with training_run(out, config) as run:
+        resume = last_checkpoint(out) if config.resume else None
+        done = finished_summary(out, resume, config.max_steps)
+        if done is not None:
+            return done
+        trainer = build_grpo_trainer(config, environment_factory=environment_factory, reward_funcs=reward_funcs)
+        attach_callbacks(trainer, list(callbacks or []))
+        log.info("%d GRPO tasks from %s", len(trainer.train_dataset), config.dataset)
+        trainer.train(resume_from_checkpoint=resume)
         rewards = [h["reward"] for h in trainer.state.log_history if "reward" in h]
-        summary["last_reward"] = rewards[-1] if rewards else None
-        summary["rewards"] = rewards
-        (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
-    return summary
+        return finish_run(trainer, out, config, "grpo", run,
+                          extra={"last_reward": rewards[-1] if rewards else None, "rewards": rewards})

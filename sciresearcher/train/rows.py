@@ -7,8 +7,10 @@ agent saw (tool responses, masked) and said (trained).
 
 `validate_sft_rows(rows, tokenizer, max_length)` renders every row with the training chat template (TRL's
 `get_training_chat_template`, the one SFTTrainer swaps in for `assistant_only_loss=True`) and raises
-`TrainingError` naming the row for rows whose assistant tokens cannot be masked, rows over the length budget
-and malformed messages. It does not tokenise for training: SFTTrainer does that.
+`TrainingError` naming the row for rows whose assistant tokens cannot be masked, rows whose training tokens
+differ from what the policy saw at some turn (`token_check`), rows over the length budget and malformed
+messages. Rows are whole conversations or prompt-completion turns (`row_layout`). It does not tokenise for
+training: SFTTrainer does that.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from sciresearcher.errors import DataError, TrainingError
-from sciresearcher.llm.chat_template import training_template
 from sciresearcher.records import Trajectory
 from sciresearcher.runs import iter_jsonl
+from sciresearcher.train.templates import render_row, training_template
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +77,21 @@ def read_sft_rows(path: str | Path) -> list[dict[str, Any]]:
 
 
 def normalise_row(row: Any, where: str = "row") -> dict[str, Any]:
-    """Checks the row's shape and brings its messages to the shared key set (tools as a JSON string)."""
+    """Checks the row's shape and brings its messages to the shared key set (tools as a JSON string).
+
+    Two layouts: `{"messages", "tools"}` (a whole conversation, loss on every assistant turn) and
+    `{"prompt", "completion", "tools"}` (one assistant turn after its exact inference context; see token_check).
+    """
+    if isinstance(row, dict) and isinstance(row.get("prompt"), list) and isinstance(row.get("completion"), list):
+        both = normalise_row({"messages": row["prompt"] + row["completion"], "tools": row.get("tools", "[]")}, where)
+        k = len(row["prompt"])
+        if not row["completion"] or any(m["role"] != "assistant" for m in both["messages"][k:]):
+            raise TrainingError(f"{where}: a prompt-completion row's completion must be assistant messages")
+        return {"prompt": both["messages"][:k], "completion": both["messages"][k:], "tools": both["tools"]}
     if not isinstance(row, dict) or not isinstance(row.get("messages"), list) or not row["messages"]:
         raise TrainingError(f"{where}: an SFT row needs a non-empty 'messages' list",
-                            hint='rows look like {"messages": [...], "tools": "[...]"}')
+                            hint='rows look like {"messages": [...], "tools": "[...]"}, or '
+                                 '{"prompt": [...], "completion": [...], "tools": "[...]"}')
     tools = row.get("tools", "[]")
     if not isinstance(tools, str):
         tools = json.dumps(tools, ensure_ascii=False)
@@ -103,21 +116,46 @@ def normalise_row(row: Any, where: str = "row") -> dict[str, Any]:
     return {"messages": messages, "tools": tools or "[]"}
 
 
-def render_row(tokenizer: Any, row: dict[str, Any], template: str | None = None) -> dict[str, list[int]]:
-    """`input_ids` and `assistant_masks` for one row, rendered as SFTTrainer renders it."""
-    template = template or training_template(tokenizer)
-    tools = json.loads(row.get("tools") or "[]") or None
-    out = tokenizer.apply_chat_template(row["messages"], tools=tools, chat_template=template, tokenize=True,
-                                        return_dict=True, return_assistant_tokens_mask=True)
-    return {"input_ids": list(out["input_ids"]), "assistant_masks": list(out["assistant_masks"])}
+def row_layout(rows: list[dict[str, Any]]) -> str:
+    """'messages' or 'prompt-completion'; a dataset mixing both is refused (TRL trains one layout at a time)."""
+    layouts = {"prompt-completion" if "prompt" in row else "messages" for row in rows}
+    if len(layouts) > 1:
+        raise TrainingError("the dataset mixes whole-conversation rows and prompt-completion rows",
+                            hint="export it again with one layout (`data export --turns sequence|each|auto`)")
+    return layouts.pop() if layouts else "messages"
 
 
 def validate_sft_rows(rows: Iterable[dict[str, Any]], tokenizer: Any, max_length: int | None,
-                      *, overlong: str = "error") -> Iterator[dict[str, Any]]:
-    """Yields rows that train cleanly; raises TrainingError for unmaskable rows and (by default) overlong ones."""
+                      *, overlong: str = "error", check_tokens: bool = True) -> Iterator[dict[str, Any]]:
+    """Yields rows that train cleanly; raises TrainingError for unmaskable rows, rows whose training tokens
+    differ from what the policy saw (with `check_tokens`, see token_check) and (by default) overlong ones."""
+    from sciresearcher.train.token_check import check_row
+
     template = training_template(tokenizer)
     dropped = 0
     for i, row in enumerate(rows):
+        if check_tokens:
+            try:
+                divergence = check_row(tokenizer, row, training_template=template)
+            except Exception as exc:  # jinja errors, bad tool schemas
+                raise TrainingError(f"row {i}: the chat template cannot render it ({exc})") from exc
+            if divergence is not None:
+                raise TrainingError(
+                    f"row {i}: {divergence}",
+                    hint="export one row per assistant turn (`data export --turns each`, or `auto` with "
+                    "--tokenizer), which is exact under the model's own template; check_tokens: false trains anyway")
+        if "prompt" in row:
+            text = tokenizer.apply_chat_template(row["prompt"] + row["completion"], tokenize=False,
+                                                 tools=json.loads(row.get("tools") or "[]") or None)
+            n = len(tokenizer(text, add_special_tokens=False)["input_ids"])
+            if max_length is not None and n > max_length:
+                if overlong == "drop":
+                    dropped += 1
+                    continue
+                raise TrainingError(f"row {i} is {n} tokens, over max_length={max_length}",
+                                    hint="raise max_length, or set overlong: drop to skip such rows")
+            yield row
+            continue
         try:
             rendered = render_row(tokenizer, row, template)
         except Exception as exc:  # jinja errors, bad tool schemas

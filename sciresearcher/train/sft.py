@@ -1,8 +1,9 @@
 """Supervised fine-tuning of the main agent on `{"messages", "tools"}` rows with TRL's `SFTTrainer`.
 
 `SFTRunConfig` is the typed config (YAML + dotted overrides); `run_sft(config)` validates the rows against the
-tokenizer's training chat template (unmaskable or overlong rows stop the run before any step, naming the
-row), then trains with `assistant_only_loss=True`: only the main agent's reasoning, tool calls, answers and
+tokenizer's training chat template (unmaskable, token-divergent or overlong rows stop the run before any
+step, naming the row), then trains with `assistant_only_loss=True` on whole conversations, or with a
+completion-only loss on prompt-completion turns: only the main agent's reasoning, tool calls, answers and
 end-of-turn tokens carry loss; system and user turns and tool responses (with the frozen sub-agents' outputs
 inside them) are masked. Full fine-tuning or LoRA (peft). Checkpoints land in the run directory and a rerun
 with the same config resumes from the last one; the resolved config, a loss curve PNG and summary.json are
@@ -13,8 +14,10 @@ It does not build the rows (the export step does, with `trajectory_to_sft_row`) 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -48,6 +51,8 @@ class SFTRunConfig(BaseModel):
     lora: LoraConfig = Field(default_factory=LoraConfig)
     max_length: int = Field(32768, description="token budget per row; research trajectories are long")
     overlong: Literal["error", "drop"] = "error"
+    check_tokens: bool = Field(True, description="refuse rows whose training tokens differ from what the policy "
+                               "saw at some turn (train/token_check.py)")
     num_train_epochs: float = 3.0
     max_steps: int = Field(-1, description="overrides epochs when > 0")
     learning_rate: float = 1e-5
@@ -157,23 +162,63 @@ def is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
+@contextlib.contextmanager
+def training_run(out: Path, config: BaseModel) -> Iterator[Any]:
+    """The run directory (config checked, run.log attached) on the main process, None on the others."""
+    if not is_main_process():
+        yield None
+        return
+    from sciresearcher.runs import RunDir
+
+    with RunDir(out, config) as run:  # refuses a run directory started with another config
+        run.attach_log()
+        yield run
+
+
+def step_logger() -> Any:
+    """A TrainerCallback that logs the first and the last step whatever `logging_steps` is (so a short run has
+    a first and a last loss and a curve), and records every logged value in run.log."""
+    from transformers import TrainerCallback
+
+    class StepLogger(TrainerCallback):
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
+            if state.global_step == 1 or (state.max_steps > 0 and state.global_step >= state.max_steps):
+                control.should_log = True
+            return control
+
+        def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None,
+                   **kwargs: Any) -> None:
+            values = {k: v for k, v in (logs or {}).items() if isinstance(v, (int, float))}
+            if values:
+                log.info("step %d/%d: %s", state.global_step, state.max_steps,
+                         ", ".join(f"{k} {v:.4g}" for k, v in values.items()))
+
+    return StepLogger()
+
+
 def build_sft_trainer(config: SFTRunConfig, rows: list[dict[str, Any]] | None = None) -> Any:
     """The SFTTrainer for this config (rows validated first); `run_sft` trains it, tests inspect it."""
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
-    from sciresearcher.train.rows import read_sft_rows, validate_sft_rows
+    from sciresearcher.train.rows import read_sft_rows, row_layout, validate_sft_rows
 
     model_dir = check_model_dir(config.model)
     tokenizer = load_tokenizer(model_dir)
     rows = rows if rows is not None else read_sft_rows(config.dataset)
-    rows = list(validate_sft_rows(rows, tokenizer, config.max_length, overlong=config.overlong))
+    layout = row_layout(rows)
+    rows = list(validate_sft_rows(rows, tokenizer, config.max_length, overlong=config.overlong,
+                                  check_tokens=config.check_tokens))
     if not rows:
         raise TrainingError("no SFT rows left to train on", hint="every row was longer than max_length")
     device = device_settings(config.use_cpu, config.bf16, config.gradient_checkpointing)
+    # whole conversations: loss on every assistant turn (TRL's training template marks them); prompt-completion
+    # turns: the model's own template and loss on the completion only, i.e. exactly the inference context
+    per_turn = layout == "prompt-completion"
     args = SFTConfig(
         output_dir=config.output_dir,
-        assistant_only_loss=True,
+        assistant_only_loss=not per_turn,
+        completion_only_loss=per_turn,
         max_length=config.max_length,
         lr_scheduler_type=config.lr_scheduler_type,
         warmup_steps=config.warmup_ratio,  # transformers 5: a value < 1 is a fraction of the steps
@@ -183,8 +228,9 @@ def build_sft_trainer(config: SFTRunConfig, rows: list[dict[str, Any]] | None = 
         **device,
         **config.trainer_overrides,
     )
+    log.info("%d SFT rows from %s", len(rows), config.dataset)
     return SFTTrainer(model=str(model_dir), args=args, train_dataset=Dataset.from_list(rows),
-                      processing_class=tokenizer, peft_config=peft_config(config.lora))
+                      processing_class=tokenizer, peft_config=peft_config(config.lora), callbacks=[step_logger()])
 
 
 def plot_loss(log_history: list[dict[str, Any]], path: Path, title: str = "training loss") -> Path | None:
@@ -209,8 +255,9 @@ def plot_loss(log_history: list[dict[str, Any]], path: Path, title: str = "train
     return path
 
 
-def finish_run(trainer: Any, out: Path, resolved: BaseModel, kind: str) -> dict[str, Any]:
-    """Saves the final model, loss curve and summary.json (main process only)."""
+def finish_run(trainer: Any, out: Path, resolved: BaseModel, kind: str, run: Any = None,
+               extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Saves the final model, loss curve and summary.json (main process only) into `run` (a RunDir) or `out`."""
     trainer.save_model(str(out / "final"))
     if not is_main_process():
         return {}
@@ -220,11 +267,17 @@ def finish_run(trainer: Any, out: Path, resolved: BaseModel, kind: str) -> dict[
     png = plot_loss(history, out / "loss.png", f"{kind} loss")
     summary = {"kind": kind, "global_step": trainer.state.global_step, "first_loss": losses[0] if losses else None,
                "last_loss": losses[-1] if losses else None, "loss_png": str(png) if png else None,
-               "final_model": str(out / "final"), "log_history": history}
-    from sciresearcher.runs import RunDir
-
-    with RunDir(out, resolved, check_config=False) as run:
+               "final_model": str(out / "final"), **(extra or {}),
+               "log_history": history}
+    if run is not None:
         run.write_json("summary.json", summary)
+    else:
+        from sciresearcher.runs import RunDir
+
+        with RunDir(out, resolved, check_config=False) as opened:
+            opened.write_json("summary.json", summary)
+    log.info("%s finished at step %d: loss %s -> %s; model in %s", kind, summary["global_step"],
+             summary["first_loss"], summary["last_loss"], summary["final_model"])
     return summary
 
 
@@ -246,18 +299,14 @@ def run_sft(config: SFTRunConfig, *, callbacks: list[Any] | None = None) -> dict
     `callbacks` (TrainerCallback instances) replace the trainer's printed progress (see `attach_callbacks`)."""
     out = Path(config.output_dir)
     check_model_dir(config.model)
-    if is_main_process():
-        from sciresearcher.runs import RunDir
-
-        with RunDir(out, config):  # refuses a run directory started with another config
-            pass
-    resume = last_checkpoint(out) if config.resume else None
-    done = finished_summary(out, resume, config.max_steps)
-    if done is not None:
-        return done
-    trainer = build_sft_trainer(config)
-    attach_callbacks(trainer, list(callbacks or []))
-    if resume:
-        log.info("resuming from %s", resume)
-    trainer.train(resume_from_checkpoint=resume)
-    return finish_run(trainer, out, config, "sft")
+    with training_run(out, config) as run:
+        resume = last_checkpoint(out) if config.resume else None
+        done = finished_summary(out, resume, config.max_steps)
+        if done is not None:
+            return done
+        trainer = build_sft_trainer(config)
+        attach_callbacks(trainer, list(callbacks or []))
+        if resume:
+            log.info("resuming from %s", resume)
+        trainer.train(resume_from_checkpoint=resume)
+        return finish_run(trainer, out, config, "sft", run)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from sciresearcher.llm.testserver import OpenAITestServer
 from sciresearcher.records import Trajectory
@@ -44,6 +45,15 @@ def test_ask_openai_backend_against_test_server(tmp_path):
     assert "base_url: " + base_url in resolved
     # the model was offered the python tool by schema
     assert srv.requests[0]["tools"][0]["function"]["name"] == "python"
+    # the answer is printed once (stdout); the live view on stderr shows the explanation, not the answer again
+    assert proc.stdout.count("42") == 1 and "Answer: 42" not in proc.stderr and "computed." in proc.stderr
+    # the run directory has summary.json and a run.log that says what happened
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["answer"] == "42" and summary["status"] == "ok" and summary["tool_calls"] == 1
+    log_text = (out / "run.log").read_text()
+    for needle in ("run started in", "config.yaml", "question: What is 6 times 7?", "wrote summary.json",
+                   "run ended after"):
+        assert needle in log_text, needle
 
 
 def test_ask_local_backend_on_tiny_model(tmp_path, tiny_model_dir):
@@ -79,4 +89,4 @@ def test_config_show_and_init_round_trip(tmp_path):
     path = tmp_path / "ask.yaml"
     assert sciresearcher("config", "init", "ask", "--out", str(path)).returncode == 0
     shown = sciresearcher("config", "show", "ask", "--config", str(path))
-    assert shown.returncode == 0 and shown.stdout == path.read_text()
+    assert shown.returncode == 0 and yaml.safe_load(shown.stdout) == yaml.safe_load(path.read_text())

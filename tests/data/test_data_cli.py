@@ -46,7 +46,8 @@ def task_file(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_clean_rollout_filter_export(tmp_path: Path, task_file: tuple[Path, Path]):
     tasks, eval_file = task_file
-    screen = ["--eval_sets", json.dumps([str(eval_file)]), "--n", "4"]
+    # the three additions are numeric variants of one question: kept here to have something to roll out
+    screen = ["--eval_sets", json.dumps([str(eval_file)]), "--n", "4", "--numeric_variants", "false"]
     clean = invoke("data", "clean", str(tasks), "--out", str(tmp_path / "clean"), *screen)
     assert clean["kept"] == 3 and clean["removed"] == {"contaminated": 1, "duplicate": 1}
     assert clean["screened"] == {"eval": 1}
@@ -81,10 +82,12 @@ def test_clean_rollout_filter_export(tmp_path: Path, task_file: tuple[Path, Path
     assert isinstance(result.exception, RunError) and "another config" in str(result.exception)
     assert (tmp_path / "filter" / "kept.jsonl").read_bytes() == kept_before
 
-    sft = invoke("data", "export", str(tmp_path / "filter"), "--out", str(tmp_path / "sft"))
+    sft = invoke("data", "export", str(tmp_path / "filter"), "--out", str(tmp_path / "sft"), "--turns", "sequence")
     assert sft["train"]["rows"] == 2
     rows = read_sft_rows(tmp_path / "sft" / "train.jsonl")
     assert rows[0]["messages"][2]["tool_calls"][0]["function"]["name"] == "python"
+    turns = invoke("data", "export", str(tmp_path / "filter"), "--out", str(tmp_path / "turns"))  # default: auto
+    assert turns["train"]["rows"] == 4  # no tokenizer to check exactness: one row per assistant turn
 
     rl = invoke("data", "export", str(tmp_path / "clean"), "--format", "trl-grpo", "--out", str(tmp_path / "grpo"))
     assert rl["train"]["rows"] == 3

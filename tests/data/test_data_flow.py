@@ -48,7 +48,7 @@ def test_synth_to_sft(tmp_path: Path, tiny_model_dir: Path):
     assert kept["kept"] == 4 and kept["reasons"] == {"wrong": 2}
     sft_rows = invoke("data", "export", str(tmp_path / "kept"), "--out", str(tmp_path / "sft"),
                       "--tokenizer", str(tiny_model_dir))
-    assert sft_rows["train"]["rows"] == 4
+    assert sft_rows["train"]["rows"] == 8  # 4 kept trajectories, 2 assistant turns each: token-exact per turn
 
     config = tmp_path / "sft.yaml"
     config.write_text(yaml.safe_dump({
@@ -62,3 +62,11 @@ def test_synth_to_sft(tmp_path: Path, tiny_model_dir: Path):
 
     grpo = invoke("data", "export", str(tmp_path / "clean"), "--format", "trl-grpo", "--out", str(tmp_path / "rl"))
     assert grpo["train"]["rows"] == 6
+
+    # every run directory's run.log says what the run did: start and resolved config, counts, end
+    for run in ("synth", "clean", "rollout", "kept", "sft-run"):
+        text = (tmp_path / run / "run.log").read_text()
+        for needle in ("run started in", f"resolved config {tmp_path / run / 'config.yaml'}", "wrote summary.json: ",
+                       "run ended after"):
+            assert needle in text, (run, needle, text)
+    assert "kept=4" in (tmp_path / "kept" / "run.log").read_text()

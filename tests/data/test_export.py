@@ -7,7 +7,7 @@ import json
 import pytest
 
 from sciresearcher.data.config import ExportConfig
-from sciresearcher.data.export import export_tasks, export_trajectories, source_kind, split_of
+from sciresearcher.data.export import export_tasks, export_trajectories, source_kind, val_count, val_tasks
 from sciresearcher.data.verl_reward import compute_score, final_segment
 from sciresearcher.errors import DataError, TrainingError
 from sciresearcher.records import Task
@@ -16,18 +16,47 @@ from sciresearcher.train.rows import read_sft_rows
 pq = pytest.importorskip("pyarrow.parquet")
 
 
-def test_split_is_stable_by_task_and_near_the_asked_share():
+def test_split_is_stable_by_task_and_holds_the_asked_share_rounded_to_whole_tasks():
     ids = [f"task-{i}" for i in range(2000)]
-    splits = [split_of(i, 0.2, seed=1) for i in ids]
-    assert splits == [split_of(i, 0.2, seed=1) for i in ids]
-    assert 0.17 < splits.count("val") / len(ids) < 0.23
-    assert splits != [split_of(i, 0.2, seed=2) for i in ids]
-    assert {split_of(i, 0.0) for i in ids} == {"train"}
+    val = val_tasks(ids, 0.2, seed=1)
+    assert len(val) == 400 and val == val_tasks(reversed(ids), 0.2, seed=1)
+    assert val != val_tasks(ids, 0.2, seed=2)
+    assert val_tasks(ids, 0.0) == set()
+    # nearest whole task, at least one when the fraction is > 0, never every task
+    assert [val_count(20, f) for f in (0.05, 0.01, 0.074, 0.076, 0.5)] == [1, 1, 1, 2, 10]
+    assert val_count(1, 0.5) == 0 and val_count(2, 0.9) == 1 and val_count(20, 0.0) == 0
+
+
+def test_val_fraction_on_a_small_task_set_through_the_cli(tmp_path):
+    from data_helpers import invoke
+
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text("".join(Task(id=f"t{i}", question=f"What is {i} plus 1?", answer=str(i + 1)).model_dump_json()
+                             + "\n" for i in range(20)))
+    written = invoke("data", "export", str(tasks), "--format", "trl-grpo", "--val-fraction", "0.05",
+                     "--out", str(tmp_path / "rl"))
+    assert written["val"]["rows"] == 1 and written["train"]["rows"] == 19
+
+
+def test_unfiltered_trajectories_are_refused_or_counted(tmp_path, rollouts, caplog):
+    from sciresearcher.data.export import unfit_counts
+
+    assert unfit_counts(rollouts) == {"wrong": 2, "failed": 1}  # the provider failure is graded wrong too
+    with pytest.raises(DataError) as info:
+        export_trajectories(rollouts, ExportConfig(format="trl-sft"), tmp_path / "refused")
+    message = str(info.value)
+    assert "2 of 8 trajectories are not fit to train on (2 wrong, 1 failed)" in message and "data filter" in message
+    assert "--allow-unfiltered" in message and not (tmp_path / "refused").exists()
+    with caplog.at_level("WARNING", logger="sciresearcher.data.export"):
+        written = export_trajectories([t for t in rollouts if t.final is not None],
+                                      ExportConfig(format="trl-sft", allow_unfiltered=True), tmp_path / "all")
+    assert written["train"]["rows"] > 0
+    assert sum("exporting them anyway" in r.getMessage() for r in caplog.records) == 1
 
 
 def test_trl_sft_rows_read_back_as_training_rows(tmp_path, rollouts):
     kept = [rollouts[0], rollouts[1]]
-    written = export_trajectories(kept, ExportConfig(format="trl-sft"), tmp_path / "sft")
+    written = export_trajectories(kept, ExportConfig(format="trl-sft", turns="sequence"), tmp_path / "sft")
     assert written == {"train": {"path": str(tmp_path / "sft" / "train.jsonl"), "rows": 2}}
     rows = read_sft_rows(tmp_path / "sft" / "train.jsonl")
     assert [m["role"] for m in rows[0]["messages"]] == ["system", "user", "assistant", "tool", "assistant"]
@@ -38,7 +67,13 @@ def test_trl_sft_rows_read_back_as_training_rows(tmp_path, rollouts):
 
 def test_sft_rows_are_checked_against_a_real_chat_template(tmp_path, rollouts, tiny_model_dir):
     config = ExportConfig(format="trl-sft", tokenizer=str(tiny_model_dir))
-    assert export_trajectories([rollouts[0]], config, tmp_path / "ok")["train"]["rows"] == 1
+    # the teacher wrote no reasoning on its tool-call turn, so as one sequence the row is not token-exact under
+    # Qwen3's template: `auto` writes one exact prompt-completion row per assistant turn instead
+    assert export_trajectories([rollouts[0]], config, tmp_path / "ok")["train"]["rows"] == 2
+    rows = read_sft_rows(tmp_path / "ok" / "train.jsonl")
+    assert [len(r["prompt"]) for r in rows] == [2, 4] and [r["completion"][0]["role"] for r in rows] == ["assistant"] * 2
+    with pytest.raises(TrainingError, match="differ from the prompt the policy saw"):
+        export_trajectories([rollouts[0]], config.model_copy(update={"turns": "sequence"}), tmp_path / "seq")
     with pytest.raises(TrainingError, match="over max_length=16") as info:
         export_trajectories([rollouts[0]], config.model_copy(update={"max_length": 16}), tmp_path / "long")
     assert rollouts[0].id in str(info.value)  # the row is named by its trajectory
@@ -61,8 +96,18 @@ def test_export_knows_the_target_models_context_and_drops_longer_rows_by_name(tm
     assert "train" not in written and written["dropped_overlong"][0]["id"] == rollouts[0].id
 
 
+def test_exact_trajectories_stay_whole_under_auto(tmp_path, rollouts, tiny_model_dir):
+    thinking = rollouts[0].model_copy(deep=True)
+    for message in thinking.messages:
+        if message.role == "assistant":
+            object.__setattr__(message, "reasoning_content", "Let me work it out.")
+    config = ExportConfig(format="trl-sft", tokenizer=str(tiny_model_dir))
+    assert export_trajectories([thinking], config, tmp_path)["train"]["rows"] == 1
+    assert "messages" in read_sft_rows(tmp_path / "train.jsonl")[0]
+
+
 def test_verl_sft_parquet_holds_the_same_rows(tmp_path, rollouts):
-    export_trajectories([rollouts[0]], ExportConfig(format="verl-sft"), tmp_path)
+    export_trajectories([rollouts[0]], ExportConfig(format="verl-sft", turns="sequence"), tmp_path)
     table = pq.read_table(tmp_path / "train.parquet").to_pylist()
     assert set(table[0]) == {"messages", "tools"}
     assert table[0]["messages"][-1]["content"].startswith("Explanation:")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from sciresearcher.data.config import ScreenConfig
-from sciresearcher.data.screen import load_eval_sets, screen_tasks
+from sciresearcher.data.screen import EvalSets, load_eval_sets, screen_tasks
 from sciresearcher.errors import ConfigError, DataError
 from sciresearcher.records import Task
 from sciresearcher.tasks.files import read_tasks
@@ -88,3 +88,43 @@ def test_read_tasks_names_the_bad_line_and_duplicate_ids(tmp_path):
     dup.write_text(good + "\n" + good + "\n")
     with pytest.raises(DataError, match="'t1' appears more than once"):
         read_tasks(dup)
+
+
+def test_numeric_variants_are_dropped_but_other_entities_and_identifiers_kept():
+    from sciresearcher.data.variants import skeleton
+
+    assert skeleton("Dilute 2.5 mL of PEP-0017 to 1,200 uL at -4 °C") == "dilute # ml of pep 0017 to # ul at # c"
+    q = "A {v} L vessel holds {m} g of {x} vapour at {t} K. What is the pressure in bar?"
+    tasks = [Task(id="a", question=q.format(v=2, m=1.5, x="toluene", t=400), answer="1"),
+             Task(id="b", question=q.format(v=7.25, m=0.3, x="toluene", t=512), answer="2"),
+             Task(id="c", question=q.format(v=2, m=1.5, x="benzene", t=400), answer="3"),
+             Task(id="d", question="How many nmol of peptide PEP-0017 are in 2 mg?", answer="4"),
+             Task(id="e", question="How many nmol of peptide PEP-0018 are in 2 mg?", answer="5"),
+             Task(id="f", question="How many nmol of peptide PEP-0017 are in 3.5 mg?", answer="6")]
+    result = screen_tasks(tasks, ScreenConfig(eval_sets=[]), EvalSets())
+    assert [t.id for t in result.kept] == ["a", "c", "d", "e"]
+    assert {(r["id"], r["reason"], r["match"]["item_id"]) for r in result.removed} == {
+        ("b", "numeric_variant", "a"), ("f", "numeric_variant", "d")}
+    # with recorded entity sets, the same wording about other entities is not a variant
+    tagged = [t.model_copy(update={"metadata": {"entities": [t.id]}}) for t in tasks[:2]]
+    assert len(screen_tasks(tagged, ScreenConfig(eval_sets=[]), EvalSets()).kept) == 2
+
+
+def test_minhash_index_finds_near_duplicates_at_scale():
+    pytest.importorskip("datasketch")
+    from sciresearcher.data.variants import NearDuplicateIndex
+
+    index = NearDuplicateIndex(threshold=0.6)
+    for i in range(2000):
+        index.add(f"t{i}", f"Which enzyme number {i} catalyses step {i % 7} of pathway {i * 31 % 97} in cell type {i}?")
+    index.add("x", "Which kinase phosphorylates glucose in hepatocytes under a high glucose load in fasting rats?")
+    found = index.find("Which kinase phosphorylates glucose in hepatocytes under a high glucose load in fed rats?")
+    assert found is not None and found[0] == "x" and found[1] >= 0.6
+    assert index.find("Name the enzyme that fixes carbon dioxide in the Calvin cycle.") is None
+    tasks = [Task(id="a", question="Which kinase phosphorylates glucose in hepatocytes under a high glucose load?",
+                  answer="GCK"),
+             Task(id="b", question="Which kinase phosphorylates glucose in the hepatocytes under a high glucose load?",
+                  answer="GCK")]
+    result = screen_tasks(tasks, ScreenConfig(eval_sets=[], near_duplicate_index="minhash", minhash_threshold=0.5),
+                          EvalSets())
+    assert [t.id for t in result.kept] == ["a"] and result.removed[0]["reason"] == "duplicate"

@@ -147,3 +147,62 @@ def test_exact_match_formulas_keep_case_and_order():
     assert grade(t, fa("CaO2H2")).correct and grade(t, fa("$\\mathrm{Ca(OH)_2}$")).correct
     co = Task(id="co", question="q", answer="CO", answer_type="exactMatch")
     assert not grade(co, fa("Co")).correct
+
+
+# ---- multi-select in any case / order / separator, SciFact labels, options apart by sign, unit letters
+
+MS = Task(id="ms2", question="q", answer="BCD", answer_type="multiSelect",
+          options=["cytosine", "adenine", "guanine", "hypoxanthine", "uracil"])
+
+
+@pytest.mark.parametrize("answer", [
+    "BCD", "bcd", "b, c, d", "D, b and C", "d; c; b", "B/C/D", "\\boxed{b,c,d}", "**B, C, D**", "(B) (C) (D)",
+    "The correct options are B, C and D.", "adenine, guanine and hypoxanthine", "B. adenine\nC. guanine\nD. hypoxanthine",
+])
+def test_multi_select_formatting_variants(answer):
+    g = grade(MS, fa(answer))
+    assert g.correct, g.reason
+
+
+@pytest.mark.parametrize("answer", ["BC", "bcde", "A, B, C, D", "adenine and guanine", "the purines"])
+def test_multi_select_wrong_or_unreadable(answer):
+    assert not grade(MS, fa(answer)).correct
+
+
+@pytest.mark.parametrize("answer,letter", [
+    ("SUPPORT", "A"), ("CONTRADICT", "B"), ("NOT ENOUGH INFO", "C"), ("Not enough info", "C"), ("**SUPPORT**", "A"),
+    ("SUPPORT: the evidence supports the claim", "A"),
+])
+def test_scifact_label_only_answers(answer, letter):
+    from sciresearcher.tasks.loaders import SCIFACT_OPTIONS
+
+    task = Task(id="sf", question="q", answer=letter, answer_type="multipleChoice", options=SCIFACT_OPTIONS)
+    g = grade(task, fa(answer))
+    assert g.correct and g.extracted == letter, g.reason
+
+
+def test_option_texts_that_differ_only_by_sign_or_punctuation():
+    temps = Task(id="t", question="q", answer="B", answer_type="multipleChoice",
+                 options=["78 °C", "-78 °C", "-196 °C", "0 °C"])
+    for answer in ("-78 °C", "−78 °C", "$-78^\\circ$C", "-78 C", "The answer is -78 °C"):
+        g = grade(temps, fa(answer))
+        assert g.correct and g.extracted == "B", (answer, g.reason)
+    assert grade(temps, fa("78 °C")).extracted == "A"
+    ends = Task(id="e", question="q", answer="C", answer_type="multipleChoice", options=["5'-3'", "3'-5'", "5',3'"])
+    assert grade(ends, fa("5',3'")).correct and grade(ends, fa("5'-3'")).extracted == "A"
+
+
+@pytest.mark.parametrize("answer", ["-78 C", "77 K", "25 °C", "at 300 K"])
+def test_a_unit_letter_after_a_number_is_not_an_option_letter(answer):
+    task = Task(id="u", question="q", answer="C", answer_type="multipleChoice",
+                options=["-196", "0", "25", "100", "200", "273", "300", "373", "400", "500", "600"])
+    letter, reason = explain_choice(answer, task.options)
+    assert letter is None, reason
+    assert not grade(task, fa(answer)).correct
+
+
+def test_boxed_and_bold_free_form_and_yes_no():
+    ex = Task(id="x", question="q", answer="RuBisCO", answer_type="exactMatch")
+    assert grade(ex, fa("\\boxed{RuBisCO}")).correct and grade(ex, fa("**rubisco**")).correct
+    yn = Task(id="y", question="q", answer="no", answer_type="yesNo")
+    assert grade(yn, fa("\\boxed{no}")).correct and grade(yn, fa("**No.**")).correct

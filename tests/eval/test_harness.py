@@ -55,20 +55,27 @@ def test_provider_failure_is_recorded_not_raised(tmp_path: Path, tasks_file: Pat
     assert traj.grade and not traj.grade.correct and traj.grade.reason == "no final answer"
 
 
-def test_score_command_reports_unknown_ids_and_counts_missing(tmp_path: Path, tasks_file: Path):
+def test_score_command_refuses_unknown_ids_unless_allowed_and_counts_missing(tmp_path: Path, tasks_file: Path):
     resp = tmp_path / "responses.jsonl"
     rows = [{"task_id": "t1", "response": "Answer: B"}, {"task_id": "t1", "response": "Answer: (C)"},
             {"task_id": "t2", "response": "\\boxed{CA}"}, {"task_id": "t2", "response": "Answer: A"},
             {"task_id": "nope", "response": "Answer: A"}]
     resp.write_text("".join(json.dumps(r) + "\n" for r in rows))
     grades = tmp_path / "grades.jsonl"
-    result = CliRunner().invoke(eval_app, ["score", "--tasks", str(tasks_file), "--responses", str(resp),
-                                           "--k", "1,2", "--grades-out", str(grades)])
+    args = ["score", "--tasks", str(tasks_file), "--responses", str(resp), "--k", "1,2", "--grades-out", str(grades)]
+    refused = CliRunner().invoke(eval_app, args)
+    assert refused.exit_code != 0 and "1 of 5 responses" in str(refused.exception) and "nope" in str(refused.exception)
+    result = CliRunner().invoke(eval_app, [*args, "--allow-unknown-ids"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout[result.stdout.index("{"):])
     assert summary["unknown_task_ids"] == ["nope"]
     assert summary["n_tasks"] == 4 and summary["missing_tasks"] == 2 and summary["accuracy"] == 0.5
-    assert summary["pass_at_k"] == {}  # t3, t4 have no samples: pass@k is not reported as if they had
+    # the denominator is every task, overall and per category: t3, t4 (Chemistry) have no response
+    assert summary["by_category"]["Chemistry"] == {"n": 2, "correct": 0, "missing": 2, "accuracy": 0.0}
+    assert summary["pass_at_k"] == {"1": 0.25, "2": 0.5}  # t1, t2: 1 of 2 samples right; t3, t4: none (0)
+    # first samples: t1, t2 right (2 of 4 tasks); all samples: a quarter right per task on average
+    assert summary["first_sample_accuracy"] == 0.5 and summary["mean_sample_accuracy"] == 0.25
+    assert "every task" in summary["definitions"]["denominator"]
     assert len(read_jsonl(grades)) == 4
 
 
@@ -78,6 +85,10 @@ def test_report_command_on_a_run(scripted_run: Path):
     path = report_command(scripted_run, None) or scripted_run / "report.html"
     html = Path(scripted_run / "report.html").read_text()
     assert "<svg" in html and "t2#0" in html and "multi_select" in html
+    # the metrics are named: first-sample accuracy beside mean accuracy over samples, calibration corrected first
+    assert "first-sample accuracy" in html and "mean accuracy over samples" in html and "6/8 samples correct" in html
+    assert html.index("<th>calibration error</th>") < html.index("calibration error (official HLE script)")
+    assert "ties: first-given answer" in html
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "<script src" not in html and "<link" not in html
     assert path
@@ -107,7 +118,7 @@ def test_judge_grading_in_the_harness(tmp_path: Path, tasks_file: Path):
 
 
 def test_rollout_tools_share_search_and_read_and_block_benchmark_pages():
-    from sciresearcher.rollout.runner import rollout_tools
+    from sciresearcher.rollout.one import rollout_tools
     from sciresearcher.tasks.registry import BENCHMARK_PAGES
 
     cfg = EvalConfig(tools={"enabled": ["search", "read", "python"]})
@@ -141,3 +152,18 @@ def test_report_on_an_ungraded_run_without_summary(tmp_path: Path):
     (tmp_path / "trajectories.jsonl").write_text(traj.model_dump_json() + "\n")
     html = write_report(tmp_path).read_text()
     assert "ungraded" in html and "&lt;b&gt;ATP&lt;/b&gt;" in html and 'href="https://doi.org/1"' in html
+    assert "renderMathInElement" not in html and len(html) < 100_000  # no math: KaTeX is left out
+
+
+def test_report_with_latex_inlines_katex_once(tmp_path: Path):
+    from sciresearcher.eval.report import write_report
+    from sciresearcher.records import Message, Policy
+
+    traj = Trajectory(id="q:1#0", task_id="q:1", policy=Policy(backend="local", model="m"),
+                      messages=[Message.system("s"), Message.user("What is $x^2$ at $x = 3$?"),
+                                Message(role="assistant", content="Answer: 9")])
+    (tmp_path / "trajectories.jsonl").write_text(traj.model_dump_json() + "\n")
+    html = write_report(tmp_path).read_text()
+    assert html.count("renderMathInElement(pre, options)") == 1 and "data:font/woff2;base64," in html
+    assert 'class="tex"' in html and "fonts/KaTeX" not in html  # fonts inlined: nothing to fetch
+    assert len(html) < 800_000  # one self-contained file, KaTeX and its fonts included

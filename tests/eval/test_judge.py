@@ -11,7 +11,10 @@ import pytest
 from sciresearcher.errors import JudgeError
 from sciresearcher.grade.judge import (
     DEFAULT_JUDGE_MODEL,
+    JSON_INSTRUCTION,
     JUDGE_PROMPT,
+    VERDICT_SCHEMA,
+    ExtractedAnswer,
     HLEJudge,
     parse_verdict,
     render_judge_prompt,
@@ -20,6 +23,16 @@ from sciresearcher.testing import ScriptedLLM
 
 VERDICT = {"extracted_final_answer": "RuBisCO", "reasoning": "Same enzyme.", "correct": "yes", "confidence": 85,
            "strict": True}
+
+
+# tests/eval/fixtures/hle_judge_prompt.txt holds the value of JUDGE_PROMPT in centerforaisafety/hle,
+# hle_eval/run_judge_results.py, at commit 87c92ead95bdd49d0598a3e16e926932bb0d12cc (the file last changed in
+# a59048963171c5b9cfe89fbcb97ddde39b540897; MIT licence), written out byte for byte (no trailing newline).
+OFFICIAL_PROMPT = Path(__file__).parent / "fixtures" / "hle_judge_prompt.txt"
+
+
+def test_prompt_is_the_official_string_byte_for_byte():
+    assert JUDGE_PROMPT.encode("utf-8") == OFFICIAL_PROMPT.read_bytes()
 
 
 def test_official_prompt_text():
@@ -65,7 +78,64 @@ def test_judge_grade_cache_and_retry(tmp_path: Path):
     assert not empty.correct and empty.reason == "no response to judge"
 
 
-def test_structured_output_sends_response_format():
+def test_the_official_call_by_default():
     llm = ScriptedLLM([json.dumps(VERDICT)])
-    asyncio.run(HLEJudge(llm, structured_output=True).grade("Q?", "Answer: RuBisCO", "RuBisCO"))
-    assert llm.requests[0].sampling["response_format"]["json_schema"]["name"] == "ExtractedAnswer"
+    asyncio.run(HLEJudge(llm).grade("Q?", "Answer: RuBisCO", "RuBisCO"))
+    request = llm.requests[0]
+    assert [m.role for m in request.messages] == ["user"]  # the prompt is the only message
+    assert request.messages[0].content == render_judge_prompt("Q?", "Answer: RuBisCO", "RuBisCO")
+    assert request.sampling == {"max_completion_tokens": 4096, "response_format": VERDICT_SCHEMA}
+
+
+def test_verdict_schema_is_what_the_sdk_sends_for_the_official_model():
+    parsing = pytest.importorskip("openai.lib._parsing._completions")
+    assert parsing.type_to_response_format_param(ExtractedAnswer) == VERDICT_SCHEMA
+    fields = {name: str(f.annotation) for name, f in ExtractedAnswer.model_fields.items()}
+    assert list(fields) == ["extracted_final_answer", "reasoning", "correct", "confidence", "strict"]
+    assert fields["correct"] == "typing.Literal['yes', 'no']" and fields["strict"] == "typing.Literal[True]"
+
+
+def test_fallback_without_structured_output_adds_only_its_json_instruction():
+    llm = ScriptedLLM(["extracted_final_answer: RuBisCO\nreasoning: same\ncorrect: yes\nconfidence: 90"])
+    g = asyncio.run(HLEJudge(llm, structured_output=False).grade("Q?", "Answer: RuBisCO", "RuBisCO"))
+    request = llm.requests[0]
+    assert g.correct and [m.role for m in request.messages] == ["system", "user"]
+    assert request.messages[0].content == JSON_INSTRUCTION and "response_format" not in request.sampling
+    assert request.messages[1].content == render_judge_prompt("Q?", "Answer: RuBisCO", "RuBisCO")
+
+
+def test_the_judge_is_given_the_raw_question():
+    from sciresearcher.grade.outcome import grade_outcome, judge_question
+    from sciresearcher.tasks.benchmark import options_for_sample
+    from sciresearcher.tasks.loaders import tasks_from_hle_rows
+
+    raw = "Pick the peptide bond.\n\nAnswer Choices:\nA. glycosidic\nB. peptide"
+    task = tasks_from_hle_rows([{"id": "h", "question": raw, "answer": "B", "answer_type": "multipleChoice"}],
+                               "hle", "x")[0]
+    assert task.options == ["glycosidic", "peptide"] and judge_question(task) == raw
+    llm = ScriptedLLM([json.dumps(VERDICT)])
+    asyncio.run(grade_outcome(task, "Answer: B", HLEJudge(llm)))
+    assert f"[question]: {raw}\n\n[response]: Answer: B" in llm.requests[0].messages[0].content
+    # reordered options (GPQA): the options as that sample saw them, without an answer instruction
+    shuffled = task.model_copy(update={"metadata": {**task.metadata, "shuffle": True}})
+    shown, order = options_for_sample(shuffled, 1)
+    text = judge_question(shown)
+    assert text.startswith("Pick the peptide bond.\n\nAnswer Choices:\nA. ") and "Choose" not in text
+    assert f"{'AB'[order.index(1)]}. peptide" in text
+
+
+def test_a_failed_judge_call_is_a_recorded_failed_grade_in_score():
+    from sciresearcher.errors import ProviderError
+    from sciresearcher.eval.score import score_responses
+    from sciresearcher.records import Task
+    from sciresearcher.tasks.benchmark import Benchmark
+
+    bench = Benchmark("hle-bio-chem-gold", [Task(id="h1", question="Q?", answer="x"),
+                                            Task(id="h2", question="Q2?", answer="y")], "mem", grader="judge")
+    replies = iter([ProviderError("down", status_code=500), json.dumps({**VERDICT, "correct": "yes"})])
+    judge = HLEJudge(ScriptedLLM(lambda m, t: next(replies)), retries=0)
+    summary, graded = asyncio.run(score_responses(bench, [{"task_id": "h1", "response": "Answer: x"},
+                                                          {"task_id": "h2", "response": "Answer: y"}], [1], judge))
+    assert graded[0]["grade"]["reason"].startswith("judge failed: ") and graded[1]["grade"]["correct"]
+    assert summary["grading_failures"] == {"judge_failed": 1, "task_ids": ["h1"]}
+    assert summary["first_sample_accuracy"] == 0.5

@@ -54,7 +54,9 @@ def test_summary_counts_missing_tasks_as_wrong():
                Sample("b", False, "C", 0.8, "chem"), Sample("b", True, "D", 0.3, "chem")]
     out = summarize(samples, ["a", "b", "c"], ks=[1, 2])
     assert out["accuracy"] == pytest.approx(1 / 3) and out["missing_tasks"] == 1
-    assert out["pass_at_k"] == {}  # task c has no samples: pass@k cannot be computed honestly
+    # task c has no samples: wrong at every k, as in the accuracy (the same denominator)
+    assert out["pass_at_k"] == {"1": pytest.approx(1 / 3), "2": pytest.approx(2 / 3)}
+    assert out["by_category"]["unknown"] == {"n": 1, "correct": 0, "missing": 1, "accuracy": 0.0}
     out = summarize(samples, ["a", "b"], ks=[1, 2])
     assert out["pass_at_k"]["1"] == pytest.approx(0.5) and out["pass_at_k"]["2"] == pytest.approx(1.0)
     assert out["by_category"]["bio"]["accuracy"] == 1.0
@@ -65,3 +67,39 @@ def test_summary_has_pass_at_k_for_every_k_up_to_n():
     out = summarize(samples, ["a", "b"], ks=[1])
     assert list(out["pass_at_k_curve"]) == ["1", "2", "3"]
     assert out["pass_at_k_curve"]["1"] == pytest.approx(1 / 3) and out["pass_at_k_curve"]["3"] == 1.0
+
+
+def test_first_sample_accuracy_is_named_and_mean_accuracy_over_samples_is_reported():
+    # task a: sample 0 right, 4 of 10 right in all; task b: sample 0 wrong, 6 of 10 right
+    samples = [Sample("a", i in (0, 1, 2, 3)) for i in range(10)] + [Sample("b", i in (1, 2, 3, 4, 5, 6))
+                                                                      for i in range(10)]
+    out = summarize(samples, ["a", "b"], ks=[1, 3])
+    assert out["first_sample_accuracy"] == out["accuracy"] == 0.5 and out["correct_first_samples"] == 1
+    assert out["mean_sample_accuracy"] == pytest.approx(0.5) and out["correct_samples"] == 10
+    assert out["mean_sample_accuracy"] == pytest.approx(out["pass_at_k"]["1"])
+    assert "first sample" in out["definitions"]["first_sample_accuracy"]
+
+
+def test_pass_at_1_is_reported_with_the_default_k_even_with_missing_tasks():
+    out = summarize([Sample("a", True)], ["a", "b"], ks=[1, 3])
+    assert out["pass_at_k"] == {"1": 0.5} and out["not_reported"] == {"pass@3": "1 answered tasks have fewer than 3 samples"}
+
+
+def test_maj_at_k_tie_goes_to_the_answer_given_first():
+    # two votes each for "B" (right) and "C" (wrong): the first-given answer wins the tie
+    first_right = [Sample("a", True, "B"), Sample("a", False, "C"), Sample("a", False, "C"), Sample("a", True, "B")]
+    first_wrong = [Sample("a", False, "C"), Sample("a", True, "B"), Sample("a", True, "B"), Sample("a", False, "C")]
+    assert summarize(first_right, ["a"], ks=[4])["maj_at_k"]["4"] == 1.0
+    out = summarize(first_wrong, ["a"], ks=[4])
+    assert out["maj_at_k"]["4"] == 0.0 and "tie goes to the answer given first" in out["definitions"]["maj_at_k"]
+    no_votes = [Sample("a", False, None), Sample("a", False, None)]
+    assert summarize(no_votes, ["a"], ks=[2])["maj_at_k"]["2"] == 0.0
+
+
+def test_calibration_below_200_items_reads_the_corrected_figure_first():
+    samples = [Sample(str(i), i % 5 == 0, confidence=0.9) for i in range(150)]
+    out = summarize(samples, [str(i) for i in range(150)])
+    keys = list(out)
+    assert keys.index("calibration_error") < keys.index("calibration_error_official")
+    assert out["calibration_error"] == pytest.approx(0.7, abs=0.01) and out["calibration_error_official"] == 0.0
+    assert "below 200 items" in out["calibration_note"] and "official" in out["definitions"]["calibration_error"]

@@ -61,3 +61,39 @@ def test_report_in_headless_chromium(scripted_run: Path, tmp_path: Path):
     assert shot.stat().st_size > 10_000
     assert errors == []
     assert all(u.startswith(("file:", "data:", "about:")) for u in requests), requests
+
+
+def _math_run(tmp_path: Path, content: str) -> Path:
+    from sciresearcher.records import Message, Policy, Trajectory
+
+    traj = Trajectory(id="q:1#0", task_id="q:1", policy=Policy(backend="local", model="m"),
+                      messages=[Message.system("s"), Message.user(content),
+                                Message(role="assistant", content="Explanation: $\\Delta G = -RT\\ln K$\nAnswer: 5")])
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "trajectories.jsonl").write_text(traj.model_dump_json() + "\n")
+    return run
+
+
+def test_report_typesets_latex_offline_in_headless_chromium(tmp_path: Path):
+    playwright = pytest.importorskip("playwright.sync_api")
+    from sciresearcher.eval.report import write_report
+
+    report = write_report(_math_run(tmp_path, "What is $\\frac{a}{b}$ when \\(a = 10\\)?"), tmp_path / "r.html")
+    errors: list[str] = []
+    requests: list[str] = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page()
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("request", lambda req: requests.append(req.url))
+        page.goto(report.as_uri())
+        assert page.locator("pre.tex .katex").count() == 0  # typeset when a trajectory is opened
+        page.click("#trajectories > details.traj > summary")
+        page.wait_for_selector("pre.tex .katex")
+        assert page.locator("pre.tex .katex").count() == 3  # \frac{a}{b}, a = 10, \Delta G = -RT\ln K
+        assert page.evaluate("document.fonts.check('16px KaTeX_Main')")
+        browser.close()
+    assert errors == [], errors
+    assert all(url.startswith(("file:", "data:")) for url in requests), requests

@@ -37,6 +37,7 @@ def test_index_build_search_and_read(tmp_path: Path, shared_data: Path):
     assert result.exit_code == 0, result.output
     assert "index " in result.stdout and "25 documents" in result.stdout and "modes bm25" in result.stdout
     assert "skipped 1 file(s)" in result.stderr and "scan.pdf" in result.stderr
+    assert "25 documents" in result.stderr and "documents/s" in result.stderr  # how fast the build was
     info = runner.invoke(index_app, ["info", str(out)])
     assert json.loads(info.stdout)["documents"] == 25
 
@@ -59,8 +60,11 @@ def test_build_with_a_corrupt_line_names_file_and_line(tmp_path: Path):
 
 
 def test_search_without_index_explains(tmp_path: Path):
+    from sciresearcher.errors import ConfigError
+
     result = runner.invoke(_app(), ["search", "p53"])
-    assert result.exit_code == 0 and "No search source is configured" in result.stdout
+    assert isinstance(result.exception, ConfigError)
+    assert "no search source is configured" in str(result.exception) and "--index DIR" in str(result.exception)
 
 
 def test_bad_mode_or_backend_is_a_config_error():

@@ -41,7 +41,9 @@ def test_quantitative_goal_favours_numbers_with_units():
     assert is_quantitative(goal) and not is_quantitative("Which protein regulates glucokinase?")
     sel = EvidenceSelector(use_dense=False).select(goal, [doc], top_sentences=1)
     assert "70,900 km" in sel.sentences[0].text
-    assert numeric_weight("8.2 mM") == 1.0 and numeric_weight("figure 3") == 0.4 and numeric_weight("none") == 0.0
+    assert numeric_weight("8.2 mM") == 1.0 and numeric_weight("3 cuttings") == 0.4 and numeric_weight("none") == 0.0
+    # figure labels, citation markers and years are not quantities
+    assert numeric_weight("figure 3") == numeric_weight("see [12]") == numeric_weight("in 2004 Smith et al.") == 0.0
 
 
 def test_dense_scoring_finds_paraphrases(scifact_docs):

@@ -103,3 +103,30 @@ def test_ties_and_float_noise_never_reorder_hits(tmp_path: Path):
     runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
             for _ in range(2)}
     assert len(runs) == 1 and "doc:00" in runs.pop()
+
+
+def test_embedding_store_reuses_passages_across_builds(tmp_path: Path, scifact_docs, dense_index, caplog):
+    import numpy as np
+
+    from sciresearcher.knowledge.embedding import EmbeddingStore
+
+    docs = scifact_docs[:30]  # the dense_index fixture's documents, embedded there without a store
+    store_dir = tmp_path / "store"
+    first = build_index(docs[:20], tmp_path / "a", embedding_store=EmbeddingStore(store_dir))
+    assert first.build_stats["passages_embedded"] == len(first.passages) and first.build_stats["documents_added"] == 20
+    np.testing.assert_allclose(np.asarray(first.dense), np.asarray(dense_index.dense)[:len(first.passages)], atol=1e-5)
+    # another index over more of the same texts (a fresh process: a fresh store object) embeds only the new ones
+    second = build_index(docs, tmp_path / "b", embedding_store=EmbeddingStore(store_dir))
+    assert second.build_stats["embeddings_from_cache"] == len(first.passages)
+    assert second.build_stats["passages_embedded"] == len(second.passages) - len(first.passages)
+    np.testing.assert_allclose(np.asarray(second.dense), np.asarray(dense_index.dense), atol=1e-5)
+    assert second.search(docs[25].title, mode="hybrid")[0].doc_id == docs[25].id
+    # a rebuild with other BM25 parameters embeds nothing; an unreadable shard is skipped with a warning
+    shard = next(iter(store_dir.rglob("*.npz")))
+    (shard.parent / "broken.npz").write_bytes(b"not a shard")
+    with caplog.at_level("WARNING", logger="sciresearcher.knowledge.embedding"):
+        third = build_index(docs, tmp_path / "b", k1=0.9, embedding_store=EmbeddingStore(store_dir))
+    assert third.build_stats["passages_embedded"] == 0 and third.build_stats["documents_per_s"] > 0
+    assert any("unreadable embedding cache shard" in r.getMessage() for r in caplog.records)
+    # nothing to add: no build work, stats say so
+    assert build_index(docs, tmp_path / "b", k1=0.9).build_stats["documents_added"] == 0

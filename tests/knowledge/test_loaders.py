@@ -28,6 +28,13 @@ def test_corrupt_jsonl_line_names_file_and_line(tmp_path: Path):
     f.write_text('{"id": "x:1", "title": "ok", "text": "fine"}\n\n{"id": "x:2", "text": broken}\n')
     with pytest.raises(DataError, match=r"corpus\.jsonl:3: not valid JSON"):
         load_sources([f])
+    f.write_text('{"id": "x:1", "text": "cut')  # no newline: the string is never closed
+    with pytest.raises(DataError) as info:
+        load_sources([f])
+    assert "not valid JSON (Unterminated string starting at column 23)" in str(info.value)
+    f.write_text('{"id": x}\n')
+    with pytest.raises(DataError, match=r"not valid JSON \(Expecting value at column 8\)"):
+        load_sources([f])
     f.write_text('{"title": "no id"}\n')
     with pytest.raises(DataError, match=r"corpus\.jsonl:1: .*'id'"):
         list(iter_jsonl(f))

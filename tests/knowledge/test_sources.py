@@ -136,7 +136,8 @@ def test_missing_key_is_a_clear_error(make_http, monkeypatch):
         run(Serper(make_http({})).search("x"))
 
 
-def test_429_with_retry_after_then_success(make_http, recorded):
+def test_429_with_retry_after_then_success(make_http, recorded, monkeypatch):
+    monkeypatch.setattr("sciresearcher.llm.retry.random.uniform", lambda low, high: high)  # the jitter's top
     state = {"n": 0}
     sleeps: list[float] = []
 
@@ -155,7 +156,7 @@ def test_429_with_retry_after_then_success(make_http, recorded):
     assert len(hits) == 2 and state["n"] == 3
     sleeps = [s for s in sleeps if s > 0.01]  # drop the rate limiter's millisecond waits
     assert sleeps[0] == 7.0  # honoured Retry-After
-    assert 0.25 <= sleeps[1] <= 1.0  # backoff with jitter for the 503
+    assert sleeps[1] == 1.0  # full-jitter backoff for the 503: at most base x 2^attempt (llm/retry.py)
 
 
 def test_5xx_exhausted_is_reported_not_hung(make_http):

@@ -144,7 +144,8 @@ def local_site(tmp_path: Path) -> Iterator[str]:
 
 
 def test_read_fetches_html_and_pdf_urls_from_a_real_local_server(local_site: str, tmp_path: Path):
-    config = KnowledgeConfig(cache_dir=tmp_path / "c", evidence={"use_dense": False})
+    config = KnowledgeConfig(cache_dir=tmp_path / "c", evidence={"use_dense": False},
+                             fetch_allow=["127.0.0.1"])  # a local server is internal: opted in
     _, read = knowledge_tools(config)
     text = run(read(f"{local_site}/page.html", "How far does the Arctic tern migrate each year?"))
     assert "70,900 km" in text.split("\n[S2]")[0]

@@ -15,6 +15,7 @@ import pytest
 from sciresearcher.errors import ConfigError, ProviderError
 from sciresearcher.llm import LLMConfig, make_client
 from sciresearcher.llm.anthropic_format import anthropic_tool, to_anthropic
+from sciresearcher.llm.caching import count_breakpoints
 from sciresearcher.records import Message, ToolCall
 
 # The paper's teacher; newer SDKs warn that it is deprecated, which is beside the point here.
@@ -24,6 +25,7 @@ SEARCH = {"type": "function", "function": {
     "name": "search", "description": "Search the literature.",
     "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}}}
 QUESTION = [Message.system("You are a research agent."), Message.user("What is the Km of hexokinase I?")]
+EPHEMERAL = {"type": "ephemeral"}
 
 
 def client_for(server, **kw):
@@ -54,10 +56,12 @@ def test_thinking_and_tool_use_round_trip(replay_server, recording, stream):
 
     path, headers, sent = replay_server.requests[0]
     assert path == "/v1/messages" and "EMPTY" in (headers.get("x-api-key") or headers.get("authorization"))
-    assert sent["system"] == "You are a research agent."
-    assert sent["messages"] == [{"role": "user", "content": [{"type": "text",
+    # prompt caching (on by default): breakpoints on the tools, the system prompt and the last message
+    assert sent["system"] == [{"type": "text", "text": "You are a research agent.", "cache_control": EPHEMERAL}]
+    assert sent["messages"] == [{"role": "user", "content": [{"type": "text", "cache_control": EPHEMERAL,
                                                               "text": "What is the Km of hexokinase I?"}]}]
-    assert sent["tools"] == [anthropic_tool(SEARCH)] and sent["tools"][0]["input_schema"]["required"] == ["query"]
+    assert sent["tools"] == [{**anthropic_tool(SEARCH), "cache_control": EPHEMERAL}]
+    assert sent["tools"][0]["input_schema"]["required"] == ["query"]
     assert sent["thinking"] == {"type": "enabled", "budget_tokens": 2048}
     assert sent["max_tokens"] == 1024 + 2048  # raised above the budget to leave room for the answer
     assert "temperature" not in sent and "seed" not in sent  # rejected with thinking / OpenAI-only
@@ -66,12 +70,15 @@ def test_thinking_and_tool_use_round_trip(replay_server, recording, stream):
     # The next turn carries the signed thinking blocks first, then text and tool_use, then the result.
     history = QUESTION + [msg, Message.tool("Km = 0.03 mM (PMID 123)", msg.tool_calls[0].id, "search")]
     final = chat(client, messages=history)
-    assistant, results = replay_server.requests[1][2]["messages"][1:]
+    question, assistant, results = replay_server.requests[1][2]["messages"]
     assert [b["type"] for b in assistant["content"]] == ["thinking", "redacted_thinking", "text", "tool_use"]
     assert assistant["content"][0] == blocks[0]
     assert assistant["content"][3]["input"] == {"query": "hexokinase I Km glucose human", "limit": 5}
+    # the rolling breakpoint moved to the new last block; the previous turn's one stays, so turn 2 reads turn 1
     assert results == {"role": "user", "content": [{"type": "tool_result", "tool_use_id": msg.tool_calls[0].id,
-                                                    "content": "Km = 0.03 mM (PMID 123)"}]}
+                                                    "content": "Km = 0.03 mM (PMID 123)", "cache_control": EPHEMERAL}]}
+    assert question["content"][0]["cache_control"] == EPHEMERAL
+    assert count_breakpoints(replay_server.requests[1][2]) == 4  # Anthropic's limit
     assert final.message.content.endswith("Confidence: 85%") and final.finish_reason == "stop"
     assert final.usage.prompt_tokens == 620 and final.usage.cached_tokens == 500
 

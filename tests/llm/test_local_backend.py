@@ -109,7 +109,7 @@ def test_batched_local_client_generates_concurrent_requests_together(tiny_model_
     """Concurrent requests go out in one padded batch; each reply equals what the model gives alone (greedy)."""
     from sciresearcher.llm.batched_local import BatchedLocalClient
 
-    client = make_client(LLMConfig(backend="local", model=str(tiny_model_dir), batch_size=8, max_concurrency=8))
+    client = make_client(LLMConfig(backend="local", model=str(tiny_model_dir), local_batch=8, max_concurrency=8))
     assert isinstance(client, BatchedLocalClient)
     questions = ["What is 2+2?", "Name a kinase.", "Which element has atomic number 26 and what is its mass?"]
     sampling = {"temperature": 0, "max_tokens": 12}

@@ -204,7 +204,7 @@ def test_retry_after_forms():
     from datetime import datetime, timedelta
     from email.utils import format_datetime
 
-    from sciresearcher.llm.managed import backoff_delay, parse_retry_after
+    from sciresearcher.llm.retry import backoff_delay, parse_retry_after
 
     assert parse_retry_after({"retry-after": "2"}) == 2.0
     assert parse_retry_after({"retry-after-ms": "250", "retry-after": "9"}) == 0.25
@@ -215,6 +215,7 @@ def test_retry_after_forms():
     delays = [backoff_delay(a, 1.0, 8.0, None, rng) for a in range(8) for _ in range(50)]
     assert max(delays) <= 8.0 and len(set(delays)) > 100  # capped, jittered
     assert backoff_delay(0, 1.0, 8.0, 5.0, rng) >= 5.0  # never shorter than Retry-After
+    assert backoff_delay(0, 1.0, 8.0, 3600.0, rng, max_retry_after=30.0) <= 30.0  # sources cap what they wait
 
 
 def test_tiny_model_behind_the_server(tiny_model_dir):

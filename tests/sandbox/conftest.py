@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from sciresearcher.sandbox import SandboxConfig, SandboxSession
-from sciresearcher.sandbox.confine import resolve_mode
+from sciresearcher.sandbox.session import resolve_mode
 
 MODE = os.environ.get("SCIRESEARCHER_SANDBOX_MODE", "auto")
 _used: set[str] = set()

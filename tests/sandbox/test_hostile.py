@@ -4,13 +4,12 @@ session live on, and nothing outside the session's working dir changes."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import threading
 import time
 from pathlib import Path
 
 import pytest
+from sandbox_helpers import Listener
 
 from sciresearcher.sandbox import ExecResult, SandboxSession
 from sciresearcher.sandbox.confine import WORKER
@@ -29,38 +28,9 @@ def contained(result: ExecResult, session: SandboxSession, bystander: SandboxSes
     assert subprocess.run(["true"], check=False).returncode == 0  # the host can still start processes
 
 
-class _Server:
-    """A TCP server on 127.0.0.1 that records whether anyone connected."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        self._stop = False
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            conn.close()
-
-    def close(self) -> None:
-        self._stop = True
-        self._thread.join()
-        self.sock.close()
-
-
 @pytest.fixture
 def server():
-    srv = _Server()
+    srv = Listener()
     yield srv
     srv.close()
 

@@ -9,10 +9,10 @@ from typer.testing import CliRunner
 
 from sciresearcher.agent.python_tool import make_python_tool
 from sciresearcher.agent.tools import tool_schema
+from sciresearcher.cli.sandbox import sandbox_app as app
 from sciresearcher.errors import ToolError
 from sciresearcher.sandbox import SandboxConfig, SandboxSession
-from sciresearcher.sandbox.cli import app
-from sciresearcher.sandbox.confine import resolve_mode
+from sciresearcher.sandbox.session import resolve_mode
 
 runner = CliRunner()
 

@@ -107,8 +107,8 @@ class VLLMServer:
     def __init__(self, model_dir: Path, workdir: Path, *, venv: Path | None = None, port: int | None = None,
                  served_name: str = SERVED_NAME, extra_args: list[str] | None = None,
                  start_timeout_s: float = 600.0) -> None:
-        self.model_dir = Path(model_dir)
-        self.workdir = Path(workdir)
+        self.model_dir = Path(model_dir).resolve()  # the server runs in `workdir`: a relative path would break
+        self.workdir = Path(workdir).resolve()
         self.venv = venv or venv_dir()
         self.port = port or free_port()
         self.served_name = served_name

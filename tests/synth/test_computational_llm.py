@@ -26,8 +26,10 @@ def sum_writer(lie: bool = False) -> ScriptedLLM:
         values = [{"name": f"v{k}", "value": v + (1000 if lie else 0), "unit": "", "sentence": i}
                   for k, (i, v) in enumerate(picked)]
         total = sum(v["value"] for v in values)
-        return "```json\n" + json.dumps({"question": "In this study, what is the sum of the first two reported "
-                                         "quantities?", "values": values, "solution": "print(v0 + v1)",
+        texts = dict(lines)
+        subjects = [max(re.findall(r"[A-Za-z]{5,}", texts[str(i)]), key=len) for i, _ in picked]
+        question = f"In this study, what is the sum of the reported {subjects[0]} and {subjects[-1]} quantities?"
+        return "```json\n" + json.dumps({"question": question, "values": values, "solution": "print(v0 + v1)",
                                          "answer": total, "unit": ""}) + "\n```"
 
     return ScriptedLLM(reply)
@@ -56,7 +58,7 @@ def test_model_written_problems_are_verified_in_the_sandbox(corpus, tmp_path):
     assert summary["kept"] >= 4 and summary["kept"] + summary["rejected"] == 6
     task = json.loads((tmp_path / "run" / "tasks.jsonl").read_text().splitlines()[0])
     assert task["provenance"]["writer_model"] == "scripted" and task["metadata"]["template"] == "llm"
-    assert task["verification"]["filters_passed"] == ["answerable", "reference_solution"]
+    assert task["verification"]["filters_passed"] == ["well_posed", "answerable", "reference_solution"]
     assert len(task["evidence"]) == 2 and "print(v0 + v1)" in task["metadata"]["solution"]
     assert not (tmp_path / "run" / "facts.jsonl").exists()
     lying = asyncio.run(run_synthesis(config, tmp_path / "lie", writer=sum_writer(lie=True), show_progress=False))
@@ -71,8 +73,9 @@ def test_replies_are_refused_with_a_reason(corpus):
     doc = next(d for d in load_file(corpus) if quantitative_sentences(d, selector))
     ev = quantitative_sentences(doc, selector)
     n = numbers_in(ev[0].text)[0]
-    good = {"question": "q?", "values": [{"name": "a", "value": n, "sentence": 1}], "solution": "print(a)",
-            "answer": n}
+    subject = max(re.findall(r"[A-Za-z]{5,}", ev[0].text), key=len)
+    good = {"question": f"What is the {subject} value?", "values": [{"name": "a", "value": n, "sentence": 1}],
+            "solution": "print(a)", "answer": n}
 
     def why(**change):
         return task_from_reply({**good, **change}, doc, ev, 1, 0.01, "m")
@@ -81,7 +84,8 @@ def test_replies_are_refused_with_a_reason(corpus):
     assert "fewer than 2" in task_from_reply(good, doc, ev, 2, 0.01, "m")
     assert "not a Python identifier" in why(values=[{"name": "2x", "value": n, "sentence": 1}])
     assert "not written in sentence 1" in why(values=[{"name": "a", "value": n + 0.123, "sentence": 1}])
-    assert "states the value" in why(question=f"Given {n}, what is it?")
+    assert "states the value" in why(question=f"Given {n}, what is the {subject}?")
+    assert "does not say what the values of sentence 1 measure" in why(question="What is the first value?")
     assert "not a number" in why(answer="lots")
     assert "not JSON" in task_from_reply(None, doc, ev, 1, 0.01, "m")
 

@@ -15,9 +15,15 @@ from sciresearcher.errors import RunError
 from sciresearcher.records import Evidence, Message, Task
 from sciresearcher.sandbox.config import SandboxConfig
 from sciresearcher.sandbox.session import SandboxSession
-from sciresearcher.synth.computational import draft_tasks, run_synthesis, to_task, verify_task
+from sciresearcher.synth.computational import draft_tasks, run_synthesis, to_task
 from sciresearcher.synth.config import SolverConfig, SynthConfig
-from sciresearcher.synth.verify import answerable, no_tool_attempt, reference_solution, solver_votes
+from sciresearcher.synth.verify import (
+    answerable,
+    no_tool_attempt,
+    reference_solution,
+    solver_votes,
+    verify_task,
+)
 from sciresearcher.testing import ScriptedLLM, final_answer_text, tool_call_message
 
 pytest.importorskip("mendeleev")
@@ -26,7 +32,7 @@ pytest.importorskip("chemicals")
 
 @pytest.fixture(scope="module")
 def docs():
-    from sciresearcher.synth.facts import fact_documents
+    from sciresearcher.synth.fact_corpus import fact_documents
 
     return fact_documents()
 
@@ -114,7 +120,8 @@ def test_verify_task_with_a_solver_using_the_real_python_tool(docs, tasks):
 
     task, failed = _run(check())
     assert failed == []
-    assert task.verification.filters_passed == ["answerable", "reference_solution", "non_trivial", "solver_vote"]
+    assert task.verification.filters_passed == ["well_posed", "answerable", "reference_solution", "non_trivial",
+                                             "solver_vote"]
     assert len(task.verification.solver_votes) == 4 and all(v.agrees for v in task.verification.solver_votes[1:])
 
 
@@ -133,7 +140,7 @@ def test_synth_cli_writes_a_resumable_run(tmp_path):
     first = CliRunner().invoke(app, ["synth", "computational", "-n", "21", "--out", str(out), "-q"])
     assert first.exit_code == 0, first.output
     summary = json.loads(first.stdout[first.stdout.index("{"):])
-    assert summary["kept"] == 21 and summary["rejected"] == 0 and len(summary["per_template"]) == 7
+    assert summary["kept"] == 21 and summary["rejected"] == 0 and len(summary["per_template"]) == 21
     lines = (out / "tasks.jsonl").read_text().splitlines()
     assert len(lines) == 21 and (out / "facts.jsonl").is_file() and (out / "config.yaml").is_file()
     Task.model_validate_json(lines[0])

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
+
+import pytest
 
 from sciresearcher.records import Document
 from sciresearcher.synth.seeds import SeedConfig, abbreviation_terms, long_form, select_seeds
@@ -30,10 +33,38 @@ def test_generic_terms_are_dropped_and_scores_rank_recent_specific_terms():
     seeds = asyncio.run(select_seeds(docs, SeedConfig(max_doc_share=0.5)))
     names = [s.entity for s in seeds]
     assert "Humans" not in names and "Apoptosis" not in names  # a check tag; in every document
-    assert names == ["CRISPR-Cas Systems", "Bloodletting"]  # same rarity: the recent one first
+    assert names == ["CRISPR-Cas Systems", "Bloodletting"]  # same rarity: the one first named late first
     crispr = seeds[0]
-    assert crispr.recency == round(18.5 / 19, 4) and crispr.n_docs == 2 and crispr.doc_ids == ["d18", "d19"]
-    assert crispr.frontier is None and 0 < crispr.specificity < 1
+    assert crispr.novelty == round(18 / 19, 4) and crispr.n_docs == 2 and crispr.doc_ids == ["d18", "d19"]
+    assert crispr.frontier is None and crispr.specificity == 1.0 and seeds[1].novelty == 0.0
+
+
+def test_the_frontier_score_uses_mentions_over_the_years_not_only_the_year():
+    # 'Ferroptosis' is named more and more in the later papers and repeatedly by them; 'Bloodletting' was named
+    # once each by two recent papers: recency alone would rank it first
+    named = (12, 16, 17, 18)
+    docs = [Document(id=f"d{i}", year=2000 + i, metadata={"mesh": ["Ferroptosis"] if i in named else
+                                                           (["Bloodletting"] if i >= 18 else [])},
+                     text=("Ferroptosis is iron-dependent cell death. Ferroptosis needs lipid peroxides, and "
+                           "blocking ferroptosis protects neurons. " if i in named else "")
+                     + ("Bloodletting was mentioned." if i >= 18 else "")) for i in range(20)]
+    seeds = asyncio.run(select_seeds(docs, SeedConfig(max_doc_share=0.5)))
+    assert [s.entity for s in seeds] == ["Ferroptosis", "Bloodletting"]
+    assert seeds[0].growth > 0.5 and seeds[0].focus > seeds[1].focus
+
+
+def test_junk_terms_are_dropped():
+    from sciresearcher.synth.seed_filter import junk_reason
+
+    for term, why in (("Correction", "boilerplate"), (("provided here for reference Originally published uncorrected "
+                      "article (PDF)"), "boilerplate"), ("Argentina", "place"), ("Florida", "place"),
+                      ("World Health Organization (WHO)", "organisation"), ("Police", "organisation"),
+                      ("Risk ratios (RRs)", "statistic"), ("Root Mean Squared Error (RMSE)", "statistic"),
+                      ("Tandem Mass Spectrometry", "technique"), ("Travel", "non-science")):
+        assert why in (junk_reason(term) or "").replace("method", "technique method"), term
+    for term in ("mitochondrial permeability transition pore (PTP)", "Leptin", "Sendai virus (SeV)",
+                 "Epidermal growth factor receptor (EGFR)", "cytochalasin B (CB)"):
+        assert junk_reason(term) is None, term
 
 
 def test_keywords_the_text_does_not_name_are_not_counted():
@@ -45,23 +76,39 @@ def test_keywords_the_text_does_not_name_are_not_counted():
     seeds = asyncio.run(select_seeds(docs, SeedConfig(max_doc_share=1.0)))
     assert {s.entity for s in seeds} == {"Kidney Calculi", "Lithotripsy"} and all(s.n_docs == 2 for s in seeds)
     loose = asyncio.run(select_seeds(docs, SeedConfig(max_doc_share=1.0, require_in_text=False)))
-    assert all(s.n_docs == 3 for s in loose)
+    assert all(s.n_docs == 2 for s in loose)  # the score counts the documents whose text names a term
 
 
 def test_the_model_rating_reorders_the_pool():
     docs = [_doc(i, 2000 + i, (["CRISPR-Cas Systems"] if i >= 18 else []) + (["Bloodletting"] if i < 2 else [])
                  ) for i in range(20)]
-    rater = ScriptedLLM(lambda m, t: "Sure: " + json.dumps({"CRISPR-Cas Systems": 0, "Bloodletting": 10}))
+    rater = ScriptedLLM(lambda m, t: "Sure: " + json.dumps({"crispr-cas systems": 0, "Bloodletting": 10}))
     seeds = asyncio.run(select_seeds(docs, SeedConfig(max_doc_share=0.5, weight_frontier=5.0), rater))
-    assert [s.entity for s in seeds] == ["Bloodletting", "CRISPR-Cas Systems"]
+    assert [s.entity for s in seeds] == ["Bloodletting", "CRISPR-Cas Systems"]  # rating keys matched ignoring case
     assert seeds[0].frontier == 1.0 and "Rate how central" in rater.requests[0].messages[0].content
 
 
-def test_real_corpus_seeds_are_specific_and_have_two_sources(shared_data):
+def test_rated_and_unrated_seeds_share_one_scale():
+    docs = [_doc(i, 2000 + i, (["CRISPR-Cas Systems"] if i >= 18 else []) + (["Bloodletting"] if i < 2 else [])
+                 ) for i in range(20)]
+    # the model rates one term as highly as the corpus does and leaves the other out: neither sinks
+    rater = ScriptedLLM(lambda m, t: json.dumps({"Bloodletting": 5}))
+    seeds = asyncio.run(select_seeds(docs, SeedConfig(max_doc_share=0.5), rater))
+    unrated = next(s for s in seeds if s.frontier is None)
+    assert unrated.score == unrated.offline and all(0 <= s.score <= 1 for s in seeds)
+
+
+@pytest.mark.parametrize("corpus", ["pubmedqa", "plos"])
+def test_real_corpus_top_seeds_are_research_entities(shared_data, corpus):
+    """Top 30 of each shared corpus against the hand-labelled list: at most 10% junk, every seed labelled."""
     from sciresearcher.knowledge.loaders import load_file
 
-    docs = load_file(shared_data / "corpus" / "pubmedqa.jsonl")
-    seeds = asyncio.run(select_seeds(docs, SeedConfig(top_k=50)))
-    assert len(seeds) == 50 and all(s.n_docs >= 2 for s in seeds)
-    assert not {s.entity for s in seeds} & {"Humans", "Female", "Male", "Adult", "Retrospective Studies"}
+    labels = json.loads((Path(__file__).parent / "seed_labels.json").read_text())[corpus]
+    docs = load_file(shared_data / "corpus" / f"{corpus}.jsonl")
+    seeds = asyncio.run(select_seeds(docs, SeedConfig(top_k=30)))
+    assert len(seeds) == 30 and all(s.n_docs >= 2 for s in seeds)
     assert seeds == sorted(seeds, key=lambda s: -s.score)
+    unlabelled = [s.entity for s in seeds if s.entity not in labels]
+    assert unlabelled == []
+    junk = [s.entity for s in seeds if labels[s.entity] == "junk"]
+    assert len(junk) <= 3, junk

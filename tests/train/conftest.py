@@ -87,7 +87,7 @@ def python_agent_model(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFa
     try:
         out = tmp_path_factory.mktemp("python-agent")
         rows = out / "rows.jsonl"
-        rows.write_text(json.dumps(python_gold_row()) + "\n")
+        rows.write_text(json.dumps(python_gold_row()) + "\n")  # with reasoning: token-exact as one sequence
         run_sft(SFTRunConfig(model=str(tiny_model_dir), dataset=str(rows), output_dir=str(out / "run"),
                              max_length=1024, max_steps=80, learning_rate=3e-3, warmup_ratio=0.0,
                              lr_scheduler_type="constant", per_device_train_batch_size=1,

@@ -79,8 +79,12 @@ def test_run_grpo_writes_the_run_directory(python_agent_model, tmp_path):
     tasks = tmp_path / "tasks.jsonl"
     tasks.write_text(TASK.model_dump_json() + "\n")
     out = tmp_path / "run"
-    summary = run_grpo(_config(python_agent_model, out, dataset=str(tasks), save_steps=1))
-    assert summary["global_step"] == 1 and summary["rewards"]
+    summary = run_grpo(_config(python_agent_model, out, dataset=str(tasks), save_steps=1, logging_steps=10))
+    assert summary["global_step"] == 1 and summary["rewards"]  # the last step is logged whatever logging_steps is
+    assert summary["first_loss"] is not None and (out / "loss.png").is_file()
+    assert json.loads((out / "summary.json").read_text())["rewards"] == summary["rewards"]
+    log_text = (out / "run.log").read_text()
+    assert "GRPO tasks from" in log_text and "step 1/1:" in log_text and "run ended" in log_text
     for name in ("config.yaml", "summary.json", "final/config.json", "checkpoint-1"):
         assert (out / name).exists(), name
     assert json.loads((out / "summary.json").read_text())["kind"] == "grpo"

@@ -46,6 +46,20 @@ def test_sft_trains_writes_artefacts_and_resumes(tiny_model_dir, sft_jsonl, tmp_
         run_sft(_config(tiny_model_dir, sft_jsonl, out, max_steps=5))
 
 
+def test_short_run_logs_first_and_last_loss_whatever_logging_steps(tiny_model_dir, sft_jsonl, tmp_path):
+    out = tmp_path / "short"
+    summary = run_sft(_config(tiny_model_dir, sft_jsonl, out, max_steps=3, logging_steps=10, save_steps=100))
+    assert summary["global_step"] == 3
+    assert [h["step"] for h in summary["log_history"] if "loss" in h] == [1, 3]
+    assert summary["first_loss"] is not None and summary["last_loss"] is not None
+    assert (out / "loss.png").stat().st_size > 0 and summary["loss_png"] == str(out / "loss.png")
+    # run.log records the start, the resolved config, each logged step and the end
+    text = (out / "run.log").read_text()
+    for needle in ("run started in", "config.yaml", "SFT rows from", "step 1/3: loss", "step 3/3: loss",
+                   "wrote summary.json", "run ended after"):
+        assert needle in text, needle
+
+
 def test_sft_lora(tiny_model_dir, sft_jsonl, tmp_path):
     config = _config(tiny_model_dir, sft_jsonl, tmp_path / "lora", max_steps=1, save_steps=100,
                      lora={"enabled": True, "r": 4, "alpha": 8})
@@ -81,3 +95,21 @@ def test_accelerate_config_command():
     assert result.output.strip().endswith("fsdp.yaml")
     bad = CliRunner().invoke(train_app, ["accelerate-config", "nope"])
     assert bad.exit_code != 0
+
+
+def test_sft_refuses_a_divergent_sequence_row_and_trains_its_exact_turns(tiny_model_dir, tmp_path):
+    from train_helpers import python_gold_row
+
+    from sciresearcher.train.token_check import turn_rows
+
+    row = python_gold_row(reasoning=None)  # one sequence is not token-exact under Qwen3's template
+    seq = tmp_path / "seq.jsonl"
+    seq.write_text(json.dumps(row) + "\n")
+    base = {"model": str(tiny_model_dir), "max_length": 1024, "max_steps": 2, "gradient_accumulation_steps": 1,
+                "logging_steps": 1, "save_steps": 1000, "use_cpu": True, "resume": False}
+    with pytest.raises(TrainingError, match="differ from the prompt the policy saw"):
+        run_sft(SFTRunConfig(dataset=str(seq), output_dir=str(tmp_path / "a"), **base))
+    turns = tmp_path / "turns.jsonl"
+    turns.write_text("".join(json.dumps(r) + "\n" for r in turn_rows(row)))
+    summary = run_sft(SFTRunConfig(dataset=str(turns), output_dir=str(tmp_path / "b"), **base))
+    assert summary["global_step"] == 2 and summary["first_loss"] is not None

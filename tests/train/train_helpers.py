@@ -52,8 +52,12 @@ PYTHON_QUESTION = "What is 6 times 7? Use python."
 PYTHON_TASK = Task(id="py", question=PYTHON_QUESTION, answer="42", answer_type="numeric", tolerance=0.0)
 
 
-def python_gold_row() -> dict:
-    """One gold trajectory with the real `python` tool's schema: call it, read 42, answer 42."""
+def python_gold_row(reasoning: str | None = "Compute it.") -> dict:
+    """One gold trajectory with the real `python` tool's schema: call it, read 42, answer 42.
+
+    With `reasoning` on the tool-call turn the row is token-exact as one sequence under Qwen3's template; without
+    it, the template drops that turn's empty think block from later contexts (train/token_check.py).
+    """
     from sciresearcher.agent.prompts import render_question
     from sciresearcher.agent.python_tool import make_python_tool
     from sciresearcher.agent.tools import model_facing_schema
@@ -62,8 +66,8 @@ def python_gold_row() -> dict:
     schema = model_facing_schema(make_python_tool(None))  # type: ignore[arg-type]  (schema only, never run)
     chat = [
         {"role": "user", "content": render_question(PYTHON_TASK)},  # as GRPO and the agent loop render it
-        {"role": "assistant", "content": "", "tool_calls": [{"id": "c0", "type": "function", "function": {
-            "name": "python", "arguments": {"code": "print(6 * 7)"}}}]},
+        {"role": "assistant", "content": "", "reasoning_content": reasoning, "tool_calls": [{
+            "id": "c0", "type": "function", "function": {"name": "python", "arguments": {"code": "print(6 * 7)"}}}]},
         {"role": "tool", "tool_call_id": "c0", "name": "python", "content": "42"},
         {"role": "assistant", "content": "Answer: 42"},
     ]

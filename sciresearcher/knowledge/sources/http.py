@@ -1,8 +1,13 @@
-"""Shared HTTP for sources: per-host rate limits, retries honouring Retry-After, disk cache, blocklist.
+"""Shared HTTP for sources: per-host rate limits, retries honouring Retry-After (the one policy of llm/retry.py, Retry-After capped at backoff_max_s), disk cache, blocklist.
 
 `SourceHttp.get/post` return an `httpx.Response`-like `CachedResponse` (status, headers, content, text,
 json()). 429, 5xx and connection errors are retried up to `max_retries` times with exponential backoff,
 waiting what the server's Retry-After says when it says it; then a `SourceError` reports the final status.
+Errors that cannot succeed are raised at once: other 4xx, a refused address or scheme, a body over the
+size cap, and a request that ran past `timeout_s` in total (connect, redirects and the whole body: a server
+dripping its answer is cut there). Every URL, and every redirect hop (followed here, not by httpx), passes
+the blocklist and the SSRF guard of `knowledge/netguard.py` (internal addresses refused after DNS
+resolution and again at connect time, unless `fetch_allow` lists them).
 Successful GET responses (and POSTs to search APIs) are cached on disk keyed by a hash of the request
 (secret headers and key parameters never reach the cache files). Queries and URLs matching the blocklist
 are refused with `SourceError` before any request. Tests pass an `httpx.MockTransport`.
@@ -14,7 +19,6 @@ import asyncio
 import hashlib
 import json
 import logging
-import random
 import re
 import time
 from dataclasses import dataclass, field
@@ -26,11 +30,14 @@ import httpx
 
 from sciresearcher.errors import SourceError
 from sciresearcher.knowledge.config import KnowledgeConfig
-from sciresearcher.llm.managed import parse_retry_after
+from sciresearcher.knowledge.netguard import NetGuard, Refused, guarded_transport
+from sciresearcher.llm.retry import backoff_delay, parse_retry_after
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "sciresearcher/0.1 (+https://github.com/sciresearcher; research agent)"
+MAX_REDIRECTS = 10
+_REDIRECTS = {301, 302, 303, 307, 308}
 _SECRET_PARAMS = {"api_key", "apikey", "key", "token", "access_token"}
 
 
@@ -87,6 +94,11 @@ class SourceHttp:
                  sleep=asyncio.sleep) -> None:
         self.config = config or KnowledgeConfig()
         self.blocklist = Blocklist(self.config.blocklist)
+        allow = list(self.config.fetch_allow)
+        if self.config.searxng_url:
+            allow.append(urlsplit(self.config.searxng_url).hostname or "")
+        # an injected transport (tests) never reaches the network: check literal addresses, resolve nothing
+        self.guard = NetGuard(allow, resolve=transport is None)
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
         self._locks: dict[str, asyncio.Lock] = {}
@@ -98,8 +110,11 @@ class SourceHttp:
     @property
     def client(self) -> httpx.AsyncClient:
         if self._client is None or self._client.is_closed:
-            self._client = httpx.AsyncClient(transport=self._transport, timeout=self.config.timeout_s,
-                                             follow_redirects=True, headers={"User-Agent": USER_AGENT})
+            transport = self._transport
+            if transport is None and not httpx._utils.get_environment_proxies():  # a proxy connects for us
+                transport = guarded_transport(self.guard)
+            self._client = httpx.AsyncClient(transport=transport, timeout=self.config.timeout_s,
+                                             follow_redirects=False, headers={"User-Agent": USER_AGENT})
         return self._client
 
     async def aclose(self) -> None:
@@ -109,7 +124,7 @@ class SourceHttp:
     def check_url(self, url: str) -> None:
         hit = self.blocklist.match(url)
         if hit:
-            raise SourceError(f"blocked by the configured blocklist ({hit!r}): {url}")
+            raise Refused(f"blocked by the configured blocklist ({hit!r}): {url}")
 
     def check_query(self, query: str) -> None:
         hit = self.blocklist.match(query)
@@ -137,6 +152,7 @@ class SourceHttp:
                       headers: dict[str, str] | None = None, cache: bool = True,
                       max_bytes: int | None = None) -> CachedResponse:
         self.check_url(url)
+        await self.guard.check_url(url)
         cpath = self._cache_path(method, url, params, json_body) if cache else None
         if cpath is not None and cpath.exists():
             raw = json.loads(cpath.read_text())
@@ -147,7 +163,13 @@ class SourceHttp:
         for attempt in range(attempts):
             await self._throttle(host)
             try:
-                resp = await self._send(method, url, params, json_body, headers, max_bytes)
+                resp = await asyncio.wait_for(self._send(method, url, params, json_body, headers, max_bytes),
+                                              self.config.timeout_s)
+            except TimeoutError:
+                raise SourceError(f"{host} did not answer {scrub_url(url)} within {self.config.timeout_s:g} s "
+                                  "(knowledge.timeout_s, for the whole request)") from None
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+                raise Refused(f"cannot fetch {scrub_url(url)}: {exc}") from None
             except (httpx.TransportError, httpx.TimeoutException) as exc:
                 last = f"{type(exc).__name__}: {exc}"
                 delay = None
@@ -167,8 +189,8 @@ class SourceHttp:
                         tmp.replace(cpath)
                     return resp
             if attempt + 1 < attempts:
-                backoff = min(self.config.backoff_max_s, self.config.backoff_base_s * 2**attempt)
-                wait = min(delay, self.config.backoff_max_s) if delay is not None else backoff * (0.5 + random.random() / 2)
+                wait = backoff_delay(attempt, self.config.backoff_base_s, self.config.backoff_max_s, delay,
+                                     max_retry_after=self.config.backoff_max_s)
                 log.info("%s: %s, retry %d/%d in %.1fs", host, last, attempt + 1, attempts - 1, wait)
                 await self._sleep(wait)
         raise SourceError(f"{host} failed after {attempts} attempts ({last}) for {url}",
@@ -177,15 +199,26 @@ class SourceHttp:
     async def _send(self, method: str, url: str, params: dict | None, json_body: Any,
                     headers: dict[str, str] | None, max_bytes: int | None) -> CachedResponse:
         limit = max_bytes or self.config.max_fetch_bytes
-        async with self.client.stream(method, url, params=params, json=json_body, headers=headers) as resp:
-            chunks, size = [], 0
-            async for chunk in resp.aiter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    raise SourceError(f"{url} is larger than the {limit}-byte cap (knowledge.max_fetch_bytes)")
-                chunks.append(chunk)
-            hdrs = {k.lower(): v for k, v in resp.headers.items()}
-            return CachedResponse(resp.status_code, hdrs, b"".join(chunks), str(resp.url))
+        for _ in range(MAX_REDIRECTS + 1):
+            async with self.client.stream(method, url, params=params, json=json_body, headers=headers) as resp:
+                location = resp.headers.get("location")
+                if resp.status_code in _REDIRECTS and location:
+                    target = str(resp.url.join(location))
+                    self.check_url(target)  # every hop: blocklist and SSRF guard
+                    await self.guard.check_url(target)
+                    if resp.status_code == 303 or (resp.status_code in (301, 302) and method == "POST"):
+                        method, json_body = "GET", None
+                    url, params = target, None
+                    continue
+                chunks, size = [], 0
+                async for chunk in resp.aiter_bytes():
+                    size += len(chunk)
+                    if size > limit:
+                        raise SourceError(f"{url} is larger than the {limit}-byte cap (knowledge.max_fetch_bytes)")
+                    chunks.append(chunk)
+                hdrs = {k.lower(): v for k, v in resp.headers.items()}
+                return CachedResponse(resp.status_code, hdrs, b"".join(chunks), str(resp.url))
+        raise Refused(f"more than {MAX_REDIRECTS} redirects from {scrub_url(url)}")
 
     async def get(self, url: str, **kwargs: Any) -> CachedResponse:
         return await self.request("GET", url, **kwargs)

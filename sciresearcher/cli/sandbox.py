@@ -2,7 +2,8 @@
 
 `exec -c CODE` / `--file F` runs one cell in a fresh session and prints the result as JSON (ok, stdout,
 stderr, error, mode, elapsed_s, and the rest of ExecResult) on stdout; the exit code is 0 when the cell
-succeeded, 1 when it raised or hit a limit. `probe` prints which confinement modes work on this machine.
+succeeded, 1 when it raised or hit a limit. `probe` prints which confinement modes work on this machine
+and which one `auto` picks (bwrap or unshare; never rlimit).
 These commands do not keep sessions between invocations.
 """
 
@@ -14,10 +15,10 @@ from pathlib import Path
 
 import typer
 
-app = typer.Typer(help="Run code in the Python sandbox the agent uses.", no_args_is_help=True)
+sandbox_app = typer.Typer(help="Run code in the Python sandbox the agent uses.", no_args_is_help=True)
 
 
-@app.command("exec")
+@sandbox_app.command("exec")
 def exec_command(
     code: str | None = typer.Option(None, "-c", "--code", help="Python code to run (use - to read stdin)"),
     file: Path | None = typer.Option(
@@ -47,22 +48,27 @@ def exec_command(
     with SandboxSession(cfg) as session:
         result = session.run_sync(source or "")
     if text:
-        typer.echo(result.to_text())
+        from sciresearcher.agent.python_tool import MAX_TOOL_CHARS
+        from sciresearcher.agent.tools import truncate
+
+        typer.echo(truncate(result.to_text(), MAX_TOOL_CHARS)[0])  # exactly what the `python` tool returns
     else:
         typer.echo(json.dumps(result.model_dump(), indent=2))
     raise typer.Exit(0 if result.ok else 1)
 
 
-@app.command("probe")
+@sandbox_app.command("probe")
 def probe_command() -> None:
     """Show which confinement modes work here and which one `auto` picks."""
     from sciresearcher.sandbox.config import SandboxConfig
-    from sciresearcher.sandbox.confine import ORDER, probe
+    from sciresearcher.sandbox.confine import AUTO_ORDER, ORDER
+    from sciresearcher.sandbox.session import probe
 
     cfg = SandboxConfig()
     picked = None
     for mode in ORDER:
         reason = probe(mode, cfg)
-        picked = picked or (mode if reason is None else None)
+        if mode in AUTO_ORDER:
+            picked = picked or (mode if reason is None else None)
         typer.echo(f"{mode:8s} {'works' if reason is None else 'unavailable: ' + reason}")
-    typer.echo(f"auto -> {picked}")
+    typer.echo(f"auto -> {picked or 'none (auto never picks rlimit: install bubblewrap, or name mode: rlimit)'}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -25,7 +26,7 @@ runner = CliRunner()
 # A small offline recipe: 30 tasks of one template, a dozen to train on, the reference policy as the teacher.
 SMALL = {
     "name": "small",
-    "synth": {"computational": {"n": 30, "templates": ["element_mass"], "sandbox": {"preload": []}}},
+    "synth": {"computational": {"n": 30, "templates": ["element_atoms"], "sandbox": {"preload": []}}},
     "clean": {"eval_sets": [], "dedup": False},
     "split": {"max_tasks": {"train": 14, "validation": 4, "test": 4}},
     "teacher": {"policy": "reference", "rollout": {"concurrency": 1, "tools": {
@@ -88,7 +89,24 @@ def test_dry_run_prints_the_real_scale_plan_with_calls_tokens_and_cost():
                   "report"):
         assert f"│ {stage} " in out, stage
     assert "claude-sonnet-4-5" in out and "o3-mini" in out and "estimated cost of the stages still to run: $" in out
-    assert "$0.00" not in out.split("estimated cost")[1].splitlines()[0]
+    total = out.split("estimated cost")[1].splitlines()[0]
+    assert "$0.00" not in total
+    # priced by llm/prices with the discounts a run gets: cached agent turns, batched writer and judge calls
+    assert "(cache)" in out and "(batch)" in out
+    estimate, listed = (float(x.replace(",", "")) for x in re.findall(r"\$([\d,]+\.\d\d)", total))
+    assert 0 < estimate < listed
+
+
+def test_dry_run_prices_come_from_the_recipes_table_over_the_shipped_one(tmp_path: Path):
+    from sciresearcher.pipeline.plan import load_prices
+    from sciresearcher.pipeline.recipe import load_recipe
+
+    (tmp_path / "prices.yaml").write_text("claude-sonnet-4-5: {input: 1.0, output: 2.0}\n")
+    text = (ROOT / "recipes" / "sciresearcher-8b.yaml").read_text().replace("prices: prices.yaml", "prices: prices.yaml")
+    (tmp_path / "r.yaml").write_text(text)
+    recipe, path = load_recipe(tmp_path / "r.yaml")
+    table = load_prices(recipe, path)
+    assert table["claude-sonnet-4-5"].input == 1.0 and table["gpt-4.1"].input == 2.0  # theirs win; the rest shipped
 
 
 def test_a_sigkilled_pipeline_resumes_without_redoing_finished_stages_or_records(tmp_path: Path):
