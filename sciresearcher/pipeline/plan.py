@@ -22,7 +22,6 @@ from sciresearcher.pipeline.recipe import Recipe
 from sciresearcher.pipeline.runner import Planned
 from sciresearcher.pipeline.stages import eval_targets
 
-
 CACHE_READ_SHARE = 0.83   # of a multi-turn trajectory's input tokens, read from the prompt cache (10 turns,
 CACHE_WRITE_SHARE = 0.17  # benchmarks/teacher_cost.py); written once (Anthropic bills writes, OpenAI does not)
 

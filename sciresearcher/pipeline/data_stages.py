@@ -1,0 +1,244 @@
+"""The pipeline's data stages: world -> synth -> clean -> split -> teacher -> filter -> base -> export.
+
+Each calls the library code its command calls, in the stage's own run directory, and returns output paths and a
+few figures (see `stage.py`). Training, evaluation and the report are `model_stages.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from sciresearcher.errors import ConfigError
+from sciresearcher.pipeline.recipe import Recipe
+from sciresearcher.pipeline.stage import Context, StageResult, dump, rounded, training_tools, write_tasks
+
+# ---------------------------------------------------------------------------------------------------- world
+
+
+def run_world(ctx: Context, d: Path) -> StageResult:
+    from sciresearcher.knowledge.index import build_index
+    from sciresearcher.runs import write_jsonl_atomic
+
+    cfg = ctx.recipe.world
+    if cfg.source == "facts":
+        from sciresearcher.synth.fact_corpus import fact_documents
+
+        docs = fact_documents()
+    else:
+        from sciresearcher.knowledge.loaders import load_sources
+
+        if not cfg.corpus:
+            raise ConfigError("world.source corpus needs world.corpus", hint="list paper files or folders")
+        docs = load_sources(cfg.corpus).documents
+    write_jsonl_atomic(d / "documents.jsonl", docs)
+    build_index(docs, d / "index", dense=cfg.dense, model=cfg.model)
+    return StageResult({"documents": str(d / "documents.jsonl"), "index": str(d / "index")},
+                       {"documents": len(docs)})
+
+
+def world_files(recipe: Recipe, base: Path) -> list[Path]:
+    return [base / p for p in recipe.world.corpus] if recipe.world.source == "corpus" else []
+
+
+# ---------------------------------------------------------------------------------------------------- synth
+
+
+def run_synth(ctx: Context, d: Path) -> StageResult:
+    recipe = ctx.recipe
+    docs = str(ctx.output("world", "documents"))
+    if recipe.synth.pipeline == "computational":
+        from sciresearcher.synth.computational import run_synthesis
+
+        cfg = recipe.synth.computational.model_copy(update={"seed": recipe.seed})
+        if cfg.writer is not None and not cfg.corpus:
+            cfg = cfg.model_copy(update={"corpus": [docs]})
+        summary = asyncio.run(run_synthesis(cfg, d, show_progress=ctx.show_progress))
+    else:
+        from sciresearcher.synth.conceptual_run import run_conceptual
+
+        cfg = recipe.synth.conceptual
+        update: dict[str, Any] = {}
+        if not cfg.corpus:
+            update["corpus"] = [docs]
+        if cfg.index_dir is None:
+            update["index_dir"] = str(ctx.output("world", "index"))
+        summary = asyncio.run(run_conceptual(cfg.model_copy(update=update), d, show_progress=ctx.show_progress))
+    return StageResult({"tasks": str(d / "tasks.jsonl")}, {"tasks": summary.get("kept"),
+                                                            "rejected": summary.get("rejected")})
+
+
+def synth_config(recipe: Recipe) -> Any:
+    section = recipe.synth.computational if recipe.synth.pipeline == "computational" else recipe.synth.conceptual
+    return {"pipeline": recipe.synth.pipeline, "config": dump(section), "seed": recipe.seed}
+
+
+# ---------------------------------------------------------------------------------------------------- clean
+
+
+def run_clean(ctx: Context, d: Path) -> StageResult:
+    from sciresearcher.data.screen import load_eval_sets, screen_summary, screen_tasks
+    from sciresearcher.runs import RunDir, write_jsonl_atomic
+    from sciresearcher.tasks.files import read_tasks
+
+    source = ctx.output("synth", "tasks")
+    cfg = ctx.recipe.clean
+    eval_sets = load_eval_sets(cfg.eval_sets)
+    with RunDir(d, {"input": str(source), **cfg.model_dump(mode="json")}) as run:
+        result = screen_tasks(read_tasks(source), cfg, eval_sets)
+        write_jsonl_atomic(run.path / "tasks.jsonl", result.kept)
+        write_jsonl_atomic(run.path / "removed.jsonl", result.removed)
+        summary = screen_summary(result, eval_sets, source)
+        run.write_json("summary.json", summary)
+    return StageResult({"tasks": str(d / "tasks.jsonl")}, {"kept": summary["kept"], "removed": summary["removed"]})
+
+
+# ---------------------------------------------------------------------------------------------------- split
+
+
+def _benchmark_tasks(recipe: Recipe) -> dict[str, list[Any]]:
+    from sciresearcher.tasks.registry import load_benchmark
+
+    out = {}
+    for spec in recipe.eval.benchmarks:
+        name, _, path = spec.partition("=")
+        bench = load_benchmark(name, path=path or None, limit=recipe.eval.max_tasks)
+        out[bench.name] = bench.tasks
+    return out
+
+
+def run_split(ctx: Context, d: Path) -> StageResult:
+    from sciresearcher.data.split import held_out_documents, split_by_entity, training_documents
+    from sciresearcher.knowledge.index import build_index
+    from sciresearcher.knowledge.loaders import load_sources
+    from sciresearcher.runs import RunDir, write_jsonl_atomic
+    from sciresearcher.tasks.files import read_tasks
+
+    recipe = ctx.recipe
+    cfg = recipe.split.model_copy(update={"seed": recipe.seed})
+    with RunDir(d, cfg) as run:
+        split = split_by_entity(read_tasks(ctx.output("clean", "tasks")), cfg)
+        outputs = {name: str(write_tasks(d / f"{name}.jsonl", tasks)) for name, tasks in split.tasks.items()}
+        held = held_out_documents([t for name, ts in split.tasks.items() if name != "train" for t in ts])
+        benchmarks = _benchmark_tasks(recipe)
+        for tasks in benchmarks.values():
+            held |= held_out_documents(tasks)
+        docs = load_sources([ctx.output("world", "documents")]).documents
+        train_docs, dropped = training_documents(docs, held)
+        write_jsonl_atomic(d / "train_documents.jsonl", train_docs)
+        build_index(train_docs, d / "train_index", dense=recipe.world.dense, model=recipe.world.model)
+        summary = {**split.summary(), "benchmarks": {k: len(v) for k, v in benchmarks.items()},
+                   "training_index": {"documents": len(train_docs), "held_out": len(dropped)},
+                   "held_out_documents": sorted(dropped)}
+        run.write_json("summary.json", summary)
+    outputs.update(train_index=str(d / "train_index"), train_documents=str(d / "train_documents.jsonl"))
+    figures = {**{k: v for k, v in summary["tasks"].items()}, "index_docs": len(train_docs)}
+    return StageResult(outputs, figures)
+
+
+# ---------------------------------------------------------------------------------------------------- teacher
+
+
+def run_teacher_stage(ctx: Context, d: Path) -> StageResult:
+    from sciresearcher.data.teacher import run_teacher
+    from sciresearcher.tasks.files import read_tasks
+
+    recipe = ctx.recipe
+    tasks = read_tasks(ctx.output("split", "train"))
+    rollout = recipe.teacher.rollout
+    cfg = rollout.model_copy(update={"seed": recipe.seed, "tools": training_tools(ctx, rollout.tools)})
+    llm = None
+    if recipe.teacher.policy == "reference":
+        from sciresearcher.data.reference_policy import ReferencePolicy
+
+        llm = ReferencePolicy(tasks)
+    summary = asyncio.run(run_teacher(tasks, cfg, d, source=str(ctx.output("split", "train")), llm=llm,
+                                      show_progress=ctx.show_progress))
+    return StageResult({"trajectories": str(d / "trajectories.jsonl")},
+                       {"trajectories": summary.get("n_samples"), "accuracy": rounded(summary.get("accuracy"))})
+
+
+# ---------------------------------------------------------------------------------------------------- filter
+
+
+def run_filter(ctx: Context, d: Path) -> StageResult:
+    from sciresearcher.data.rejection import read_trajectories, select_trajectories
+    from sciresearcher.data.screen import eval_index, load_eval_sets
+    from sciresearcher.runs import RunDir, write_jsonl_atomic
+    from sciresearcher.tasks.files import read_tasks
+
+    cfg = ctx.recipe.filter.model_copy(update={"tasks": str(ctx.output("split", "train"))})
+    trajectories = read_trajectories([ctx.output("teacher", "trajectories")])
+    task_map = {t.id: t for t in read_tasks(cfg.tasks)}
+    eval_sets = load_eval_sets(cfg.screen.eval_sets) if cfg.screen else None
+    index = eval_index(eval_sets, cfg.screen) if eval_sets is not None and cfg.screen else None
+    with RunDir(d, cfg) as run:
+        selection = select_trajectories(trajectories, cfg, task_map, index)
+        write_jsonl_atomic(run.path / "kept.jsonl", selection.kept)
+        write_jsonl_atomic(run.path / "rejected.jsonl", selection.rejected)
+        summary = selection.summary()
+        run.write_json("summary.json", summary)
+    return StageResult({"kept": str(d / "kept.jsonl")}, {"kept": summary["kept"], "rejected": summary["rejected"],
+                                                         "tasks_kept": summary["tasks_kept"]})
+
+
+# ---------------------------------------------------------------------------------------------------- base
+
+
+def run_base(ctx: Context, d: Path) -> StageResult:
+    from sciresearcher.data.rejection import read_trajectories
+    from sciresearcher.knowledge.loaders import load_sources
+    from sciresearcher.train.rows import trajectory_to_sft_row
+    from sciresearcher.train.sft import check_model_dir
+    from sciresearcher.train.tiny import build_tiny_model, render_chat, system_block
+
+    recipe = ctx.recipe
+    if recipe.student.model:
+        return StageResult({"model": str(check_model_dir(recipe.student.model))}, {"model": recipe.student.model})
+    tiny = recipe.student.tiny
+    rows = [trajectory_to_sft_row(t) for t in read_trajectories([ctx.output("filter", "kept")])]
+    docs_file = ctx.output("split" if tiny.tokenizer_corpus == "train" else "world",
+                           "train_documents" if tiny.tokenizer_corpus == "train" else "documents")
+    corpus = [doc.text for doc in load_sources([docs_file]).documents]
+    corpus += [render_chat(r["messages"], json.loads(r["tools"])) for r in rows]
+    fixed = [system_block(rows[0]["messages"], json.loads(rows[0]["tools"]))] if tiny.fixed_system_block and rows else []
+    path = build_tiny_model(d / "model", seed=recipe.seed, vocab_size=tiny.vocab_size, hidden_size=tiny.hidden_size,
+                            num_layers=tiny.num_layers, num_heads=tiny.num_heads, num_kv_heads=tiny.num_kv_heads,
+                            intermediate_size=tiny.intermediate_size, max_positions=tiny.max_positions,
+                            corpus=corpus, split_digits=tiny.split_digits, fixed_texts=fixed)
+    from transformers import AutoConfig
+
+    n_vocab = AutoConfig.from_pretrained(str(path)).vocab_size
+    return StageResult({"model": str(path)}, {"vocab": n_vocab, "fixed_tokens": len(fixed)})
+
+
+# ---------------------------------------------------------------------------------------------------- export
+
+
+def run_export(ctx: Context, d: Path) -> StageResult:
+    from sciresearcher.data.export import export_tasks, export_trajectories
+    from sciresearcher.data.rejection import read_trajectories
+    from sciresearcher.runs import RunDir
+    from sciresearcher.tasks.files import read_tasks
+
+    recipe = ctx.recipe
+    model = str(ctx.output("base", "model"))
+    cfg = recipe.export.model_copy(update={"format": "trl-sft", "tokenizer": recipe.export.tokenizer or model})
+    with RunDir(d, cfg) as run:
+        written = export_trajectories(read_trajectories([ctx.output("filter", "kept")]), cfg, d / "sft")
+        tasks = read_tasks(ctx.output("split", "train"))
+        rl = export_tasks(tasks, cfg.model_copy(update={"format": "trl-grpo", "val_fraction": 0.0}), d / "rl")
+        dropped = written.pop("dropped_overlong", [])
+        run.write_json("summary.json", {"sft": written, "rl": rl, "dropped_overlong": dropped})
+    if "train" not in written:
+        from sciresearcher.errors import DataError
+
+        raise DataError(f"no SFT row fits the student: {len(dropped)} dropped as too long (see {d}/summary.json)",
+                        hint="raise export.max_length or use a student with a longer context")
+    outputs = {"sft_train": written["train"]["path"], "rl_train": rl["train"]["path"]}
+    if "val" in written:
+        outputs["sft_val"] = written["val"]["path"]
+    return StageResult(outputs, {"sft_rows": written["train"]["rows"], "rl_tasks": rl["train"]["rows"],
+                                 "dropped_overlong": len(dropped)})

@@ -1,0 +1,158 @@
+"""The pipeline's model stages: sft -> grpo -> eval -> report.
+
+SFT and GRPO run in a subprocess (`accelerate launch` when the recipe asks for several processes) and restart
+from their last checkpoint; eval rolls each model out on the held-out splits and benchmarks; report writes the
+side-by-side comparison. The data stages before them are `data_stages.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from sciresearcher.pipeline.recipe import Recipe
+from sciresearcher.pipeline.stage import Context, StageResult, rounded, training_tools, write_tasks
+
+log = logging.getLogger(__name__)
+
+# ---------------------------------------------------------------------------------------------------- training
+
+
+def _launch(kind: str, config: Any, launch: Any, d: Path) -> None:
+    """Runs `sciresearcher train KIND` on `config` under `accelerate launch` with a shipped config."""
+    from sciresearcher.config import dump_config
+    from sciresearcher.train.accelerate import accelerate_config
+
+    cfg_file = d / f"{kind}.yaml"
+    cfg_file.write_text(dump_config(config))
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(accelerate_config(launch.accelerate)),
+           "--num_processes", str(launch.num_processes), "-m", "sciresearcher", "train", kind, str(cfg_file)]
+    log.info("launching: %s", " ".join(cmd))
+    subprocess.run(cmd, check=True)
+
+
+def _set_threads(recipe: Recipe) -> None:
+    if recipe.threads:
+        import torch
+
+        torch.set_num_threads(recipe.threads)
+
+
+def run_sft_stage(ctx: Context, d: Path) -> StageResult:
+    from sciresearcher.train.sft import SFTRunConfig, run_sft
+
+    recipe = ctx.recipe
+    data = recipe.sft.model_dump(exclude={"launch"})
+    cfg = SFTRunConfig(**{**data, "model": str(ctx.output("base", "model")),
+                          "dataset": str(ctx.output("export", "sft_train")), "output_dir": str(d), "seed": recipe.seed})
+    if recipe.sft.launch.accelerate:
+        _launch("sft", cfg, recipe.sft.launch, d)
+        summary = json.loads((d / "summary.json").read_text())
+    else:
+        from sciresearcher.pipeline.progress import training_progress
+
+        _set_threads(recipe)
+        summary = run_sft(cfg, callbacks=[training_progress("sft", ctx.show_progress)])
+    return StageResult({"model": str(d / "final"), "summary": str(d / "summary.json")},
+                       {"steps": summary.get("global_step"), "loss": rounded(summary.get("last_loss"))})
+
+
+def _grpo_tasks(ctx: Context, d: Path) -> str:
+    from sciresearcher.tasks.files import read_tasks
+
+    source = ctx.output("export", "rl_train")
+    cap = ctx.recipe.grpo.max_tasks
+    if cap is None:
+        return str(source)
+    import random
+
+    tasks = read_tasks(source)
+    chosen = sorted(random.Random(ctx.recipe.seed).sample(range(len(tasks)), min(cap, len(tasks))))
+    return str(write_tasks(d / "tasks.jsonl", [tasks[i] for i in chosen]))
+
+
+def run_grpo_stage(ctx: Context, d: Path) -> StageResult:
+    from sciresearcher.train.grpo import GRPORunConfig, run_grpo
+
+    recipe = ctx.recipe
+    d.mkdir(parents=True, exist_ok=True)
+    data = recipe.grpo.model_dump(exclude={"launch", "max_tasks"})
+    cfg = GRPORunConfig(**{**data, "model": str(ctx.output("sft", "model")), "dataset": _grpo_tasks(ctx, d),
+                           "output_dir": str(d), "seed": recipe.seed,
+                           "tools": training_tools(ctx, recipe.grpo.tools).model_dump(mode="json")})
+    if recipe.grpo.launch.accelerate:
+        _launch("grpo", cfg, recipe.grpo.launch, d)
+        summary = json.loads((d / "summary.json").read_text())
+    else:
+        from sciresearcher.pipeline.progress import training_progress
+
+        _set_threads(recipe)
+        summary = run_grpo(cfg, callbacks=[training_progress("grpo", ctx.show_progress)])
+    rewards = summary.get("rewards") or []
+    return StageResult({"model": str(d / "final"), "summary": str(d / "summary.json")},
+                       {"steps": summary.get("global_step"),
+                        "reward_first": rounded(_mean(rewards[: max(1, len(rewards) // 4)])),
+                        "reward_last": rounded(_mean(rewards[-max(1, len(rewards) // 4):]))})
+
+
+def _mean(xs: list[float]) -> float | None:
+    return sum(xs) / len(xs) if xs else None
+
+
+# ---------------------------------------------------------------------------------------------------- eval
+
+
+def eval_targets(recipe: Recipe) -> list[tuple[str, str]]:
+    """(label, benchmark spec) pairs: each split to evaluate on, then each benchmark."""
+    return [(s, s) for s in recipe.eval.splits] + [(b.partition("=")[0], b) for b in recipe.eval.benchmarks]
+
+
+def run_eval(ctx: Context, d: Path) -> StageResult:
+    from sciresearcher.eval.config import EvalConfig
+    from sciresearcher.eval.harness import run_eval
+
+    recipe = ctx.recipe
+    cfg_eval = recipe.eval
+    _set_threads(recipe)
+    tools = cfg_eval.rollout.tools
+    tools = tools.model_copy(update={"knowledge": tools.knowledge.model_copy(
+        update={"index": tools.knowledge.index or ctx.output("world", "index")})})
+    runs: dict[str, dict[str, Any]] = {}
+    for model in cfg_eval.models:
+        path = str(ctx.output(model, "model"))
+        llm = cfg_eval.rollout.llm.model_copy(update={"model": path, **(
+            {"base_url": cfg_eval.base_urls[model]} if model in cfg_eval.base_urls else {})})
+        for label, spec in eval_targets(recipe):
+            name, _, file = spec.partition("=")
+            bench = str(ctx.output("split", name)) if name in ("train", "validation", "test") else name
+            cfg = EvalConfig(**{**cfg_eval.rollout.model_dump(), "llm": llm, "tools": tools, "seed": recipe.seed,
+                                "benchmark": bench, "benchmark_file": file or None, "limit": cfg_eval.max_tasks,
+                                "k": cfg_eval.k})
+            out = d / f"{model}-{label}"
+            summary = asyncio.run(run_eval(cfg, out, show_progress=ctx.show_progress))
+            runs.setdefault(model, {})[label] = {"dir": str(out), "accuracy": summary.get("accuracy"),
+                                                 "ci95": summary.get("accuracy_ci95"), "tasks": summary.get("n_tasks")}
+    (d / "runs.json").write_text(json.dumps(runs, indent=2))
+    figures = {f"{m}/{label}": rounded(r["accuracy"]) for m, by in runs.items() for label, r in by.items()}
+    return StageResult({"runs": str(d / "runs.json")}, figures)
+
+
+def eval_files(recipe: Recipe, base: Path) -> list[Path]:
+    return [base / b.partition("=")[2] for b in recipe.eval.benchmarks if b.partition("=")[2]]
+
+
+# ---------------------------------------------------------------------------------------------------- report
+
+
+def run_report(ctx: Context, d: Path) -> StageResult:
+    from sciresearcher.eval.compare import write_comparison
+
+    runs = json.loads(ctx.output("eval", "runs").read_text())
+    training = {name: str(ctx.output(name, "summary")) for name in ("sft", "grpo") if name in ctx.results}
+    path = write_comparison(runs, d / "report.html", training=training, title=f"{ctx.recipe.name}: base vs SFT vs GRPO")
+    return StageResult({"report": str(path)}, {"report": str(path)})

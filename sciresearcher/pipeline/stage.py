@@ -1,0 +1,71 @@
+"""What a pipeline stage is: its result (output paths and figures), the context it runs in, its declaration.
+
+The stages themselves are `data_stages.py` (world to export) and `model_stages.py` (training, evaluation,
+the report); their order is `stages.STAGES`; deciding which to run is `runner.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sciresearcher.errors import ConfigError
+from sciresearcher.pipeline.recipe import Recipe
+
+
+@dataclass
+class StageResult:
+    outputs: dict[str, str]
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    """What a running stage can see: the recipe, its file, the pipeline directory and earlier stages' results."""
+
+    recipe: Recipe
+    recipe_path: Path
+    root: Path
+    results: dict[str, StageResult] = field(default_factory=dict)
+    show_progress: bool = True
+
+    def output(self, stage: str, name: str) -> Path:
+        try:
+            return Path(self.results[stage].outputs[name])
+        except KeyError as exc:
+            raise ConfigError(f"stage {stage!r} has no output {name!r} yet",
+                              hint="run the earlier stages first (without --from)") from exc
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    summary: str
+    needs: tuple[str, ...]
+    config: Callable[[Recipe], Any]
+    run: Callable[[Context, Path], StageResult]
+    outputs: tuple[str, ...]
+    external: Callable[[Recipe, Path], list[Path]] = lambda recipe, base: []
+
+
+def dump(model: Any) -> Any:
+    return model.model_dump(mode="json") if hasattr(model, "model_dump") else model
+
+
+def write_tasks(path: Path, tasks: list[Any]) -> Path:
+    from sciresearcher.runs import write_jsonl_atomic
+
+    return write_jsonl_atomic(path, tasks)
+
+
+def training_tools(ctx: Context, tools: Any) -> Any:
+    """The recipe's tools over the TRAINING index (no evaluation item's documents in it)."""
+    knowledge = tools.knowledge.model_copy(update={"index": ctx.output("split", "train_index")})
+    return tools.model_copy(update={"knowledge": knowledge})
+
+
+def rounded(x: Any, digits: int = 3) -> Any:
+    """A figure for the summary table."""
+    return round(x, digits) if isinstance(x, float) else x
