@@ -75,6 +75,9 @@ def _quiet_libraries() -> None:
 
         hf_logging.set_verbosity_error()
         hf_logging.disable_progress_bar()
+        import datasets  # TRL's dataset preparation (tokenizing, labels, truncation) shows bars of its own
+
+        datasets.disable_progress_bars()
     except ImportError:
         pass
 

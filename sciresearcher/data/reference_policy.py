@@ -7,7 +7,7 @@ researcher would:
 
 1. search for each cited fact (the fact's sentence without its number, e.g. "standard atomic weight of
    cobalt"), all in one turn;
-2. read each cited document that the search results listed, with that fact as the goal;
+2. read each cited document that the search results listed, once per cited fact, with that fact as the goal;
 3. compute in the sandbox: the task's formula with every cited value taken from what `read` returned (a
    value that is not in the read output ends the attempt) and the given values from the question, printing the
    answer rounded as it will be written (4 significant digits);
@@ -139,10 +139,13 @@ class ReferencePolicy:
             missing = [d for d in docs if d not in listed]
             if missing:
                 return self._give_up(task, f"the search results did not list {', '.join(missing)}")
-            return self._calls([("read", {"doc_id_or_url": d, "goal": fact_goal(sentences.get(d, ""))})
-                                for d in docs])
+            reads = dict.fromkeys((e.doc_id, fact_goal(e.text)) for e in task.evidence if e.doc_id in docs)
+            return self._calls([("read", {"doc_id_or_url": d, "goal": goal}) for d, goal in reads])
         if not done["python"]:
-            read_text = {json.loads(c.function.arguments)["doc_id_or_url"]: text for c, text in done["read"]}
+            read_text: dict[str, str] = {}
+            for c, text in done["read"]:  # one read per cited fact; a document's reads taken together
+                doc = json.loads(c.function.arguments)["doc_id_or_url"]
+                read_text[doc] = read_text.get(doc, "") + "\n" + text
             values: dict[str, float | str] = {}
             for name, v in cited.items():
                 text = read_text.get(v["doc_id"], "")

@@ -55,29 +55,11 @@ class BatchedLocalClient(LocalClient):
 
         self.max_batch = max_batch
         self.batch_wait_s = batch_wait_s
-        self._template = training_template(self.tokenizer)
+        self.chat_template = training_template(self.tokenizer)  # what render() uses: the template trained on
         self._queue: list[_Request] = []
         self._cond = threading.Condition()
         self._worker: threading.Thread | None = None
         self.batches: list[int] = []  # sizes of the batches generated (for measurements)
-
-    def render(self, messages: list[Message], tools: list[dict[str, Any]] | None,
-               enable_thinking: bool | None = None) -> str:
-        kwargs: dict[str, Any] = {}
-        thinking = self.config.enable_thinking if enable_thinking is None else enable_thinking
-        if thinking is not None:
-            kwargs["enable_thinking"] = thinking
-        chat = []
-        for m in messages:
-            d = m.to_openai()
-            for call in d.get("tool_calls") or []:
-                try:
-                    call["function"]["arguments"] = json.loads(call["function"]["arguments"])
-                except json.JSONDecodeError:
-                    pass
-            chat.append(d)
-        return self.tokenizer.apply_chat_template(chat, tools=tools or None, tokenize=False, add_generation_prompt=True,
-                                                  chat_template=self._template, **kwargs)
 
     def _ensure_worker(self) -> None:
         with self._cond:

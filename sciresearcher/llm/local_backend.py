@@ -51,6 +51,7 @@ class LocalClient(ManagedClient):
             raise ConfigError(f"the tokenizer in '{self.model}' has no chat template",
                               hint="use an instruct/chat model, or set tokenizer.chat_template")
         self._lock = threading.Lock()
+        self.chat_template: str | None = None  # None: the tokenizer's own (BatchedLocalClient sets the training one)
 
     def render(self, messages: list[Message], tools: list[dict[str, Any]] | None,
                enable_thinking: bool | None = None) -> str:
@@ -68,6 +69,8 @@ class LocalClient(ManagedClient):
                 except json.JSONDecodeError:
                     pass
             chat.append(d)
+        if self.chat_template is not None:
+            kwargs["chat_template"] = self.chat_template
         return self.tokenizer.apply_chat_template(chat, tools=tools or None, tokenize=False,
                                                   add_generation_prompt=True, **kwargs)
 

@@ -210,8 +210,15 @@ def run_base(ctx: Context, d: Path) -> StageResult:
                             corpus=corpus, split_digits=tiny.split_digits, fixed_texts=fixed)
     from transformers import AutoConfig
 
-    n_vocab = AutoConfig.from_pretrained(str(path)).vocab_size
-    return StageResult({"model": str(path)}, {"vocab": n_vocab, "fixed_tokens": len(fixed)})
+    figures: dict[str, Any] = {"vocab": AutoConfig.from_pretrained(str(path)).vocab_size, "fixed_tokens": len(fixed)}
+    if tiny.copy_pretrain.steps:
+        from sciresearcher.train.copy_pretrain import pretrain_copying
+
+        train_docs = load_sources([ctx.output("split", "train_documents")]).documents  # documents only: no tasks
+        cfg = tiny.copy_pretrain.model_copy(update={"seed": recipe.seed, "threads": recipe.threads})
+        copied = pretrain_copying(path, [doc.text for doc in train_docs], cfg)
+        figures["copy_acc"] = f"{copied['copy_accuracy_first']:.2f}->{copied['copy_accuracy_last']:.2f}"
+    return StageResult({"model": str(path)}, figures)
 
 
 # ---------------------------------------------------------------------------------------------------- export

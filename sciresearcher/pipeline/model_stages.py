@@ -43,6 +43,18 @@ def _set_threads(recipe: Recipe) -> None:
         torch.set_num_threads(recipe.threads)
 
 
+def _train(kind: str, cfg: Any, launch: Any, ctx: Context, d: Path, run: Any) -> dict[str, Any]:
+    """Trains under `accelerate launch` when the recipe asks for it, else in this process with the pipeline's
+    progress bar; returns the run's summary."""
+    if launch.accelerate:
+        _launch(kind, cfg, launch, d)
+        return json.loads((d / "summary.json").read_text())
+    from sciresearcher.pipeline.progress import training_progress
+
+    _set_threads(ctx.recipe)
+    return run(cfg, callbacks=[training_progress(kind, ctx.show_progress)])
+
+
 def run_sft_stage(ctx: Context, d: Path) -> StageResult:
     from sciresearcher.train.sft import SFTRunConfig, run_sft
 
@@ -50,14 +62,7 @@ def run_sft_stage(ctx: Context, d: Path) -> StageResult:
     data = recipe.sft.model_dump(exclude={"launch"})
     cfg = SFTRunConfig(**{**data, "model": str(ctx.output("base", "model")),
                           "dataset": str(ctx.output("export", "sft_train")), "output_dir": str(d), "seed": recipe.seed})
-    if recipe.sft.launch.accelerate:
-        _launch("sft", cfg, recipe.sft.launch, d)
-        summary = json.loads((d / "summary.json").read_text())
-    else:
-        from sciresearcher.pipeline.progress import training_progress
-
-        _set_threads(recipe)
-        summary = run_sft(cfg, callbacks=[training_progress("sft", ctx.show_progress)])
+    summary = _train("sft", cfg, recipe.sft.launch, ctx, d, run_sft)
     return StageResult({"model": str(d / "final"), "summary": str(d / "summary.json")},
                        {"steps": summary.get("global_step"), "loss": rounded(summary.get("last_loss"))})
 
@@ -85,14 +90,7 @@ def run_grpo_stage(ctx: Context, d: Path) -> StageResult:
     cfg = GRPORunConfig(**{**data, "model": str(ctx.output("sft", "model")), "dataset": _grpo_tasks(ctx, d),
                            "output_dir": str(d), "seed": recipe.seed,
                            "tools": training_tools(ctx, recipe.grpo.tools).model_dump(mode="json")})
-    if recipe.grpo.launch.accelerate:
-        _launch("grpo", cfg, recipe.grpo.launch, d)
-        summary = json.loads((d / "summary.json").read_text())
-    else:
-        from sciresearcher.pipeline.progress import training_progress
-
-        _set_threads(recipe)
-        summary = run_grpo(cfg, callbacks=[training_progress("grpo", ctx.show_progress)])
+    summary = _train("grpo", cfg, recipe.grpo.launch, ctx, d, run_grpo)
     rewards = summary.get("rewards") or []
     return StageResult({"model": str(d / "final"), "summary": str(d / "summary.json")},
                        {"steps": summary.get("global_step"),

@@ -22,6 +22,7 @@ from sciresearcher.errors import ConfigError
 from sciresearcher.llm.config import LLMConfig
 from sciresearcher.rollout.config import RolloutConfig
 from sciresearcher.synth.config import ConceptualConfig, SynthConfig
+from sciresearcher.train.copy_pretrain import CopyPretrainConfig
 from sciresearcher.train.grpo import GRPORunConfig
 from sciresearcher.train.sft import SFTRunConfig
 
@@ -75,6 +76,9 @@ class TinyModel(_Strict):
     max_positions: int = 4096
     tokenizer_corpus: Literal["train", "all"] = Field(
         "train", description="train: documents of the training index and the SFT rows; all: every world document too")
+    copy_pretrain: CopyPretrainConfig = Field(
+        default_factory=CopyPretrainConfig, description="copy pretraining on the training documents before SFT "
+        "(train/copy_pretrain.py: the in-context copying a pretrained model has; steps 0 = none)")
 
 
 class StudentConfig(_Strict):

@@ -1,0 +1,123 @@
+"""Copy pretraining of a student built from scratch: the in-context copying every pretrained LM already has.
+
+A research routine copies ids, names and numbers from the question and from tool outputs into its next call
+(`read("record:assay:EP-0054")` after search printed it; `Km = 2002.4` after read returned it). Pretrained
+language models can do that from the start (induction heads, learned from web-scale text); the tiny Qwen3 that
+`train.tiny.build_tiny_model` writes has random weights and cannot, and SFT on a few hundred trajectories does
+not teach it within a CPU budget: it learns the routine's shape and writes ids and numbers it memorised. So
+the demo gives the tiny student that one skill first, as a stand-in for pretraining.
+
+`pretrain_copying(model_dir, texts, config)` trains on sequences built from the given texts only (the run's
+training documents: no task, question or answer): a span of a document, a filler span, the same span again,
+repeated to `seq_len` tokens, with the causal LM loss on every token. Only the repeats are predictable, so
+what the model learns is to find the earlier occurrence and continue it. It reports the copy accuracy
+(greedy next-token accuracy on the repeats) at the start and the end. A real base model (Qwen3-8B) needs none
+of this. Not here: building the model (tiny.py), SFT and GRPO (sft.py, grpo.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sciresearcher.errors import TrainingError
+
+log = logging.getLogger(__name__)
+
+
+class CopyPretrainConfig(BaseModel):
+    """Settings of `pretrain_copying`; `steps: 0` skips it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    steps: int = Field(0, ge=0, description="optimizer steps (0: no copy pretraining)")
+    learning_rate: float = Field(3e-3, gt=0, description="AdamW peak learning rate (linear warmup, then constant)")
+    warmup_steps: int = Field(30, ge=0)
+    batch_size: int = Field(16, ge=1, description="sequences per step")
+    seq_len: int = Field(256, ge=32, description="tokens per sequence")
+    min_span: int = Field(8, ge=1, description="shortest copied span, in tokens")
+    max_span: int = Field(40, ge=1, description="longest copied span, in tokens")
+    seed: int = 0
+    threads: int | None = Field(None, ge=1, description="torch CPU threads (none: torch's default)")
+
+
+def copy_batch(token_texts: Sequence[Sequence[int]], rng: random.Random, config: CopyPretrainConfig
+               ) -> tuple[list[list[int]], list[list[int]]]:
+    """`batch_size` sequences of `seq_len` tokens made of (span, filler, the same span) triples, and for each a
+    mask marking the tokens of the repeats (1) against the rest (0)."""
+    def span(lo: int, hi: int) -> list[int]:
+        text = rng.choice(token_texts)
+        n = rng.randint(lo, hi)
+        start = rng.randrange(0, max(1, len(text) - n))
+        return list(text[start:start + n])
+
+    seqs, masks = [], []
+    for _ in range(config.batch_size):
+        seq: list[int] = []
+        mask: list[int] = []
+        while len(seq) < config.seq_len:
+            copied = span(config.min_span, config.max_span)
+            filler = span(config.min_span // 2 or 1, config.max_span)
+            seq += copied + filler + copied
+            mask += [0] * (len(copied) + len(filler)) + [1] * len(copied)
+        seqs.append(seq[:config.seq_len])
+        masks.append(mask[:config.seq_len])
+    return seqs, masks
+
+
+def pretrain_copying(model_dir: str | Path, texts: Sequence[str], config: CopyPretrainConfig,
+                     on_step: Callable[[int, float], None] | None = None) -> dict[str, Any]:
+    """Trains the model in `model_dir` to copy from its context and saves it there; returns the figures
+    (`steps`, `copy_accuracy_first`, `copy_accuracy_last`, `seconds`). `on_step(step, copy_accuracy)` follows
+    progress."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if config.steps == 0:
+        return {"steps": 0}
+    if config.min_span > config.max_span:
+        raise TrainingError(f"copy pretraining: min_span {config.min_span} > max_span {config.max_span}")
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    token_texts = [ids for ids in (tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts)
+                   if len(ids) > config.max_span]
+    if not token_texts:
+        raise TrainingError(f"copy pretraining needs texts longer than max_span={config.max_span} tokens; got "
+                            f"{len(texts)} shorter ones", hint="give it the run's documents, or lower max_span")
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    rng = random.Random(config.seed)
+    model = AutoModelForCausalLM.from_pretrained(str(model_dir))
+    model.train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=0.0)
+    accuracies: list[float] = []
+    started = time.time()
+    for step in range(1, config.steps + 1):
+        seqs, masks = copy_batch(token_texts, rng, config)
+        ids, mask = torch.tensor(seqs), torch.tensor(masks)[:, 1:].float()
+        logits = model(ids).logits[:, :-1]
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), ids[:, 1:].reshape(-1))
+        for group in optimizer.param_groups:
+            group["lr"] = config.learning_rate * min(1.0, step / max(1, config.warmup_steps))
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        with torch.no_grad():
+            hits = (logits.argmax(-1) == ids[:, 1:]).float()
+            accuracies.append(float((hits * mask).sum() / mask.sum()))
+        if on_step is not None:
+            on_step(step, accuracies[-1])
+    model.save_pretrained(str(model_dir))
+    window = max(1, min(10, len(accuracies) // 4))
+    figures = {"steps": config.steps, "copy_accuracy_first": sum(accuracies[:window]) / window,
+               "copy_accuracy_last": sum(accuracies[-window:]) / window, "seconds": time.time() - started}
+    log.info("copy pretraining: %d steps, copy accuracy %.3f -> %.3f in %.0fs", config.steps,
+             figures["copy_accuracy_first"], figures["copy_accuracy_last"], figures["seconds"])
+    return figures

@@ -1,0 +1,46 @@
+"""Copy pretraining: batches are (span, filler, same span) and the tiny model learns to continue a repeat."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sciresearcher.errors import TrainingError
+from sciresearcher.train.copy_pretrain import CopyPretrainConfig, copy_batch, pretrain_copying
+
+
+def test_copy_batches_mark_exactly_the_repeated_spans():
+    texts = [list(range(i * 1000, i * 1000 + 300)) for i in range(5)]  # every token unique: repeats are unambiguous
+    config = CopyPretrainConfig(batch_size=4, seq_len=128, min_span=6, max_span=12)
+    seqs, masks = copy_batch(texts, random.Random(0), config)
+    assert len(seqs) == 4 and all(len(s) == 128 and len(m) == 128 for s, m in zip(seqs, masks, strict=True))
+    for seq, mask in zip(seqs, masks, strict=True):
+        assert 0 < sum(mask) < len(mask)
+        for i, flag in enumerate(mask):
+            if flag:  # a masked token occurred earlier in the sequence: it is a copy
+                assert seq[i] in seq[:i]
+
+
+def test_the_tiny_model_learns_to_continue_a_repeat(tmp_path: Path, tiny_model_dir: Path):
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    before = (model / "model.safetensors").read_bytes()
+    words = "protein gene enzyme kinase receptor binding ligand membrane channel carbon oxygen sodium".split()
+    rng = random.Random(1)
+    texts = [" ".join(rng.choice(words) + str(rng.randint(0, 99)) for _ in range(120)) for _ in range(20)]
+    config = CopyPretrainConfig(steps=60, batch_size=8, seq_len=96, min_span=6, max_span=16, learning_rate=5e-3,
+                                warmup_steps=5, threads=1)
+    seen: list[float] = []
+    figures = pretrain_copying(model, texts, config, on_step=lambda step, acc: seen.append(acc))
+    assert figures["steps"] == 60 and len(seen) == 60
+    assert figures["copy_accuracy_last"] > figures["copy_accuracy_first"] + 0.1, figures
+    assert (model / "model.safetensors").read_bytes() != before  # trained weights saved in place
+
+
+def test_copy_pretraining_refuses_texts_too_short_to_copy_from(tmp_path: Path, tiny_model_dir: Path):
+    with pytest.raises(TrainingError, match="longer than max_span"):
+        pretrain_copying(tiny_model_dir, ["too short"], CopyPretrainConfig(steps=5))
+    assert pretrain_copying(tiny_model_dir, [], CopyPretrainConfig(steps=0)) == {"steps": 0}
