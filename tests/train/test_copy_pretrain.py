@@ -28,7 +28,8 @@ def test_the_tiny_model_learns_to_continue_a_repeat(tmp_path: Path, tiny_model_d
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)
     before = (model / "model.safetensors").read_bytes()
-    words = "protein gene enzyme kinase receptor binding ligand membrane channel carbon oxygen sodium".split()
+    words = ["protein", "gene", "enzyme", "kinase", "receptor", "binding", "ligand", "membrane", "channel", "carbon",
+             "oxygen", "sodium"]
     rng = random.Random(1)
     texts = [" ".join(rng.choice(words) + str(rng.randint(0, 99)) for _ in range(120)) for _ in range(20)]
     config = CopyPretrainConfig(steps=60, batch_size=8, seq_len=96, min_span=6, max_span=16, learning_rate=5e-3,
