@@ -134,10 +134,21 @@ def run_eval(ctx: Context, d: Path) -> StageResult:
             out = d / f"{model}-{label}"
             summary = asyncio.run(run_eval(cfg, out, show_progress=ctx.show_progress))
             runs.setdefault(model, {})[label] = {"dir": str(out), "accuracy": summary.get("accuracy"),
-                                                 "ci95": summary.get("accuracy_ci95"), "tasks": summary.get("n_tasks")}
+                                                 "ci95": summary.get("accuracy_ci95"), "tasks": summary.get("n_tasks"),
+                                                 **_tool_use(out / "trajectories.jsonl")}
     (d / "runs.json").write_text(json.dumps(runs, indent=2))
     figures = {f"{m}/{label}": rounded(r["accuracy"]) for m, by in runs.items() for label, r in by.items()}
     return StageResult({"runs": str(d / "runs.json")}, figures)
+
+
+def _tool_use(trajectories: Path) -> dict[str, float | None]:
+    """How a model worked, beside whether it was right: tool calls and failed tool calls per trajectory."""
+    calls, failed, n = 0, 0, 0
+    if trajectories.is_file():
+        for line in trajectories.read_text().splitlines():
+            counters = json.loads(line).get("counters") or {}
+            calls, failed, n = calls + counters.get("tool_calls", 0), failed + counters.get("tool_errors", 0), n + 1
+    return {"tool_calls": calls / n if n else None, "tool_errors": failed / n if n else None}
 
 
 def eval_files(recipe: Recipe, base: Path) -> list[Path]:

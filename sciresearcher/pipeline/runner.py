@@ -198,12 +198,14 @@ def summary_table(run: PipelineRun) -> Table:
 
 
 def results_table(run: PipelineRun) -> Table | None:
-    """Accuracy of each evaluated model on each split or benchmark, with the 95% interval and task count."""
+    """Accuracy of each evaluated model on each split or benchmark, with the 95% interval and task count, and its
+    tool calls (and failed ones) per task."""
     if "eval" not in run.results:
         return None
     runs = json.loads(Path(run.results["eval"].outputs["runs"]).read_text())
     labels = list(dict.fromkeys(label for by in runs.values() for label in by))
-    table = Table(title="accuracy on tasks the models never trained on (95% interval)", title_justify="left")
+    table = Table(title="accuracy on tasks the models never trained on (95% interval); tool calls per task",
+                  title_justify="left")
     table.add_column("model")
     for label in labels:
         table.add_column(label, justify="right")
@@ -216,6 +218,8 @@ def results_table(run: PipelineRun) -> Table | None:
                 continue
             lo, hi = r.get("ci95") or (None, None)
             ci = f" [{lo:.2f}, {hi:.2f}]" if lo is not None else ""
-            cells.append(f"{r['accuracy']:.3f}{ci} (n={r.get('tasks')})")
+            use = (f"\n{r['tool_calls']:.1f} tool calls, {r['tool_errors']:.1f} failed"
+                   if r.get("tool_calls") is not None else "")
+            cells.append(f"{r['accuracy']:.3f}{ci} (n={r.get('tasks')}){use}")
         table.add_row({"base": "base (untrained)", "sft": "SFT", "grpo": "SFT + GRPO"}.get(model, model), *cells)
     return table

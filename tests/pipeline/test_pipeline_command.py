@@ -151,3 +151,29 @@ def test_a_sigkilled_pipeline_resumes_without_redoing_finished_stages_or_records
     assert (root / "06-filter.previous" / "kept.jsonl").is_file()  # the old run is kept aside
     redo = _pipeline(str(recipe), "--until", "split", "--from", "split")
     assert redo.returncode == 0 and redo.stderr.count("unchanged, skipped") == 3 and "redo" in redo.stderr
+
+
+def test_the_whole_pipeline_ends_with_the_models_table_and_the_report(tmp_path: Path):
+    """world to report with the smallest settings: SFT and GRPO of a tiny student, three models evaluated on the
+    same held-out tasks, a table on the terminal and one HTML report comparing them."""
+    recipe = _recipe(tmp_path, student={"tiny": {"hidden_size": 32, "num_layers": 2, "num_heads": 2, "num_kv_heads": 1,
+                                                 "vocab_size": 600, "max_positions": 4096}},
+                     sft={"max_steps": 2, "per_device_train_batch_size": 2, "max_length": 4096},
+                     grpo={"max_steps": 1, "num_generations": 2, "per_device_train_batch_size": 2,
+                           "max_completion_length": 16, "max_tool_calling_iterations": 1,
+                           "tools": SMALL["teacher"]["rollout"]["tools"]},
+                     eval={"splits": ["test"], "rollout": {"tools": SMALL["teacher"]["rollout"]["tools"],
+                                                           "agent": {"max_turns": 2, "sampling": {"max_tokens": 8}}}})
+    result = _pipeline(str(recipe))
+    assert result.returncode == 0, result.stderr[-3000:]
+    root = tmp_path / "p"
+    runs = json.loads((root / "11-eval" / "runs.json").read_text())
+    assert set(runs) == {"base", "sft", "grpo"}
+    for by in runs.values():
+        test = by["test"]
+        assert test["tasks"] == 4 and 0.0 <= test["accuracy"] <= 1.0 and test["tool_calls"] is not None
+    report = root / "12-report" / "report.html"
+    assert report.is_file() and "SFT" in report.read_text()
+    out = result.stdout
+    assert "accuracy on tasks the models never trained on" in out and "SFT + GRPO" in out and "tool calls" in out
+    assert f"report: {report}" in out.replace("\n", "")
