@@ -216,7 +216,11 @@ def run_base(ctx: Context, d: Path) -> StageResult:
 
         train_docs = load_sources([ctx.output("split", "train_documents")]).documents  # documents only: no tasks
         cfg = tiny.copy_pretrain.model_copy(update={"seed": recipe.seed, "threads": recipe.threads})
-        copied = pretrain_copying(path, [doc.text for doc in train_docs], cfg)
+        from sciresearcher.pipeline.progress import step_progress
+
+        with step_progress("copy pretraining", cfg.steps, ctx.show_progress) as update:
+            copied = pretrain_copying(path, [doc.text for doc in train_docs], cfg,
+                                      on_step=lambda step, acc: update(step, f"copy accuracy {acc:.2f}"))
         figures["copy_acc"] = f"{copied['copy_accuracy_first']:.2f}->{copied['copy_accuracy_last']:.2f}"
     return StageResult({"model": str(path)}, figures)
 

@@ -2,11 +2,14 @@
 
 `training_progress(label, show)` returns a transformers `TrainerCallback` that draws a rich progress bar instead
 of the trainer's own tqdm bar and printed log dicts (`train.sft.attach_callbacks`), so SFT and GRPO show up in
-the pipeline's display like every other stage.
+the pipeline's display like every other stage. `step_progress(label, total, show)` is the same bar for a loop of
+our own (copy pretraining): a context manager yielding `update(step, metric)`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -44,3 +47,17 @@ def training_progress(label: str, show: bool = True) -> Any:
                 self.progress = None
 
     return _Progress()
+
+
+@contextmanager
+def step_progress(label: str, total: int, show: bool = True) -> Iterator[Callable[[int, str], None]]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[metric]}"),
+                  TimeElapsedColumn(), disable=not show) as progress:
+        bar = progress.add_task(label, total=total, metric="")
+
+        def update(step: int, metric: str) -> None:
+            progress.update(bar, completed=step, metric=metric)
+
+        yield update

@@ -157,7 +157,9 @@ def test_the_whole_pipeline_ends_with_the_models_table_and_the_report(tmp_path: 
     """world to report with the smallest settings: SFT and GRPO of a tiny student, three models evaluated on the
     same held-out tasks, a table on the terminal and one HTML report comparing them."""
     recipe = _recipe(tmp_path, student={"tiny": {"hidden_size": 32, "num_layers": 2, "num_heads": 2, "num_kv_heads": 1,
-                                                 "vocab_size": 600, "max_positions": 4096}},
+                                                 "vocab_size": 600, "max_positions": 4096,
+                                                 "copy_pretrain": {"steps": 3, "batch_size": 2, "seq_len": 64,
+                                                                   "max_span": 12}}},
                      sft={"max_steps": 2, "per_device_train_batch_size": 2, "max_length": 4096},
                      grpo={"max_steps": 1, "num_generations": 2, "per_device_train_batch_size": 2,
                            "max_completion_length": 16, "max_tool_calling_iterations": 1,
@@ -167,6 +169,8 @@ def test_the_whole_pipeline_ends_with_the_models_table_and_the_report(tmp_path: 
     result = _pipeline(str(recipe))
     assert result.returncode == 0, result.stderr[-3000:]
     root = tmp_path / "p"
+    base = json.loads((root / "07-base" / "stage.json").read_text())
+    assert "->" in base["figures"]["copy_acc"]  # copy pretraining ran on the training documents
     runs = json.loads((root / "11-eval" / "runs.json").read_text())
     assert set(runs) == {"base", "sft", "grpo"}
     for by in runs.values():
