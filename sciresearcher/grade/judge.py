@@ -30,6 +30,7 @@ from pydantic import BaseModel
 
 from sciresearcher.errors import JudgeError, ProviderError
 from sciresearcher.llm.base import LLMClient
+from sciresearcher.llm.reply_format import json_objects
 from sciresearcher.records import Grade, Message
 
 log = logging.getLogger(__name__)
@@ -106,20 +107,6 @@ def render_judge_prompt(question: str, response: str, correct_answer: str) -> st
     return JUDGE_PROMPT.format(question=question, response=response, correct_answer=correct_answer)
 
 
-def _json_objects(text: str) -> list[dict[str, Any]]:
-    """Every top-level JSON object in `text` (fenced or embedded), in order."""
-    found: list[dict[str, Any]] = []
-    decoder = json.JSONDecoder()
-    for match in re.finditer(r"\{", text):
-        try:
-            value, _ = decoder.raw_decode(text[match.start():])
-        except json.JSONDecodeError:
-            continue
-        if isinstance(value, dict):
-            found.append(value)
-    return found
-
-
 def _line_fields(text: str) -> dict[str, Any]:
     """`field: value` lines as the prompt describes them (value runs to the next field)."""
     pattern = re.compile(rf"^[ \t*_#>-]*({'|'.join(_FIELDS)})[*_]*\s*[:：]\s*", re.IGNORECASE | re.MULTILINE)
@@ -133,7 +120,7 @@ def _line_fields(text: str) -> dict[str, Any]:
 
 def parse_verdict(text: str) -> dict[str, Any]:
     """The verdict fields from a judge reply; raises JudgeError when there is no yes/no `correct`."""
-    candidates = [obj for obj in _json_objects(text or "") if "correct" in obj] or [_line_fields(text or "")]
+    candidates = [obj for obj in json_objects(text or "") if "correct" in obj] or [_line_fields(text or "")]
     data = candidates[-1]
     raw_correct = str(data.get("correct", "")).strip().strip("'\"*.").lower()
     if raw_correct in ("yes", "true", "correct"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from typing import Any
 
 from sciresearcher.records import FunctionCall, Message, ToolCall
 
@@ -37,6 +38,21 @@ def split_think(text: str) -> tuple[str | None, str, bool]:
         head, rest = text.split("</think>", 1)
         return head.strip() or None, rest, True
     return None, text, True
+
+
+def json_objects(text: str) -> list[dict[str, Any]]:
+    """Every top-level JSON object in `text` (fenced or embedded in prose), in order: how JSON is read out of a
+    model's reply (the HLE judge, synthesis writers)."""
+    found: list[dict[str, Any]] = []
+    decoder = json.JSONDecoder()
+    for match in re.finditer(r"\{", text):
+        try:
+            value, _ = decoder.raw_decode(text[match.start():])
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            found.append(value)
+    return found
 
 
 def parse_qwen_reply(text: str) -> Message:

@@ -16,11 +16,11 @@ It does not judge the content (the pipelines do).
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from sciresearcher.llm.base import LLMClient
+from sciresearcher.llm.reply_format import json_objects
 from sciresearcher.records import Message
 
 DECLINE_NOTE = ('\nIf the material gives you nothing to write this from, reply {"declined": "<the reason>"} '
@@ -37,15 +37,7 @@ _REFUSAL = re.compile(
 def parse_json_reply(text: str) -> dict[str, Any] | None:
     """The first JSON object in a reply (models wrap it in prose or fences), or None."""
     text = re.sub(r"<think>.*?</think>", "", text or "", flags=re.DOTALL)
-    decoder = json.JSONDecoder()
-    for match in re.finditer(r"\{", text):
-        try:
-            value, _ = decoder.raw_decode(text[match.start():])
-        except json.JSONDecodeError:
-            continue
-        if isinstance(value, dict):
-            return value
-    return None
+    return next(iter(json_objects(text)), None)
 
 
 def schema_for(keys: tuple[str, ...]) -> dict[str, Any]:
