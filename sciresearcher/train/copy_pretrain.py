@@ -9,9 +9,12 @@ the demo gives the tiny student that one skill first, as a stand-in for pretrain
 
 `pretrain_copying(model_dir, texts, config)` trains on sequences built from the given texts only (the run's
 training documents: no task, question or answer): a span of a document, a filler span, the same span again,
-repeated to `seq_len` tokens, with the causal LM loss on every token. Only the repeats are predictable, so
-what the model learns is to find the earlier occurrence and continue it. It reports the copy accuracy
-(greedy next-token accuracy on the repeats) at the start and the end. A real base model (Qwen3-8B) needs none
+repeated to `seq_len` tokens, with the causal LM loss on the repeats only (from each repeat's second token: its
+first token has no cue). A loss on every token would spend the model's capacity on predicting the documents
+(text it may memorise) and reach a lower copy accuracy: on the demo's documents, 0.74 after 1,200 steps with
+the loss everywhere against 0.88 after 600 with the loss on the repeats. So what the model learns is to find
+the earlier occurrence and continue it. It reports the copy accuracy (greedy next-token accuracy on the
+repeats) at the start and the end. A real base model (Qwen3-8B) needs none
 of this. Not here: building the model (tiny.py), SFT and GRPO (sft.py, grpo.py).
 """
 
@@ -50,7 +53,8 @@ class CopyPretrainConfig(BaseModel):
 def copy_batch(token_texts: Sequence[Sequence[int]], rng: random.Random, config: CopyPretrainConfig
                ) -> tuple[list[list[int]], list[list[int]]]:
     """`batch_size` sequences of `seq_len` tokens made of (span, filler, the same span) triples, and for each a
-    mask marking the tokens of the repeats (1) against the rest (0)."""
+    mask marking the predictable tokens of the repeats (1: every token of a repeat but its first) against the
+    rest (0)."""
     def span(lo: int, hi: int) -> list[int]:
         text = rng.choice(token_texts)
         n = rng.randint(lo, hi)
@@ -65,7 +69,7 @@ def copy_batch(token_texts: Sequence[Sequence[int]], rng: random.Random, config:
             copied = span(config.min_span, config.max_span)
             filler = span(config.min_span // 2 or 1, config.max_span)
             seq += copied + filler + copied
-            mask += [0] * (len(copied) + len(filler)) + [1] * len(copied)
+            mask += [0] * (len(copied) + len(filler) + 1) + [1] * (len(copied) - 1)
         seqs.append(seq[:config.seq_len])
         masks.append(mask[:config.seq_len])
     return seqs, masks
@@ -102,7 +106,9 @@ def pretrain_copying(model_dir: str | Path, texts: Sequence[str], config: CopyPr
         seqs, masks = copy_batch(token_texts, rng, config)
         ids, mask = torch.tensor(seqs), torch.tensor(masks)[:, 1:].float()
         logits = model(ids).logits[:, :-1]
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), ids[:, 1:].reshape(-1))
+        losses = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), ids[:, 1:].reshape(-1),
+                                                   reduction="none")
+        loss = (losses * mask.reshape(-1)).sum() / mask.sum()
         for group in optimizer.param_groups:
             group["lr"] = config.learning_rate * min(1.0, step / max(1, config.warmup_steps))
         optimizer.zero_grad()

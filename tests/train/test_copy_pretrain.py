@@ -22,6 +22,8 @@ def test_copy_batches_mark_exactly_the_repeated_spans():
         for i, flag in enumerate(mask):
             if flag:  # a masked token occurred earlier in the sequence: it is a copy
                 assert seq[i] in seq[:i]
+                # and so did the token before it: the first token of a repeat has no cue, so it is not marked
+                assert seq[i - 1] in seq[:i - 1]
 
 
 def test_the_tiny_model_learns_to_continue_a_repeat(tmp_path: Path, tiny_model_dir: Path):
