@@ -145,7 +145,8 @@ def main() -> None:
             f"turn_exact={','.join(f'{x:.2f}' for x in figures['turn_exact'])} "
             f"turn_digits={','.join(f'{x:.2f}' for x in figures['turn_digits'])}")
     if args.rollouts:
-        acc = rollout_accuracy(args.pipeline, recipe, model, tasks_file, probe / f"rollouts-{model.parent.name}")
+        label = "-".join(model.resolve().parts[-2:])  # e.g. 09-sft-final: one rollout directory per model
+        acc = rollout_accuracy(args.pipeline, recipe, model, tasks_file, probe / f"rollouts-{label}")
         line += f" rollout_acc={acc:.3f}"
     print(line)
 
