@@ -60,7 +60,7 @@ def turn_tokens(tokenizer: Any, trajectories: Path) -> list[list[tuple[list[int]
     """Per trajectory, per assistant turn: (prompt + completion token ids, prompt length), as the policy sees them."""
     from sciresearcher.data.rejection import read_trajectories
     from sciresearcher.train.rows import trajectory_to_sft_row
-    from sciresearcher.train.token_check import turn_rows
+    from sciresearcher.train.token_check import completion_text, turn_rows
 
     out = []
     for trajectory in read_trajectories([trajectories]):
@@ -68,11 +68,10 @@ def turn_tokens(tokenizer: Any, trajectories: Path) -> list[list[tuple[list[int]
         for row in turn_rows(trajectory_to_sft_row(trajectory)):
             tools = json.loads(row["tools"]) or None
             prompt = tokenizer.apply_chat_template(row["prompt"], tools=tools, add_generation_prompt=True, tokenize=False)
-            full = tokenizer.apply_chat_template(row["prompt"] + row["completion"], tools=tools, tokenize=False)
+            # the completion as the policy writes it, through its end-of-turn token
+            completion = completion_text(tokenizer, row["prompt"] + row["completion"], len(row["prompt"]), tools, None)
             p_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-            ids = tokenizer(full, add_special_tokens=False)["input_ids"]
-            end = ids.index(tokenizer.eos_token_id, len(p_ids)) + 1  # the completion ends at <|im_end|>
-            turns.append((ids[:end], len(p_ids)))
+            turns.append((tokenizer(prompt + completion, add_special_tokens=False)["input_ids"], len(p_ids)))
         out.append(turns)
     return out
 
