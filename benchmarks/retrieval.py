@@ -8,7 +8,11 @@ gold rationale sentences, averaged over (claim, document) pairs.
 
 Usage:
   python benchmarks/retrieval.py --corpus ../shared/data/corpus/scifact.jsonl \
-      --claims ../shared/data/eval/scifact_claims_train.jsonl --mode hybrid [--level sentence]
+      --claims ../shared/data/eval/scifact_claims_train.jsonl --mode hybrid [--level sentence] \
+      [--precision int8|fp32] [--max-tokens N] [--half validation|test]
+
+Embedding settings (precision, tokens read per passage) are chosen on the validation half of the claims and
+reported on the test half (`--half`); the index build's defaults came from that split.
 
 The index is cached under `.cache/retrieval/` (rebuilt when the corpus or parameters change).
 Last line: `ndcg@10=<x> recall@100=<y>` or `sentence_recall@3=<x>`.
@@ -50,12 +54,20 @@ def load_claims(path: Path, limit: int | None) -> list[dict]:
     return claims[:limit] if limit else claims
 
 
+def half(args: argparse.Namespace, claims: list[dict]) -> list[dict]:
+    """Alternate claims: odd positions are the validation half, even ones the test half."""
+    if args.half == "all":
+        return claims
+    return claims[1::2] if args.half == "validation" else claims[0::2]
+
+
 def doc_level(args: argparse.Namespace) -> None:
     from sciresearcher.knowledge.index import build_index
     from sciresearcher.knowledge.loaders import load_sources
 
     docs = load_sources([args.corpus]).documents
-    key = hashlib.sha1(f"{Path(args.corpus).resolve()}:{args.mode != 'bm25'}".encode()).hexdigest()[:10]
+    key = hashlib.sha1(f"{Path(args.corpus).resolve()}:{args.mode != 'bm25'}:{args.model}:{args.precision}:"
+                       f"{args.max_tokens}".encode()).hexdigest()[:10]
     index_dir = Path(args.index_dir) if args.index_dir else ROOT / ".cache" / "retrieval" / f"{Path(args.corpus).stem}-{key}"
     t0 = time.perf_counter()
     store = None
@@ -64,11 +76,10 @@ def doc_level(args: argparse.Namespace) -> None:
 
         store = EmbeddingStore(args.embedding_cache)
     index = build_index(docs, index_dir, dense=args.mode != "bm25", model=args.model, sources=[str(args.corpus)],
-                        embedding_store=store)
+                        embedding_store=store, precision=args.precision, max_tokens=args.max_tokens or None)
     print(f"index: {index_dir} ({len(index.documents)} docs, {len(index.passages)} passages, "
           f"ready in {time.perf_counter() - t0:.1f}s)")
-    claims = [c for c in load_claims(Path(args.claims), args.limit)
-              if c.get("cited_docs") or c.get("evidence")]
+    claims = half(args, [c for c in load_claims(Path(args.claims), args.limit) if c.get("cited_docs") or c.get("evidence")])
     vecs = [None] * len(claims)
     t_encode = 0.0
     if args.mode != "bm25":  # queries are embedded in one batch; per-query time below is retrieval only
@@ -86,18 +97,22 @@ def doc_level(args: argparse.Namespace) -> None:
         ndcgs.append(ndcg_at_k(ranked, relevant))
         recalls.append(len(relevant & set(ranked[:100])) / len(relevant))
     n = len(ndcgs)
-    print(f"mode={args.mode} fusion={args.fusion} weight={args.weight} queries={n} "
+    print(f"mode={args.mode} fusion={args.fusion} weight={args.weight} precision={args.precision} "
+          f"max_tokens={args.max_tokens or 'model'} claims={args.half} queries={n} "
           f"mean_query_ms={1000 * t_query / max(n, 1):.1f} query_encoding_s={t_encode:.1f}")
     print(f"ndcg@10={sum(ndcgs) / n:.4f} recall@100={sum(recalls) / n:.4f}")
 
 
 def sentence_level(args: argparse.Namespace) -> None:
+    from sciresearcher.knowledge.embedding import Encoder
     from sciresearcher.knowledge.evidence import EvidenceSelector
     from sciresearcher.knowledge.loaders import load_sources
 
     docs = {d.id: d for d in load_sources([args.corpus]).documents}
-    selector = EvidenceSelector(use_dense=args.mode != "bm25", model=args.model)
-    claims = load_claims(Path(args.claims), args.limit)
+    # the reader embeds as the index it reads from does (agent/toolbox.py hands it the index's encoder)
+    encoder = Encoder(args.model, precision=args.precision, max_tokens=args.max_tokens or None)
+    selector = EvidenceSelector(use_dense=args.mode != "bm25", model=args.model, encoder=encoder)
+    claims = half(args, [c for c in load_claims(Path(args.claims), args.limit) if c.get("cited_docs") or c.get("evidence")])
     recalls = []
     for claim in claims:
         for doc_id, rationales in (claim.get("evidence") or {}).items():
@@ -107,11 +122,14 @@ def sentence_level(args: argparse.Namespace) -> None:
             ev = selector.sentences(claim["claim"], [docs[doc_id]], k=3)
             picked = {e.locator.sentence for e in ev}
             recalls.append(len(gold & picked) / len(gold))
-    print(f"mode={args.mode} pairs={len(recalls)}")
+    print(f"mode={args.mode} precision={args.precision} max_tokens={args.max_tokens or 'model'} claims={args.half} "
+          f"pairs={len(recalls)}")
     print(f"sentence_recall@3={sum(recalls) / max(len(recalls), 1):.4f}")
 
 
 def main() -> None:
+    from sciresearcher.knowledge.index import INDEX_MAX_TOKENS, INDEX_PRECISION
+
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--corpus", default=str(SHARED / "corpus" / "scifact.jsonl"))
     p.add_argument("--claims", default=str(SHARED / "eval" / "scifact_claims_train.jsonl"))
@@ -124,6 +142,12 @@ def main() -> None:
     p.add_argument("--index-dir", default=None, help="where to cache the index (default .cache/retrieval/...)")
     p.add_argument("--limit", type=int, default=None, help="only the first N claims")
     p.add_argument("--embedding-cache", default=None, help="embedding cache folder (as `index build` uses; default: none)")
+    p.add_argument("--precision", choices=["int8", "fp32"], default=INDEX_PRECISION, help="how passages and queries "
+                   "are embedded (int8: the model's int8 ONNX twin)")
+    p.add_argument("--max-tokens", type=int, default=INDEX_MAX_TOKENS, help="tokens of a passage the model reads "
+                   "(0 = the model's own limit)")
+    p.add_argument("--half", choices=["all", "validation", "test"], default="all", help="claims at odd positions "
+                   "(validation: choose settings there) or even ones (test: report there)")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     if args.level == "sentence":

@@ -25,6 +25,10 @@ def build_command(
     dense: bool = typer.Option(True, "--dense/--no-dense", help="also build the dense (embedding) part"),
     model: str | None = typer.Option(None, "--model", help="sentence-transformers model (default: bundled MiniLM)"),
     max_paragraph_words: int = typer.Option(400, help="longer paragraphs are cut at sentence boundaries"),
+    precision: str = typer.Option("int8", "--precision", help="int8: the model's int8 ONNX twin (faster on CPU, "
+                                  "cosine >= 0.99 to fp32); fp32: sentence-transformers as is (use on a GPU)"),
+    max_tokens: int | None = typer.Option(None, "--max-tokens", help="tokens of each passage the model reads "
+                                          "(default 160; 0 = the model's own limit, 256 for MiniLM); BM25 reads all"),
     embedding_cache: Path | None = typer.Option(
         None, "--embedding-cache", help="folder of embeddings kept across builds (default "
         "$SCIRESEARCHER_CACHE_DIR/embeddings or ~/.cache/sciresearcher/embeddings)"),
@@ -32,21 +36,27 @@ def build_command(
 ) -> None:
     """Build (or incrementally update) a local literature index.
 
-    Passages embedded by an earlier build with the same model (any index) come from the embedding cache; the
-    last line says how long the build took, in documents per second."""
+    Passages embedded by an earlier build with the same model and settings (any index) come from the embedding
+    cache; the last line says how long the build took, in documents per second."""
     import time
 
     from sciresearcher.cli.common import spinner
+    from sciresearcher.errors import ConfigError
     from sciresearcher.knowledge.embedding import EmbeddingStore
-    from sciresearcher.knowledge.index import build_index
+    from sciresearcher.knowledge.index import INDEX_MAX_TOKENS, build_index
     from sciresearcher.knowledge.loaders import load_sources
 
+    if precision not in ("int8", "fp32"):
+        raise ConfigError(f"--precision must be int8 or fp32, not {precision!r}")
+    if max_tokens is not None and max_tokens < 0:
+        raise ConfigError(f"--max-tokens must be 0 (the model's limit) or a positive number, not {max_tokens}")
     started = time.perf_counter()
     with spinner(f"loading {len(sources)} source(s)"):
         loaded = load_sources(sources)
     store = None if no_embedding_cache or not dense else EmbeddingStore(embedding_cache)
     index = build_index(loaded.documents, out, dense=dense, model=model, max_paragraph_words=max_paragraph_words,
-                        sources=[str(s) for s in sources], embedding_store=store)
+                        sources=[str(s) for s in sources], embedding_store=store, precision=precision,  # type: ignore[arg-type]
+                        max_tokens=INDEX_MAX_TOKENS if max_tokens is None else max_tokens or None)
     typer.echo(f"index {out}: {len(index.documents)} documents, {len(index.passages)} passages, "
                f"modes {', '.join(index.modes)}" + (f", model {index.manifest['model']}" if index.dense is not None else ""))
     stats = index.build_stats or {}

@@ -118,7 +118,7 @@ class EvidenceSelector:
         size = self.config.embedding_cache_size
         if encoder is not None and encoder.cache_size == 0 and size > 0:
             # the index's encoder, with a cache of our own (the loaded model is shared, not loaded again)
-            encoder = Encoder(encoder.path, batch_size=encoder.batch_size, cache_size=size)
+            encoder = encoder.like(cache_size=size)
         self._encoder = encoder
         self.dense_weight = dense_weight
         self.context_weight = context_weight

@@ -74,3 +74,18 @@ def test_bad_mode_or_backend_is_a_config_error():
     assert isinstance(result.exception, ConfigError) and "backends" in str(result.exception)
     result = runner.invoke(_app(), ["search", "p53", "--mode", "magic"])
     assert isinstance(result.exception, ConfigError) and "mode" in str(result.exception)
+
+
+def test_build_records_how_passages_were_embedded(tmp_path: Path, shared_data: Path):
+    from sciresearcher.errors import ConfigError
+
+    folder = _corpus(tmp_path, shared_data, n=6)
+    out = tmp_path / "idx"
+    result = runner.invoke(index_app, ["build", str(folder), "--out", str(out), "--precision", "fp32",
+                                       "--max-tokens", "0", "--no-embedding-cache"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "manifest.json").read_text())["params"]["embedding"] == {"precision": "fp32",
+                                                                                      "max_tokens": None}
+    bad = runner.invoke(index_app, ["build", str(folder), "--out", str(out), "--precision", "bf16"])
+    assert isinstance(bad.exception, ConfigError) and "--precision must be int8 or fp32" in str(bad.exception)
+    assert json.loads((out / "manifest.json").read_text())["params"]["embedding"]["precision"] == "fp32"  # kept
