@@ -50,7 +50,7 @@ def grpo_signal(summary_file: Path) -> dict[str, Any]:
     return {"steps": len(history), "reward_first": avg("reward", history[:quarter]),
             "reward_last": avg("reward", history[-quarter:]), "zero_std_groups": avg("frac_reward_zero_std", history),
             "reward_std": avg("reward_std", history), "clip_ratio": avg("clip_ratio/region_mean", history),
-            "tool_calls": avg("tools/call_frequency", history)}
+            "tool_calls": avg("tools/call_frequency", history), "truncated": avg("completions/clipped_ratio", history)}
 
 
 def run_seed(seed: int, out: Path, split: str, overrides: list[str]) -> dict[str, Any]:
@@ -96,7 +96,7 @@ def main() -> None:
         print(f"  grpo: {g.get('steps')} steps, reward {_fmt(g.get('reward_first'))} -> {_fmt(g.get('reward_last'))} "
               f"(first steps = how often SFT already solves GRPO tasks at the sampling temperature), groups with "
               f"no reward spread {_fmt(g.get('zero_std_groups'), 2)}, reward std {_fmt(g.get('reward_std'), 3)}, "
-              f"clipped {_fmt(g.get('clip_ratio'), 3)}", flush=True)
+              f"clipped {_fmt(g.get('clip_ratio'), 3)}, cut before the answer {_fmt(g.get('truncated'), 2)}", flush=True)
         print("  stage seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in r["stage_seconds"].items() if v), flush=True)
     base = mean(r["runs"]["base"][args.split]["accuracy"] for r in results)
     sft = mean(r["runs"]["sft"][args.split]["accuracy"] for r in results)

@@ -73,13 +73,22 @@ def _query(task: Task, doc_id: str, sentence: str) -> str:
 
 def _value_in(text: str, value: float) -> float | None:
     """`value` as written somewhere in `text` (the number read, not the task's copy of it), or None."""
-    for raw in _NUMBER.findall(text):
+    found = _first(text, value)
+    return found[1] if found else None
+
+
+def _first(text: str, value: float | str) -> tuple[int, float | str] | None:
+    """(offset, value as written) of the first place `text` states `value`, or None."""
+    if isinstance(value, str):
+        at = text.find(value)
+        return (at, value) if at >= 0 else None
+    for match in _NUMBER.finditer(text):
         try:
-            number = float(raw.replace("−", "-"))
+            number = float(match.group().replace("−", "-"))
         except ValueError:
             continue
         if math.isclose(number, value, rel_tol=1e-9, abs_tol=1e-12):
-            return number
+            return match.start(), number
     return None
 
 
@@ -149,14 +158,11 @@ class ReferencePolicy:
             values: dict[str, float | str] = {}
             for name, v in cited.items():
                 text = read_text.get(v["doc_id"], "")
-                if isinstance(v["value"], str):  # a sequence: taken as read
-                    found = v["value"] if v["value"] in text else None
-                else:
-                    found = _value_in(text, float(v["value"]))
+                found = _first(text, v["value"] if isinstance(v["value"], str) else float(v["value"]))
                 if found is None:
                     return self._give_up(task, f"read did not return the value of {name} from {v['doc_id']}")
-                values[name] = found
-            return self._calls([("python", {"code": self._code(task, values)})])
+                values[name] = found[1]
+            return self._calls([("python", {"code": self._code(task, values, reads=[t for _, t in done["read"]])})])
         output = done["python"][-1][1].strip()
         if not _NUMBER.fullmatch(output.splitlines()[-1].strip() if output else ""):
             return self._give_up(task, "the computation printed no number")
@@ -167,12 +173,23 @@ class ReferencePolicy:
         return Message(role="assistant", content=text)
 
     @staticmethod
-    def _code(task: Task, values: dict[str, float | str]) -> str:
+    def _code(task: Task, values: dict[str, float | str], reads: list[str]) -> str:
         """The task's formula over the values read (cited) and the values the question gives, printing the
         answer already rounded as the answer is written (4 significant digits): the solution's imports and
-        intermediate steps, without its comments (which quote the sources) and with the values as read."""
+        intermediate steps, without its comments (which quote the sources) and with the values as read.
+
+        The values are assigned in the order the conversation states them (the question's first, then each read
+        output's, in the order of the reads), so writing the code is copying numbers in the order they were seen,
+        as a researcher transcribing them would, rather than jumping back and forth by name."""
         variables = task.metadata.get("variables") or {}
         given = {n: v["value"] for n, v in variables.items() if v.get("given")}
+        question, seen = render_question(task), "\n".join(reads)
+
+        def stated(item: tuple[str, float | str]) -> tuple[int, int]:
+            name, value = item
+            text, part = (question, 0) if name in given else (seen, 1)
+            found = _first(text, value)
+            return (part, found[0] if found else len(text))
         imports, steps = [], []
         for line in str(task.metadata.get("solution", "")).splitlines():
             code = line.split("  #", 1)[0].rstrip()
@@ -180,7 +197,8 @@ class ReferencePolicy:
             if not code or code.startswith("print(") or name in variables or name == "answer":
                 continue
             (imports if code.startswith(("import ", "from ")) else steps).append(code)
-        lines = [f"{name} = {value!r}" for name, value in {**values, **given}.items()]
+        ordered = sorted({**values, **given}.items(), key=stated)  # stable: ties keep the solution's order
+        lines = [f"{name} = {value!r}" for name, value in ordered]
         return "\n".join([*imports, *lines, *steps, f'print(f"{{{_expression(task)}:.4g}}")']) + "\n"
 
     @staticmethod

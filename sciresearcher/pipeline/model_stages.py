@@ -95,7 +95,8 @@ def run_grpo_stage(ctx: Context, d: Path) -> StageResult:
     return StageResult({"model": str(d / "final"), "summary": str(d / "summary.json")},
                        {"steps": summary.get("global_step"),
                         "reward_first": rounded(_mean(rewards[: max(1, len(rewards) // 4)])),
-                        "reward_last": rounded(_mean(rewards[-max(1, len(rewards) // 4):]))})
+                        "reward_last": rounded(_mean(rewards[-max(1, len(rewards) // 4):])),
+                        "truncated": rounded(summary.get("truncated_share"))})
 
 
 def _mean(xs: list[float]) -> float | None:

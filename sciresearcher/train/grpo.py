@@ -173,5 +173,22 @@ def run_grpo(config: GRPORunConfig, *, environment_factory: Callable[[], Any] | 
         log.info("%d GRPO tasks from %s", len(trainer.train_dataset), config.dataset)
         trainer.train(resume_from_checkpoint=resume)
         rewards = [h["reward"] for h in trainer.state.log_history if "reward" in h]
+        truncated = _truncated_share(trainer.state.log_history, config.max_completion_length)
         return finish_run(trainer, out, config, "grpo", run,
-                          extra={"last_reward": rewards[-1] if rewards else None, "rewards": rewards})
+                          extra={"last_reward": rewards[-1] if rewards else None, "rewards": rewards,
+                                 "truncated_share": truncated})
+
+
+def _truncated_share(history: list[dict[str, Any]], limit: int) -> float | None:
+    """The share of completions that ended without an end-of-turn token (TRL's `completions/clipped_ratio`: out of
+    completion budget, context or tool-call iterations), warned about when it is most of them: such a rollout has no
+    final answer, so the outcome reward is 0 whatever the policy knows."""
+    shares = [float(h["completions/clipped_ratio"]) for h in history if "completions/clipped_ratio" in h]
+    if not shares:
+        return None
+    share = sum(shares) / len(shares)
+    if share > 0.5:
+        log.warning("%.0f%% of GRPO completions were cut before the final answer (max_completion_length %d, the "
+                    "model's context or max_tool_calling_iterations): they score 0; raise the limit that binds "
+                    "(a full trajectory of the SFT rows is prompt + every turn + every tool output)", 100 * share, limit)
+    return share

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import re
 from pathlib import Path
 
 import pytest
@@ -35,6 +37,13 @@ def _config(index: Path) -> RolloutConfig:
                                                "sandbox": {"blocked_modules": ["mendeleev", "chemicals"]}})
 
 
+def _same(raw: str, value: float) -> bool:
+    try:
+        return math.isclose(float(raw.rstrip(".")), value, rel_tol=1e-9)
+    except ValueError:
+        return False
+
+
 def test_fact_goal_drops_the_number():
     assert fact_goal("The standard atomic weight of cobalt is 58.93319 g/mol.") == "standard atomic weight of cobalt"
     assert fact_goal("The density of chromium near room temperature is 7.15 g/cm3.") == (
@@ -61,6 +70,14 @@ def test_reference_policy_solves_tasks_with_the_real_tools(world, tmp_path: Path
         code = json.loads([c for m in traj["messages"] if m["role"] == "assistant" for c in (m.get("tool_calls") or [])
                            ][-1]["function"]["arguments"])["code"]
         assert code.rstrip().splitlines()[-1].endswith(':.4g}")') and "#" not in code  # prints the answer as written
+        # values assigned in the order the conversation states them: the question's, then the reads' in order
+        seen = "\n".join([traj["messages"][1]["content"], *read_outputs])
+        assigned = [line.split(" = ", 1)[1] for line in code.splitlines() if re.fullmatch(r"\w+ = [-\d.e+']+", line)]
+        offsets = [seen.find(value.strip("'")) if "'" in value else
+                   next((m.start() for m in re.finditer(r"[-\d.]+(?:e[-+]?\d+)?", seen)
+                         if _same(m.group(), float(value))), None) for value in assigned]
+        stated = [o for o in offsets if o is not None]  # a constant no turn states (R) may sit anywhere
+        assert len(stated) >= 2 and stated == sorted(stated), (code, offsets)
         printed = [m["content"] for m in traj["messages"] if m["role"] == "tool" and m["name"] == "python"][-1]
         final = traj["messages"][-1]["content"]
         task = next(t for t in tasks if t.id == traj["task_id"])
