@@ -23,7 +23,6 @@ It does not handle conceptual or multiple-choice tasks; those need a model teach
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import re
@@ -33,7 +32,6 @@ from sciresearcher.agent.prompts import render_question
 from sciresearcher.llm.base import ChatResult
 from sciresearcher.records import Message, Task, ToolCall, Usage
 
-_ids = itertools.count()
 _NUMBER = re.compile(r"[-−]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
@@ -125,6 +123,10 @@ class ReferencePolicy:
         for call in calls:
             by_name.setdefault(call.function.name, []).append((call, results.get(call.id, "")))
         message = self._next(task, by_name, offered={t["function"]["name"] for t in tools or []})
+        if message.tool_calls:  # ids from the turn, not a process-wide counter: a trajectory has the same ids in every run
+            turn = sum(1 for m in messages if m.role == "assistant")
+            message = message.model_copy(update={"tool_calls": [c.model_copy(update={"id": f"ref_{turn}_{k}"})
+                                                                for k, c in enumerate(message.tool_calls)]})
         return ChatResult(message=message, usage=Usage(), finish_reason="tool_calls" if message.tool_calls else "stop",
                           model=self.model)
 
@@ -204,7 +206,7 @@ class ReferencePolicy:
     @staticmethod
     def _calls(calls: list[tuple[str, dict[str, Any]]]) -> Message:
         return Message(role="assistant", content=None,
-                       tool_calls=[ToolCall.make(f"ref_{next(_ids)}", name, args) for name, args in calls])
+                       tool_calls=[ToolCall.make(f"ref_{k}", name, args) for k, (name, args) in enumerate(calls)])
 
     @staticmethod
     def _give_up(task: Task, why: str) -> Message:

@@ -132,7 +132,9 @@ class Selection:
 
 def select_trajectories(trajectories: list[Trajectory], config: FilterConfig, tasks: dict[str, Task] | None = None,
                         eval_index: OverlapIndex | None = None) -> Selection:
-    """Applies the rules, then the per-task cap and trajectory dedup; order of the kept list is stable."""
+    """Applies the rules, then the per-task cap and trajectory dedup. The kept list is in task order (the order of
+    `tasks`, else by task id), then sample index: the same rows in the same order whatever order the rollouts
+    finished in (concurrent rollouts append as they finish), so a seeded SFT run sees the same batches."""
     tasks = tasks or {}
     rejected: list[dict[str, Any]] = []
     ok: list[Trajectory] = []
@@ -158,6 +160,6 @@ def select_trajectories(trajectories: list[Trajectory], config: FilterConfig, ta
         else:
             sigs.append(sig)
             kept.append(traj)
-    order = {t.id: i for i, t in enumerate(trajectories)}
-    kept.sort(key=lambda t: order[t.id])
+    position = {task_id: i for i, task_id in enumerate(tasks)}
+    kept.sort(key=lambda t: (position.get(t.task_id, len(position)), t.task_id, t.sample_index, t.id))
     return Selection(kept, rejected)

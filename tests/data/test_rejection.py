@@ -75,3 +75,19 @@ def test_read_trajectories_takes_the_last_record_of_an_id_and_names_bad_lines(tm
         read_trajectories([bad])
     with pytest.raises(DataError, match="no trajectories at"):
         read_trajectories([tmp_path / "missing"])
+
+
+def test_kept_rows_come_in_task_order_whatever_order_the_rollouts_finished_in(task_five: Task):
+    import random
+
+    tasks = [task_five.model_copy(update={"id": f"t{i}"}) for i in (3, 1, 2)]  # the tasks file's order: t3, t1, t2
+    trajectories = [make_trajectory(t, "ok", s) for t in tasks for s in (0, 1)]
+    config = FilterConfig(screen=None, max_per_task=2, dedup_trajectories=False)
+    shuffled = list(trajectories)
+    random.Random(7).shuffle(shuffled)
+    task_map = {t.id: t for t in tasks}
+    kept = select_trajectories(shuffled, config, task_map).kept
+    assert [(t.task_id, t.sample_index) for t in kept] == [("t3", 0), ("t3", 1), ("t1", 0), ("t1", 1), ("t2", 0),
+                                                           ("t2", 1)]
+    assert [t.id for t in select_trajectories(list(reversed(shuffled)), config, task_map).kept] == [t.id for t in kept]
+    assert [t.task_id for t in select_trajectories(shuffled, config).kept] == ["t1", "t1", "t2", "t2", "t3", "t3"]
