@@ -69,14 +69,9 @@ def _query(task: Task, doc_id: str, sentence: str) -> str:
     return goal
 
 
-def _value_in(text: str, value: float) -> float | None:
-    """`value` as written somewhere in `text` (the number read, not the task's copy of it), or None."""
-    found = _first(text, value)
-    return found[1] if found else None
-
-
 def _first(text: str, value: float | str) -> tuple[int, float | str] | None:
-    """(offset, value as written) of the first place `text` states `value`, or None."""
+    """(offset, value as written) of the first place `text` states `value` (the number read, not the task's copy
+    of it), or None."""
     if isinstance(value, str):
         at = text.find(value)
         return (at, value) if at >= 0 else None
@@ -122,15 +117,12 @@ class ReferencePolicy:
         by_name: dict[str, list[tuple[ToolCall, str]]] = {"search": [], "read": [], "python": []}
         for call in calls:
             by_name.setdefault(call.function.name, []).append((call, results.get(call.id, "")))
-        message = self._next(task, by_name, offered={t["function"]["name"] for t in tools or []})
-        if message.tool_calls:  # ids from the turn, not a process-wide counter: a trajectory has the same ids in every run
-            turn = sum(1 for m in messages if m.role == "assistant")
-            message = message.model_copy(update={"tool_calls": [c.model_copy(update={"id": f"ref_{turn}_{k}"})
-                                                                for k, c in enumerate(message.tool_calls)]})
+        turn = sum(1 for m in messages if m.role == "assistant")
+        message = self._next(task, by_name, offered={t["function"]["name"] for t in tools or []}, turn=turn)
         return ChatResult(message=message, usage=Usage(), finish_reason="tool_calls" if message.tool_calls else "stop",
                           model=self.model)
 
-    def _next(self, task: Task, done: dict[str, list[tuple[ToolCall, str]]], offered: set[str]) -> Message:
+    def _next(self, task: Task, done: dict[str, list[tuple[ToolCall, str]]], offered: set[str], turn: int) -> Message:
         variables = task.metadata.get("variables") or {}
         cited = {name: v for name, v in variables.items() if not v.get("given") and v.get("doc_id")}
         sentences: dict[str, str] = {}
@@ -143,7 +135,7 @@ class ReferencePolicy:
         if not done["search"]:
             queries = list(dict.fromkeys(_query(task, v["doc_id"], sentences.get(v["doc_id"], ""))
                                          for v in cited.values()))
-            return self._calls([("search", {"query": q}) for q in queries])
+            return self._calls(turn, [("search", {"query": q}) for q in queries])
         if not done["read"]:
             listed = " ".join(text for _, text in done["search"])
             docs = list(dict.fromkeys(v["doc_id"] for v in cited.values()))
@@ -151,7 +143,7 @@ class ReferencePolicy:
             if missing:
                 return self._give_up(task, f"the search results did not list {', '.join(missing)}")
             reads = dict.fromkeys((e.doc_id, fact_goal(e.text)) for e in task.evidence if e.doc_id in docs)
-            return self._calls([("read", {"doc_id_or_url": d, "goal": goal}) for d, goal in reads])
+            return self._calls(turn, [("read", {"doc_id_or_url": d, "goal": goal}) for d, goal in reads])
         if not done["python"]:
             read_text: dict[str, str] = {}
             for c, text in done["read"]:  # one read per cited fact; a document's reads taken together
@@ -164,7 +156,7 @@ class ReferencePolicy:
                 if found is None:
                     return self._give_up(task, f"read did not return the value of {name} from {v['doc_id']}")
                 values[name] = found[1]
-            return self._calls([("python", {"code": self._code(task, values, reads=[t for _, t in done["read"]])})])
+            return self._calls(turn, [("python", {"code": self._code(task, values, reads=[t for _, t in done["read"]])})])
         output = done["python"][-1][1].strip()
         if not _NUMBER.fullmatch(output.splitlines()[-1].strip() if output else ""):
             return self._give_up(task, "the computation printed no number")
@@ -204,9 +196,11 @@ class ReferencePolicy:
         return "\n".join([*imports, *lines, *steps, f'print(f"{{{_expression(task)}:.4g}}")']) + "\n"
 
     @staticmethod
-    def _calls(calls: list[tuple[str, dict[str, Any]]]) -> Message:
-        return Message(role="assistant", content=None,
-                       tool_calls=[ToolCall.make(f"ref_{k}", name, args) for k, (name, args) in enumerate(calls)])
+    def _calls(turn: int, calls: list[tuple[str, dict[str, Any]]]) -> Message:
+        """One assistant turn of tool calls; ids from the turn, not a process-wide counter, so a trajectory has the
+        same ids in every run."""
+        return Message(role="assistant", content=None, tool_calls=[
+            ToolCall.make(f"ref_{turn}_{k}", name, args) for k, (name, args) in enumerate(calls)])
 
     @staticmethod
     def _give_up(task: Task, why: str) -> Message:

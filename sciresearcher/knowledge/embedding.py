@@ -171,9 +171,9 @@ class Encoder:
 
     @property
     def dim(self) -> int:
-        from sciresearcher.knowledge.onnx_int8 import embedding_dim
-
-        return embedding_dim(self.model)
+        model = self.model  # the method was renamed in sentence-transformers 6
+        method = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(method())
 
     def encode(self, texts: list[str], *, progress: bool = False, store: EmbeddingStore | None = None) -> np.ndarray:
         """L2-normalised embeddings of `texts`; with `store`, texts embedded before (same model and sequence limit)
@@ -225,7 +225,8 @@ class Encoder:
         if self.precision == "int8":
             from sciresearcher.knowledge.onnx_int8 import int8_embedder
 
-            return int8_embedder(self.model, self.name).encode(texts, max_tokens=self.token_limit, progress=progress)
+            return int8_embedder(self.model, self.name, cache_dir("onnx")).encode(texts, max_tokens=self.token_limit,
+                                                                                 progress=progress)
         model = self.model if self.max_tokens is None else _load_cut(self.path, self.token_limit)
         vecs = model.encode(
             texts, batch_size=self.batch_size, normalize_embeddings=True,
@@ -238,10 +239,15 @@ def _text_key(store_key: str, text: str) -> bytes:
     return hashlib.blake2b(f"{store_key}\0{text}".encode(), digest_size=16).digest()
 
 
+def cache_dir(name: str) -> Path:
+    """`$SCIRESEARCHER_CACHE_DIR/<name>`, else `~/.cache/sciresearcher/<name>`."""
+    root = os.environ.get("SCIRESEARCHER_CACHE_DIR")
+    return (Path(root) if root else Path.home() / ".cache" / "sciresearcher") / name
+
+
 def default_store_dir() -> Path:
     """`$SCIRESEARCHER_CACHE_DIR/embeddings`, else `~/.cache/sciresearcher/embeddings`."""
-    root = os.environ.get("SCIRESEARCHER_CACHE_DIR")
-    return (Path(root) if root else Path.home() / ".cache" / "sciresearcher") / "embeddings"
+    return cache_dir("embeddings")
 
 
 class EmbeddingStore:

@@ -314,7 +314,7 @@ def build_index(docs: list[Document], out: Path | str, *, dense: bool = True, mo
     started = time.perf_counter()
     stats: dict = {"documents_added": 0, "passages_embedded": 0, "embeddings_from_cache": 0, "embed_s": 0.0}
     encoder = Encoder(model, precision=precision, max_tokens=max_tokens) if dense else None
-    index = _build(docs, Path(out), dense, encoder, k1, b, max_paragraph_words, sources, embedding_store, stats)
+    index = _build(docs, Path(out), encoder, k1, b, max_paragraph_words, sources, embedding_store, stats)
     stats["seconds"] = time.perf_counter() - started
     stats["documents_per_s"] = stats["documents_added"] / stats["seconds"] if stats["seconds"] > 0 else 0.0
     index.build_stats = stats
@@ -325,13 +325,14 @@ def build_index(docs: list[Document], out: Path | str, *, dense: bool = True, mo
     return index
 
 
-def _build(docs: list[Document], out: Path, dense: bool, encoder: Encoder | None, k1: float, b: float,
+def _build(docs: list[Document], out: Path, encoder: Encoder | None, k1: float, b: float,
            max_paragraph_words: int, sources: list[str] | None, store: EmbeddingStore | None,
            stats: dict) -> LocalIndex:
+    """The build itself; `encoder` is None for a BM25-only index."""
     if not docs:
         raise DataError("the corpus is empty: no documents to index",
                         hint="check the SOURCES paths (JSONL, PDF, XML, HTML, TXT, MD files or folders of them)")
-    params = _params(dense, encoder.name if encoder else None, k1, b, max_paragraph_words,
+    params = _params(encoder is not None, encoder.name if encoder else None, k1, b, max_paragraph_words,
                      encoder.precision if encoder else "fp32", encoder.max_tokens if encoder else None)
     hashes = {d.id: doc_hash(d) for d in docs}
     old: LocalIndex | None = None
@@ -355,7 +356,7 @@ def _build(docs: list[Document], out: Path, dense: bool, encoder: Encoder | None
         passages = list(old.passages) + _passages_for(new_docs, len(old.documents), max_paragraph_words)
         new_rows = passages[len(old.passages):]
         emb = None
-        if dense:
+        if encoder is not None:
             emb = np.concatenate([np.asarray(old.dense), _embed(new_rows, documents, encoder, store, stats)]) \
                 if old.dense is not None else _embed(passages, documents, encoder, store, stats)
         hashes = {**json.loads((out / "hashes.json").read_text()), **{d.id: hashes[d.id] for d in new_docs}}
@@ -365,7 +366,7 @@ def _build(docs: list[Document], out: Path, dense: bool, encoder: Encoder | None
         passages = _passages_for(documents, 0, max_paragraph_words)
         if not passages:
             raise DataError("the corpus has no text: every document is empty")
-        emb = _embed(passages, documents, encoder, store, stats) if dense else None
+        emb = _embed(passages, documents, encoder, store, stats) if encoder is not None else None
     return _write(out, documents, passages, emb, hashes, params, sources)
 
 
