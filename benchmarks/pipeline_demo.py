@@ -97,6 +97,8 @@ def main() -> None:
               f"(first steps = how often SFT already solves GRPO tasks at the sampling temperature), groups with "
               f"no reward spread {_fmt(g.get('zero_std_groups'), 2)}, reward std {_fmt(g.get('reward_std'), 3)}, "
               f"clipped {_fmt(g.get('clip_ratio'), 3)}, cut before the answer {_fmt(g.get('truncated'), 2)}", flush=True)
+        print("  turns cut at the eval's max_tokens: " + ", ".join(
+            f"{m} {_fmt(a.get('cut_turns'), 2)}" for m, a in accs.items()), flush=True)
         print("  stage seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in r["stage_seconds"].items() if v), flush=True)
     base = mean(r["runs"]["base"][args.split]["accuracy"] for r in results)
     sft = mean(r["runs"]["sft"][args.split]["accuracy"] for r in results)

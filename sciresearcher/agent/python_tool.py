@@ -20,6 +20,10 @@ from sciresearcher.sandbox.session import SandboxSession
 log = logging.getLogger(__name__)
 
 MAX_TOOL_CHARS = 12000
+# the scientific libraries the sandbox image installs, by import name (biopython imports as Bio)
+LIBRARIES = {"numpy": "numpy", "scipy": "scipy", "pandas": "pandas", "sympy": "sympy", "matplotlib": "matplotlib",
+             "Bio": "biopython", "rdkit": "rdkit", "chemicals": "chemicals", "mendeleev": "mendeleev",
+             "periodictable": "periodictable", "molmass": "molmass", "pint": "pint"}
 
 
 def make_python_tool(
@@ -31,8 +35,7 @@ def make_python_tool(
         """Run Python code in a persistent sandbox and return its output.
 
         Variables, imports and files persist between calls. The value of a final expression is shown,
-        as in a notebook. numpy, scipy, pandas, sympy, matplotlib, biopython, rdkit, chemicals, mendeleev,
-        periodictable, molmass and pint are installed; there is no network access. Figures left open
+        as in a notebook. {libraries} are installed; there is no network access. Figures left open
         are saved as PNG files. Use print() for intermediate results.
 
         Args:
@@ -48,4 +51,13 @@ def make_python_tool(
             raise ToolError(text)
         return text
 
+    blocked = set(session.config.blocked_modules) if session is not None else set()
+    python.__doc__ = (python.__doc__ or "").replace("{libraries}", library_list(blocked))
     return python
+
+
+def library_list(blocked: set[str]) -> str:
+    """The installed libraries the sandbox lets code import, as the tool's description names them: a sandbox
+    that blocks some (the demo blocks the sources of its offline facts) must not advertise them."""
+    names = [name for module, name in LIBRARIES.items() if module not in blocked]
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names) or "No libraries"

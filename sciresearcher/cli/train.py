@@ -15,11 +15,13 @@ train_app = typer.Typer(help="Tiny offline model, SFT and GRPO on TRL.", no_args
 def tiny_model(
     out: Path = typer.Option(..., "--out", "-o", help="directory to write the model and tokenizer to"),
     seed: int = typer.Option(0, help="same seed, same bytes"),
+    chat_template: str = typer.Option("qwen3", help="qwen3 (Qwen3's own, as TRL ships it) or qwen3-training (every "
+                                      "turn keeps its think block: whole conversations train token-exact)"),
 ) -> None:
     """Build a tiny random Qwen3 with a local tokenizer and TRL's qwen3 chat template (offline, ~10 s)."""
     from sciresearcher.train.tiny import build_tiny_model
 
-    path = build_tiny_model(out, seed=seed)
+    path = build_tiny_model(out, seed=seed, chat_template=chat_template)
     typer.echo(str(path))
 
 

@@ -24,6 +24,7 @@ from sciresearcher.tasks.benchmark import Benchmark
 from sciresearcher.tasks.registry import load_benchmark
 
 log = logging.getLogger(__name__)
+CUT_TURNS_WARNING = 0.05  # share of turns cut at max_tokens above which an evaluation warns
 
 
 def summarize_run(bench: Benchmark, trajectories: list[dict[str, Any]], ks: list[int]) -> dict[str, Any]:
@@ -52,4 +53,10 @@ async def run_eval(config: EvalConfig, out: str | Path, *, llm: LLMClient | None
     run = await run_rollouts(bench.tasks, config, out, llm=llm, judge_llm=judge_llm, tools_factory=tools_factory,
                              default_grader=default, label=f"eval {bench.name}", summarize=summarize,
                              show_progress=show_progress)
+    cut = run.summary.get("cut_turns") or {}
+    if cut.get("share", 0.0) > CUT_TURNS_WARNING:
+        log.warning("%s: %d of the model's turns (%.0f%%) stopped at max_tokens=%s; a tool call or answer cut there "
+                    "fails, so this scores the budget as much as the model: raise agent.sampling.max_tokens if its "
+                    "routine needs more", config.llm.model, cut["turns"], 100 * cut["share"],
+                    config.agent.sampling.get("max_tokens"))
     return run.summary

@@ -202,12 +202,13 @@ def run_base(ctx: Context, d: Path) -> StageResult:
     docs_file = ctx.output("split" if tiny.tokenizer_corpus == "train" else "world",
                            "train_documents" if tiny.tokenizer_corpus == "train" else "documents")
     corpus = [doc.text for doc in load_sources([docs_file]).documents]
-    corpus += [render_chat(r["messages"], json.loads(r["tools"])) for r in rows]
+    corpus += [render_chat(r["messages"], json.loads(r["tools"]), tiny.chat_template) for r in rows]
     fixed = [system_block(rows[0]["messages"], json.loads(rows[0]["tools"]))] if tiny.fixed_system_block and rows else []
     path = build_tiny_model(d / "model", seed=recipe.seed, vocab_size=tiny.vocab_size, hidden_size=tiny.hidden_size,
                             num_layers=tiny.num_layers, num_heads=tiny.num_heads, num_kv_heads=tiny.num_kv_heads,
                             intermediate_size=tiny.intermediate_size, max_positions=tiny.max_positions,
-                            corpus=corpus, split_digits=tiny.split_digits, fixed_texts=fixed)
+                            corpus=corpus, split_digits=tiny.split_digits, fixed_texts=fixed,
+                            chat_template=tiny.chat_template)
     from transformers import AutoConfig
 
     figures: dict[str, Any] = {"vocab": AutoConfig.from_pretrained(str(path)).vocab_size, "fixed_tokens": len(fixed)}

@@ -136,6 +136,7 @@ def run_eval(ctx: Context, d: Path) -> StageResult:
             summary = asyncio.run(run_eval(cfg, out, show_progress=ctx.show_progress))
             runs.setdefault(model, {})[label] = {"dir": str(out), "accuracy": summary.get("accuracy"),
                                                  "ci95": summary.get("accuracy_ci95"), "tasks": summary.get("n_tasks"),
+                                                 "cut_turns": (summary.get("cut_turns") or {}).get("share"),
                                                  **_tool_use(out / "trajectories.jsonl")}
     (d / "runs.json").write_text(json.dumps(runs, indent=2))
     figures = {f"{m}/{label}": rounded(r["accuracy"]) for m, by in runs.items() for label, r in by.items()}

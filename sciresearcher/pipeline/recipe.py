@@ -74,6 +74,10 @@ class TinyModel(_Strict):
     split_digits: bool = Field(True, description="one token per digit (numbers are copied digit by digit)")
     fixed_system_block: bool = Field(True, description="the system turn (prompt + tools block) is one token")
     max_positions: int = 4096
+    chat_template: Literal["qwen3", "qwen3-training"] = Field(
+        "qwen3-training", description="qwen3-training: TRL's Qwen3 training template, every assistant turn keeps its "
+        "think block, so whole conversations are token-exact SFT rows and evaluation and GRPO see what SFT trained on; "
+        "qwen3: Qwen3's own (the history drops empty think blocks: one SFT row per turn)")
     tokenizer_corpus: Literal["train", "all"] = Field(
         "train", description="train: documents of the training index and the SFT rows; all: every world document too")
     copy_pretrain: CopyPretrainConfig = Field(

@@ -5,11 +5,15 @@ billed, with the prompt-cache and batch split).
 `grade.metrics.summarize`, the same figures for a teacher rollout as for an evaluation. Tasks with no
 trajectory count as wrong, in their category too. An answer read in a sample's own option order is named
 in the task's order (so maj@k compares like with like), and failed grades (an ungradable gold, a failed
-judge call) are counted. Benchmark-specific fields (benchmark counts, grader) are added by eval/.
+judge call) are counted. `cut_turns` counts the model turns that stopped at the sampling `max_tokens`
+(finish reason `length`): a tool call cut there fails to parse, so a budget too small for the routine shows up
+here rather than as a mysteriously weak model. Benchmark-specific fields (benchmark counts, grader) are added by
+eval/.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sciresearcher.grade.metrics import Sample, summarize
@@ -48,4 +52,16 @@ def summarize_trajectories(tasks: list[Task], trajectories: list[dict[str, Any]]
     samples = [sample_from(tr, by_id.get(tr["task_id"])) for tr in ordered if tr["task_id"] in by_id]
     out = summarize(samples, [t.id for t in tasks], ks, groups=task_groups(tasks))
     out["cost"] = cost_split(Trajectory.model_validate(tr).usage for tr in ordered)  # list vs billed, cache / batch
+    out["cut_turns"] = cut_turns(tr for tr in ordered if tr["task_id"] in by_id)
     return out
+
+
+def cut_turns(trajectories: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Model turns that stopped at `max_tokens` (finish reason `length`): how many, their share of all turns, and
+    how many trajectories had one."""
+    turns = cut = hit = 0
+    for tr in trajectories:
+        reasons = [step.get("finish_reason") for step in tr.get("steps") or []]
+        turns, cut = turns + len(reasons), cut + reasons.count("length")
+        hit += "length" in reasons
+    return {"turns": cut, "share": cut / turns if turns else 0.0, "trajectories": hit}

@@ -43,6 +43,7 @@ from sciresearcher.train.sft import (
     step_logger,
     training_run,
 )
+from sciresearcher.train.templates import with_response_parser
 from sciresearcher.train.vllm import VLLMSettings, grpo_vllm_args
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,7 @@ def build_grpo_trainer(config: GRPORunConfig, *, environment_factory: Callable[[
     from trl import GRPOConfig, GRPOTrainer
 
     model_dir = check_model_dir(config.model)
-    tokenizer = load_tokenizer(model_dir)
+    tokenizer = with_response_parser(load_tokenizer(model_dir))
     tasks = tasks if tasks is not None else read_tasks(config.dataset, what="GRPO task file")
     if environment_factory is None:
         from sciresearcher.train.environment import research_environment_factory

@@ -4,7 +4,9 @@ preserving, with `{% generation %}` markers for assistant-only loss) and one row
 `training_template(tokenizer)` (defined in `llm/chat_template.py`, where the batched local backend also renders
 with it) is what SFTTrainer swaps in for `assistant_only_loss=True`; `render_row` gives
 the `input_ids` and `assistant_masks` a `{"messages", "tools"}` row trains on. Checking those tokens against
-inference is `token_check.py`; reading and validating rows is `rows.py`.
+inference is `token_check.py`; reading and validating rows is `rows.py`. `with_response_parser(tokenizer)` gives
+a tokenizer whose template is TRL's training variant of a known one (the demo's tiny student) the reply parser
+TRL's tool-calling GRPO needs, which TRL only looks up for the original templates.
 """
 
 from __future__ import annotations
@@ -22,3 +24,27 @@ def render_row(tokenizer: Any, row: dict[str, Any], template: str | None = None)
     out = tokenizer.apply_chat_template(row["messages"], tools=tools, chat_template=template, tokenize=True,
                                         return_dict=True, return_assistant_tokens_mask=True)
     return {"input_ids": list(out["input_ids"]), "assistant_masks": list(out["assistant_masks"])}
+
+
+def with_response_parser(tokenizer: Any) -> Any:
+    """The tokenizer, with the reply parser (response template / schema) of the template its training template
+    derives from when TRL would not recognise it: TRL picks the parser by comparing the chat template with the ones
+    it ships, and its `*_training_chat_template` variants render and parse assistant turns as the originals do.
+    Tokenizers that already carry a parser, or whose template TRL knows, are returned unchanged."""
+    from trl import chat_template_utils as shipped
+
+    if getattr(tokenizer, "response_template", None) is not None or getattr(tokenizer, "response_schema", None):
+        return tokenizer
+    for name in dir(shipped):
+        if not name.endswith("_training_chat_template") or getattr(shipped, name) != tokenizer.chat_template:
+            continue
+        original = getattr(shipped, name.replace("_training_chat_template", "_chat_template"), None)
+        if isinstance(original, str):
+            template = tokenizer.chat_template
+            tokenizer.chat_template = original
+            try:
+                shipped.add_response_schema(tokenizer)
+            finally:
+                tokenizer.chat_template = template
+        break
+    return tokenizer

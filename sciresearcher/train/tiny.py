@@ -7,6 +7,12 @@ tokens (`<|im_start|>`, `<|im_end|>`, `<think>`, `<tool_call>`, `<tool_response>
 `qwen3.jinja` as its chat template byte for byte, so TRL recognises it and renders conversations exactly
 as for a real Qwen3. The same seed gives byte-identical files.
 
+`chat_template="qwen3-training"` gives it TRL's Qwen3 *training* template instead: every assistant turn keeps
+its `<think>` block, so the template is prefix-preserving and what the model sees at inference is what it
+trained on. Whole conversations are then token-exact SFT rows (one row trains every turn); with Qwen3's own
+template the history drops the empty think blocks and a conversation must be cut into one row per turn. The
+pipeline's student uses it (its prompts at evaluation and in GRPO keep those blocks too).
+
 `corpus=` trains the tokenizer on your own texts instead (the pipeline demo passes its documents and rendered
 teacher trajectories, so every entity name is a token or two), `split_digits=True` makes each digit one token
 (numbers copy digit by digit, as in Qwen3), and `fixed_texts=` adds each given text as ONE token: the demo
@@ -70,28 +76,34 @@ def _training_text(seed: int) -> list[str]:
     return lines + [header] * 50
 
 
-def qwen3_chat_template() -> str:
-    """TRL's bundled Qwen3 chat template, as TRL ships it."""
+CHAT_TEMPLATES = {"qwen3": "qwen3_chat_template", "qwen3-training": "qwen3_training_chat_template"}
+
+
+def qwen3_chat_template(kind: str = "qwen3") -> str:
+    """TRL's bundled Qwen3 chat template (`qwen3`) or its training variant (`qwen3-training`), as TRL ships it."""
+    if kind not in CHAT_TEMPLATES:
+        raise ConfigError(f"unknown tiny-model chat template {kind!r}", hint=f"use one of {sorted(CHAT_TEMPLATES)}")
     try:
-        from trl.chat_template_utils import qwen3_chat_template as template
+        import trl.chat_template_utils as templates
     except ImportError as exc:
         raise ConfigError("the tiny model needs TRL's qwen3 chat template", hint="pip install -e '.[train]'") from exc
-    return template
+    return str(getattr(templates, CHAT_TEMPLATES[kind]))
 
 
-def _template_renderer() -> Any:
-    """A vocabulary-free tokenizer object carrying the Qwen3 template: renders conversations to text."""
+def _template_renderer(kind: str = "qwen3") -> Any:
+    """A vocabulary-free tokenizer object carrying a Qwen3 template: renders conversations to text."""
     from tokenizers import Tokenizer, models
     from transformers import PreTrainedTokenizerFast
 
     fast = PreTrainedTokenizerFast(tokenizer_object=Tokenizer(models.BPE()))
-    fast.chat_template = qwen3_chat_template()
+    fast.chat_template = qwen3_chat_template(kind)
     return fast
 
 
-def render_chat(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None) -> str:
-    """A conversation as the Qwen3 template writes it (for tokenizer corpora)."""
-    return _template_renderer().apply_chat_template(messages, tools=tools or None, tokenize=False)
+def render_chat(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None,
+                template: str = "qwen3") -> str:
+    """A conversation as the Qwen3 template (or `template`, see CHAT_TEMPLATES) writes it (for tokenizer corpora)."""
+    return _template_renderer(template).apply_chat_template(messages, tools=tools or None, tokenize=False)
 
 
 def system_block(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None) -> str:
@@ -106,12 +118,13 @@ def system_block(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | N
 def build_tiny_model(out_dir: str | Path, seed: int = 0, *, vocab_size: int = 4096, hidden_size: int = 128,
                      num_layers: int = 4, max_positions: int = 8192, num_heads: int = 4, num_kv_heads: int = 2,
                      intermediate_size: int | None = None, corpus: Iterable[str] | None = None,
-                     split_digits: bool = False, fixed_texts: Sequence[str] = ()) -> Path:
+                     split_digits: bool = False, fixed_texts: Sequence[str] = (), chat_template: str = "qwen3") -> Path:
     """Writes a tiny random Qwen3 + tokenizer + generation config to `out_dir`; returns the path."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import GenerationConfig, PreTrainedTokenizerFast, Qwen3Config, Qwen3ForCausalLM
 
+    template = qwen3_chat_template(chat_template)  # an unknown name fails before anything is written
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -134,7 +147,7 @@ def build_tiny_model(out_dir: str | Path, seed: int = 0, *, vocab_size: int = 40
     fast.eos_token = "<|im_end|>"
     fast.pad_token = "<|endoftext|>"
     fast.bos_token = None
-    fast.chat_template = qwen3_chat_template()
+    fast.chat_template = template
     fast.save_pretrained(out)
 
     torch.manual_seed(seed)

@@ -164,3 +164,14 @@ def test_source_kind_reads_directories_and_first_records(tmp_path, rollouts, tas
         source_kind(other)
     with pytest.raises(DataError, match="holds no kept.jsonl"):
         source_kind(tmp_path)
+
+
+def test_a_student_on_the_training_template_gets_whole_rows_under_auto(tmp_path, rollouts):
+    """The same no-reasoning trajectory that Qwen3's own template cuts into a row per turn stays one whole row for
+    a student built with TRL's Qwen3 training template (`student.tiny.chat_template: qwen3-training`)."""
+    from sciresearcher.train.tiny import build_tiny_model
+
+    model = build_tiny_model(tmp_path / "m", chat_template="qwen3-training")
+    config = ExportConfig(format="trl-sft", tokenizer=str(model))
+    assert export_trajectories([rollouts[0]], config, tmp_path / "out")["train"]["rows"] == 1
+    assert [m["role"] for m in read_sft_rows(tmp_path / "out" / "train.jsonl")[0]["messages"]][-1] == "assistant"

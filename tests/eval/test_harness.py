@@ -167,3 +167,24 @@ def test_report_with_latex_inlines_katex_once(tmp_path: Path):
     assert html.count("renderMathInElement(pre, options)") == 1 and "data:font/woff2;base64," in html
     assert 'class="tex"' in html and "fonts/KaTeX" not in html  # fonts inlined: nothing to fetch
     assert len(html) < 800_000  # one self-contained file, KaTeX and its fonts included
+
+
+def test_turns_cut_at_max_tokens_are_counted_and_warned_about(tmp_path: Path, tasks_file: Path, caplog):
+    """A budget too small for the routine (the demo's python turn is ~130 tokens; 128 cut a third of them) shows
+    up as cut turns in the summary and a warning, not as a mysteriously weak model."""
+    from sciresearcher.llm.base import ChatResult
+    from sciresearcher.records import Message, Usage
+    from sciresearcher.testing import ScriptedLLM
+
+    cut = ChatResult(message=Message(role="assistant", content="Explanation: adding the two"),
+                     usage=Usage(prompt_tokens=10, completion_tokens=8), finish_reason="length", model="x")
+    cfg = EvalConfig(benchmark=str(tasks_file), llm={"backend": "openai", "model": "x"}, tools={"enabled": []},
+                     agent={"sampling": {"max_tokens": 8}})
+    with caplog.at_level("WARNING"):
+        summary = asyncio.run(run_eval(cfg, tmp_path / "r", llm=ScriptedLLM(lambda m, t: cut),
+                                       tools_factory=echo_tools, show_progress=False))
+    assert summary["cut_turns"] == {"turns": len(TASKS), "share": 1.0, "trajectories": len(TASKS)}
+    assert "stopped at max_tokens=8" in caplog.text
+    summary = asyncio.run(run_eval(cfg, tmp_path / "ok", llm=SampleAwareLLM(), tools_factory=echo_tools,
+                                   show_progress=False))
+    assert summary["cut_turns"]["turns"] == 0
