@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import re
 import unicodedata
 from typing import Any
@@ -50,6 +51,19 @@ def clean_latex(text: str) -> str:
     return re.sub(r"\s+", " ", out).strip()
 
 
+def pow10(exponent: str) -> float:
+    """10 ** exponent for a model-written exponent, saturating instead of raising.
+
+    Answers come from the policy being trained: '1e999' or an exponent of 5,000 digits must grade as
+    a wrong number, not raise OverflowError (or int()'s digit-limit ValueError) inside a reward function.
+    """
+    digits = exponent.strip().lstrip("+-").lstrip("0") or "0"
+    negative = exponent.strip().startswith("-")
+    if len(digits) > 4 or int(digits) > 308:  # beyond float range (1.8e308)
+        return 0.0 if negative else math.inf
+    return 10.0 ** (-int(digits) if negative else int(digits))
+
+
 def parse_number(text: str) -> tuple[float, int, int] | None:
     """The first number in `text` as (value, start, end) of its match; handles 1.0e-3, 1.2 × 10^{-3}."""
     for match in _NUMBER.finditer(text):
@@ -59,8 +73,8 @@ def parse_number(text: str) -> tuple[float, int, int] | None:
         except ValueError:
             continue
         exp = match.group("e") or match.group("p")
-        if exp is not None:
-            value *= 10.0 ** int(exp)
+        if exp is not None and value != 0.0:
+            value *= pow10(exp)
         if match.group("sign") == "-":
             value = -value
         return value, match.start(), match.end()
@@ -74,7 +88,7 @@ def parse_quantity(text: str | None) -> tuple[float, str | None] | None:
     cleaned = clean_latex(text)
     bare = _BARE_POW.match(cleaned)
     if bare:
-        value = 10.0 ** int(bare.group("p")) * (-1 if bare.group("sign") == "-" else 1)
+        value = pow10(bare.group("p")) * (-1 if bare.group("sign") == "-" else 1)
         rest = cleaned[bare.end():]
     else:
         found = parse_number(cleaned)
@@ -95,7 +109,7 @@ def split_unit_scale(unit: str | None) -> tuple[float, str | None]:
     match = _BARE_POW.match(cleaned)
     if not match:
         return 1.0, cleaned or None
-    scale = 10.0 ** int(match.group("p"))
+    scale = pow10(match.group("p"))
     rest = cleaned[match.end():].strip()
     return scale, rest or None
 

@@ -206,3 +206,41 @@ def test_boxed_and_bold_free_form_and_yes_no():
     assert grade(ex, fa("\\boxed{RuBisCO}")).correct and grade(ex, fa("**rubisco**")).correct
     yn = Task(id="y", question="q", answer="no", answer_type="yesNo")
     assert grade(yn, fa("\\boxed{no}")).correct and grade(yn, fa("**No.**")).correct
+
+
+@pytest.mark.parametrize("answer", [
+    "1e99999", "-1e400 mol", "2 \\times 10^{9999} kJ/mol", "10^{400}", "0e999", "0 \\times 10^{999} K",
+    "3 10^{500} J", "1e" + "9" * 5000, "1e-" + "9" * 5000, "9" * 400 + ".5 K", "10^{-99999}",
+])
+def test_numeric_answers_with_absurd_exponents_grade_wrong_without_raising(answer):
+    """The policy writes these answers during GRPO: one OverflowError in the reward killed a run (seed 2)."""
+    task = Task(id="t", question="q", answer="351.2", answer_type="numeric", unit="K")
+    result = grade(task, FinalAnswer(answer=answer))
+    assert result.correct is False
+    assert result.extracted is not None
+
+
+def test_pow10_saturates():
+    from sciresearcher.grade.numeric import pow10
+
+    assert pow10("3") == 1000.0 and pow10("-2") == 0.01 and pow10("+0") == 1.0
+    assert pow10("309") == float("inf") and pow10("-401") == 0.0 and pow10("9" * 5000) == float("inf")
+
+
+def test_grading_is_total_on_random_model_text():
+    """Every answer type grades any string without raising: a grader exception inside a reward kills training."""
+    import random
+
+    rng = random.Random(0)
+    pieces = ["1", "0", "9", ".", "e", "E", "-", "+", "^", "{", "}", "10", "\\times", "\\frac{", "$", " ", "K",
+              "kJ/mol", "°C", "mol", ",", "A", "B", "(", ")", "**", "x", "×", "\\boxed{", "%", "/", "999"]
+    tasks = [
+        Task(id="n", question="q", answer="351.2", answer_type="numeric", unit="K"),
+        Task(id="s", question="q", answer="3.5 \\times 10^{-3}", answer_type="numeric", unit="10^{-3} J s"),
+        Task(id="m", question="q", answer="B", answer_type="multipleChoice", options=["x", "y", "z"]),
+        Task(id="e", question="q", answer="C6H14", answer_type="exactMatch"),
+    ]
+    for _ in range(1000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 14)))
+        for task in tasks:
+            assert grade(task, FinalAnswer(answer=text)).correct in (True, False)
