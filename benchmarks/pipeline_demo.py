@@ -6,9 +6,10 @@ Qwen3 with a tokenizer trained on the run's own texts, SFT, GRPO with the outcom
 evaluated by the real agent loop on the test split (entities and documents no training task touched). The
 seed changes the split (which entities are held out), the model's initialisation, SFT and GRPO.
 
-Per seed it prints the accuracies (with 95% intervals), the minutes the seed took, and what GRPO saw: the
-mean reward of its first and last steps, the share of groups whose completions all got the same reward (no
-learning signal: `frac_reward_zero_std`), the reward's spread within groups, and how often SFT already
+Per seed it prints the accuracies (with 95% intervals), the minutes the seed's stages took (a stage reused from
+an earlier run in the same `--out`, its config and inputs unchanged, counts with the time it took then), and what
+GRPO saw: the mean reward of its first and last steps, the share of groups whose completions all got the same
+reward (no learning signal: `frac_reward_zero_std`), the reward's spread within groups, and how often SFT already
 solves the GRPO tasks at the sampling temperature (the first steps' mean reward). The last line is
 `base_acc=<x> sft_acc=<y> grpo_acc=<z> minutes=<m>` (means over seeds; minutes per seed).
 
@@ -59,15 +60,19 @@ def run_seed(seed: int, out: Path, split: str, overrides: list[str]) -> dict[str
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     started = time.time()
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    minutes = (time.time() - started) / 60
+    wall_minutes = (time.time() - started) / 60
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-6000:])
         raise SystemExit(f"seed {seed}: the pipeline failed (exit {proc.returncode})")
     runs = json.loads((out / "11-eval" / "runs.json").read_text())
     stages = {d.name.split("-", 1)[1]: json.loads((d / "stage.json").read_text())
               for d in sorted(out.glob("[0-9][0-9]-*")) if (d / "stage.json").is_file()}
-    return {"seed": seed, "minutes": minutes, "runs": runs, "grpo": grpo_signal(out / "10-grpo" / "summary.json"),
-            "stage_seconds": {name: s.get("elapsed_s") for name, s in stages.items()},
+    seconds = {name: s.get("elapsed_s") for name, s in stages.items()}
+    # the whole pipeline's time, stage by stage: a stage reused from an earlier run in `out` (unchanged config and
+    # inputs) counts with the seconds it took then, so the figure is the same whether the seed ran at once or not
+    minutes = sum(v for v in seconds.values() if v) / 60
+    return {"seed": seed, "minutes": minutes, "wall_minutes": wall_minutes, "runs": runs, "grpo": grpo_signal(out / "10-grpo" / "summary.json"),
+            "stage_seconds": seconds,
             "figures": {name: s.get("figures") for name, s in stages.items()}}
 
 
@@ -92,7 +97,8 @@ def main() -> None:
         g = r["grpo"]
         print(f"seed {seed}: " + " ".join(
             f"{m}_acc={a['accuracy']:.3f} [{a['ci95'][0]:.2f},{a['ci95'][1]:.2f}]" for m, a in accs.items())
-            + f" (n={accs['sft']['tasks']} {args.split} tasks) minutes={r['minutes']:.1f}", flush=True)
+            + f" (n={accs['sft']['tasks']} {args.split} tasks) minutes={r['minutes']:.1f} (this invocation "
+            f"{r['wall_minutes']:.1f}: stages done before in --out are reused)", flush=True)
         print(f"  grpo: {g.get('steps')} steps, reward {_fmt(g.get('reward_first'))} -> {_fmt(g.get('reward_last'))} "
               f"(first steps = how often SFT already solves GRPO tasks at the sampling temperature), groups with "
               f"no reward spread {_fmt(g.get('zero_std_groups'), 2)}, reward std {_fmt(g.get('reward_std'), 3)}, "

@@ -1,4 +1,4 @@
-"""Splitting tasks by entity into train / validation / test, and keeping evaluation documents out of training.
+"""Splitting tasks by entity into train / rl / validation / test, and keeping evaluation documents out of training.
 
 A task's **entities** are the documents its evidence chain cites (evidence, cited variables, hops). Documents,
 not tasks, are assigned to splits: each namespace of document ids (`mendeleev:element:`, `chemicals:cas:`,
@@ -6,6 +6,11 @@ not tasks, are assigned to splits: each namespace of document ids (`mendeleev:el
 kind of entity. A task lands in a split when all its documents are in that split; a task whose documents fall
 in two splits is dropped (and counted), so no test entity or document ever appears in a train task. Then each
 split is capped at `max_tasks` (a seeded sample, same seed same tasks).
+
+`rl` is optional (no share by default): tasks for reinforcement learning whose entities no SFT trajectory cites.
+After SFT the student solves most of its own training tasks (it has memorised their names and values), so GRPO
+on them mostly reinforces recall; on entities it has not seen, the reward measures what the test split does. Its
+documents are training documents: they stay in the training index, where GRPO's tools search them.
 
 `held_out_documents(tasks)` names the documents evaluation items rest on (evidence ids, PMIDs, DOIs) and
 `training_documents(docs, held_out)` drops them from a corpus, so the index that teacher rollouts and GRPO
@@ -25,7 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sciresearcher.records import Document, Task
 
-SPLITS = ("train", "validation", "test")
+SPLITS = ("train", "rl", "validation", "test")
+TRAINING_SPLITS = ("train", "rl")  # their documents stay in the training index
 
 
 class SplitConfig(BaseModel):
@@ -35,7 +41,7 @@ class SplitConfig(BaseModel):
 
     fractions: dict[str, float] = Field(
         default_factory=lambda: {"train": 0.7, "validation": 0.15, "test": 0.15},
-        description="share of each namespace's documents per split (train, validation, test)")
+        description="share of each namespace's documents per split (train, rl, validation, test); rl is optional")
     max_tasks: dict[str, int | None] = Field(
         default_factory=dict, description="cap per split (a seeded sample); a split not named is not capped")
     seed: int = Field(0, description="salt of the document assignment and of the capping sample")

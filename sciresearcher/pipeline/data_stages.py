@@ -110,7 +110,12 @@ def _benchmark_tasks(recipe: Recipe) -> dict[str, list[Any]]:
 
 
 def run_split(ctx: Context, d: Path) -> StageResult:
-    from sciresearcher.data.split import held_out_documents, split_by_entity, training_documents
+    from sciresearcher.data.split import (
+        TRAINING_SPLITS,
+        held_out_documents,
+        split_by_entity,
+        training_documents,
+    )
     from sciresearcher.knowledge.index import build_index
     from sciresearcher.knowledge.loaders import load_sources
     from sciresearcher.runs import RunDir, write_jsonl_atomic
@@ -121,7 +126,7 @@ def run_split(ctx: Context, d: Path) -> StageResult:
     with RunDir(d, cfg) as run:
         split = split_by_entity(read_tasks(ctx.output("clean", "tasks")), cfg)
         outputs = {name: str(write_tasks(d / f"{name}.jsonl", tasks)) for name, tasks in split.tasks.items()}
-        held = held_out_documents([t for name, ts in split.tasks.items() if name != "train" for t in ts])
+        held = held_out_documents([t for name, ts in split.tasks.items() if name not in TRAINING_SPLITS for t in ts])
         benchmarks = _benchmark_tasks(recipe)
         for tasks in benchmarks.values():
             held |= held_out_documents(tasks)
@@ -229,6 +234,12 @@ def run_base(ctx: Context, d: Path) -> StageResult:
 # ---------------------------------------------------------------------------------------------------- export
 
 
+def rl_tasks_file(ctx: Context) -> Path:
+    """The tasks GRPO trains on: the `rl` split when the recipe gives it a share (entities SFT never saw), else
+    the train split."""
+    return ctx.output("split", "rl" if "rl" in ctx.results["split"].outputs else "train")
+
+
 def run_export(ctx: Context, d: Path) -> StageResult:
     from sciresearcher.data.export import export_tasks, export_trajectories
     from sciresearcher.data.rejection import read_trajectories
@@ -240,7 +251,7 @@ def run_export(ctx: Context, d: Path) -> StageResult:
     cfg = recipe.export.model_copy(update={"format": "trl-sft", "tokenizer": recipe.export.tokenizer or model})
     with RunDir(d, cfg) as run:
         written = export_trajectories(read_trajectories([ctx.output("filter", "kept")]), cfg, d / "sft")
-        tasks = read_tasks(ctx.output("split", "train"))
+        tasks = read_tasks(rl_tasks_file(ctx))
         rl = export_tasks(tasks, cfg.model_copy(update={"format": "trl-grpo", "val_fraction": 0.0}), d / "rl")
         dropped = written.pop("dropped_overlong", [])
         run.write_json("summary.json", {"sft": written, "rl": rl, "dropped_overlong": dropped})

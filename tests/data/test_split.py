@@ -42,6 +42,24 @@ def test_no_test_or_validation_document_appears_in_a_train_task():
     assert all(t.split == name for name, ts in split.tasks.items() for t in ts)
 
 
+def test_an_rl_split_has_entities_of_its_own_and_stays_in_the_training_index():
+    """GRPO's tasks (rl) cite no document of an SFT (train) task nor of a held-out one; their documents are not
+    held out, so the training index keeps them for GRPO's tools."""
+    fractions = {"train": 0.55, "rl": 0.15, "validation": 0.15, "test": 0.15}
+    split = split_by_entity(_tasks(), SplitConfig(seed=3, fractions=fractions))
+    docs = {name: set().union(*(task_documents(t) for t in ts)) for name, ts in split.tasks.items()}
+    assert set(docs) == {"train", "rl", "validation", "test"} and all(docs.values())
+    for a, a_docs in docs.items():
+        for b, b_docs in docs.items():
+            assert a == b or not a_docs & b_docs, (a, b)
+    assert all(t.split == "rl" for t in split.tasks["rl"])
+    held = held_out_documents(split.tasks["validation"] + split.tasks["test"])
+    assert not held & docs["rl"] and docs["test"] <= held
+    # without an rl share the assignment is the three-way one it always was
+    plain = split_by_entity(_tasks(), SplitConfig(seed=3))
+    assert set(plain.tasks) == {"train", "validation", "test"}
+
+
 def test_the_split_is_seeded_and_capped():
     config = SplitConfig(seed=1, max_tasks={"test": 10})
     a, b = split_by_entity(_tasks(), config), split_by_entity(_tasks(), config)

@@ -156,7 +156,9 @@ def test_a_sigkilled_pipeline_resumes_without_redoing_finished_stages_or_records
 def test_the_whole_pipeline_ends_with_the_models_table_and_the_report(tmp_path: Path):
     """world to report with the smallest settings: SFT and GRPO of a tiny student, three models evaluated on the
     same held-out tasks, a table on the terminal and one HTML report comparing them."""
-    recipe = _recipe(tmp_path, student={"tiny": {"hidden_size": 32, "num_layers": 2, "num_heads": 2, "num_kv_heads": 1,
+    fractions = {"train": 0.55, "rl": 0.15, "validation": 0.15, "test": 0.15}  # GRPO on entities SFT never saw
+    recipe = _recipe(tmp_path, split={"fractions": fractions, "max_tasks": {"train": 14, "validation": 4, "test": 4}},
+                     student={"tiny": {"hidden_size": 32, "num_layers": 2, "num_heads": 2, "num_kv_heads": 1,
                                                  "vocab_size": 600, "max_positions": 4096,
                                                  "copy_pretrain": {"steps": 3, "batch_size": 2, "seq_len": 64,
                                                                    "max_span": 12}}},
@@ -169,6 +171,10 @@ def test_the_whole_pipeline_ends_with_the_models_table_and_the_report(tmp_path: 
     result = _pipeline(str(recipe))
     assert result.returncode == 0, result.stderr[-3000:]
     root = tmp_path / "p"
+    ids = {name: [json.loads(line)["id"] for line in (root / "04-split" / f"{name}.jsonl").read_text().splitlines()]
+           for name in ("train", "rl")}
+    rl_prompts = [json.loads(line)["id"] for line in (root / "08-export" / "rl" / "train.jsonl").read_text().splitlines()]
+    assert ids["rl"] and rl_prompts == ids["rl"] and not set(ids["rl"]) & set(ids["train"])
     base = json.loads((root / "07-base" / "stage.json").read_text())
     assert "->" in base["figures"]["copy_acc"]  # copy pretraining ran on the training documents
     runs = json.loads((root / "11-eval" / "runs.json").read_text())
