@@ -71,8 +71,8 @@ def run_seed(seed: int, out: Path, split: str, overrides: list[str]) -> dict[str
     # the whole pipeline's time, stage by stage: a stage reused from an earlier run in `out` (unchanged config and
     # inputs) counts with the seconds it took then, so the figure is the same whether the seed ran at once or not
     minutes = sum(v for v in seconds.values() if v) / 60
-    return {"seed": seed, "minutes": minutes, "wall_minutes": wall_minutes, "runs": runs, "grpo": grpo_signal(out / "10-grpo" / "summary.json"),
-            "stage_seconds": seconds,
+    return {"seed": seed, "minutes": minutes, "wall_minutes": wall_minutes, "runs": runs,
+            "grpo": grpo_signal(out / "10-grpo" / "summary.json"), "stage_seconds": seconds,
             "figures": {name: s.get("figures") for name, s in stages.items()}}
 
 

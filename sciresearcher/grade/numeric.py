@@ -57,8 +57,9 @@ def pow10(exponent: str) -> float:
     Answers come from the policy being trained: '1e999' or an exponent of 5,000 digits must grade as
     a wrong number, not raise OverflowError (or int()'s digit-limit ValueError) inside a reward function.
     """
-    digits = exponent.strip().lstrip("+-").lstrip("0") or "0"
-    negative = exponent.strip().startswith("-")
+    exponent = exponent.strip()
+    digits = exponent.lstrip("+-").lstrip("0") or "0"
+    negative = exponent.startswith("-")
     if len(digits) > 4 or int(digits) > 308:  # beyond float range (1.8e308)
         return 0.0 if negative else math.inf
     return 10.0 ** (-int(digits) if negative else int(digits))

@@ -237,7 +237,7 @@ def run_base(ctx: Context, d: Path) -> StageResult:
 def rl_tasks_file(ctx: Context) -> Path:
     """The tasks GRPO trains on: the `rl` split when the recipe gives it a share (entities SFT never saw), else
     the train split."""
-    return ctx.output("split", "rl" if "rl" in ctx.results["split"].outputs else "train")
+    return ctx.output("split", "rl" if ctx.recipe.split.fractions.get("rl", 0) > 0 else "train")
 
 
 def run_export(ctx: Context, d: Path) -> StageResult:
