@@ -46,7 +46,8 @@ def main() -> None:
     import torch
 
     from sciresearcher.knowledge.embedding import EmbeddingStore, Encoder
-    from sciresearcher.knowledge.index import INDEX_MAX_TOKENS, INDEX_PRECISION, _passages_for, build_index
+    from sciresearcher.knowledge.index import INDEX_MAX_TOKENS, INDEX_PRECISION
+    from sciresearcher.knowledge.index_build import _passages_for, build_index
     from sciresearcher.knowledge.loaders import load_sources
 
     t = time.perf_counter()

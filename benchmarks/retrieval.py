@@ -62,7 +62,7 @@ def half(args: argparse.Namespace, claims: list[dict]) -> list[dict]:
 
 
 def doc_level(args: argparse.Namespace) -> None:
-    from sciresearcher.knowledge.index import build_index
+    from sciresearcher.knowledge.index_build import build_index
     from sciresearcher.knowledge.loaders import load_sources
 
     docs = load_sources([args.corpus]).documents

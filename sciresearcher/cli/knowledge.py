@@ -43,7 +43,8 @@ def build_command(
     from sciresearcher.cli.common import spinner
     from sciresearcher.errors import ConfigError
     from sciresearcher.knowledge.embedding import EmbeddingStore
-    from sciresearcher.knowledge.index import INDEX_MAX_TOKENS, build_index
+    from sciresearcher.knowledge.index import INDEX_MAX_TOKENS
+    from sciresearcher.knowledge.index_build import build_index
     from sciresearcher.knowledge.loaders import load_sources
 
     if precision not in ("int8", "fp32"):

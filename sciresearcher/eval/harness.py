@@ -55,8 +55,9 @@ async def run_eval(config: EvalConfig, out: str | Path, *, llm: LLMClient | None
                              show_progress=show_progress)
     cut = run.summary.get("cut_turns") or {}
     if cut.get("share", 0.0) > CUT_TURNS_WARNING:
-        log.warning("%s: %d of the model's turns (%.0f%%) stopped at max_tokens=%s; a tool call or answer cut there "
-                    "fails, so this scores the budget as much as the model: raise agent.sampling.max_tokens if its "
-                    "routine needs more", config.llm.model, cut["turns"], 100 * cut["share"],
-                    config.agent.sampling.get("max_tokens"))
+        loops = " (or ended as a loop: llm.loop_stop)" if config.llm.loop_stop else ""
+        log.warning("%s: %d of the model's turns (%.0f%%) stopped at max_tokens=%s%s; a tool call or answer cut "
+                    "there fails, so this scores the budget as much as the model: raise agent.sampling.max_tokens if "
+                    "its routine needs more (a looping model needs training, not tokens)", config.llm.model,
+                    cut["turns"], 100 * cut["share"], config.agent.sampling.get("max_tokens"), loops)
     return run.summary

@@ -3,8 +3,10 @@
 The agent loop runs many trajectories at once (`rollout.run_rollouts` with `concurrency: N`); each asks the
 client for its next turn. `LocalClient` answers them one at a time; this client queues them and a worker
 thread generates every queued request with the same sampling settings in one left-padded `generate` call
-(waiting up to `batch_wait_s` for more to arrive), so a CPU evaluates a small model on a hundred tasks in the
-time of a few requests. Replies are parsed with the one Qwen3 reply parser, exactly as `LocalClient` does.
+(waiting while requests keep arriving, `batch_wait_s` after the last one and `batch_wait_max_s` at most, so the
+turns of trajectories whose tool calls end a little apart still share a batch), so a CPU evaluates a small
+model on a hundred tasks in the time of a few requests. With `loop_stop` a reply stuck repeating itself ends
+early (llm/loop_stop.py) instead of keeping the whole batch decoding to `max_tokens`. Replies are parsed with the one Qwen3 reply parser, exactly as `LocalClient` does.
 
 Prompts are rendered with the TRAINING chat template (`llm.chat_template.training_template`: the one SFT and GRPO
 render with, where every assistant turn keeps its `<think>` block), so a model trained here sees at evaluation
@@ -49,12 +51,14 @@ class BatchedLocalClient(LocalClient):
 
     backend = "local"
 
-    def __init__(self, config: LLMConfig, *, max_batch: int = 64, batch_wait_s: float = 0.05) -> None:
+    def __init__(self, config: LLMConfig, *, max_batch: int = 64, batch_wait_s: float = 0.1,
+                 batch_wait_max_s: float = 1.0) -> None:
         super().__init__(config)
         from sciresearcher.llm.chat_template import training_template
 
         self.max_batch = max_batch
         self.batch_wait_s = batch_wait_s
+        self.batch_wait_max_s = batch_wait_max_s
         self.chat_template = training_template(self.tokenizer)  # what render() uses: the template trained on
         self._queue: list[_Request] = []
         self._cond = threading.Condition()
@@ -71,12 +75,16 @@ class BatchedLocalClient(LocalClient):
         with self._cond:
             while not self._queue:
                 self._cond.wait()
-            deadline = time.monotonic() + self.batch_wait_s
+            # wait while requests keep arriving (each arrival gives the next one batch_wait_s), up to a cap
+            now = time.monotonic()
+            deadline, cap, seen = now + self.batch_wait_s, now + self.batch_wait_max_s, len(self._queue)
             while len(self._queue) < self.max_batch:
-                left = deadline - time.monotonic()
+                left = min(deadline, cap) - time.monotonic()
                 if left <= 0:
                     break
                 self._cond.wait(left)
+                if len(self._queue) > seen:
+                    deadline, seen = time.monotonic() + self.batch_wait_s, len(self._queue)
             key = self._queue[0].key
             batch = [r for r in self._queue if r.key == key][: self.max_batch]
             self._queue = [r for r in self._queue if r not in batch]
@@ -106,17 +114,18 @@ class BatchedLocalClient(LocalClient):
             inputs = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
         finally:
             tok.padding_side = side
+        width = inputs["input_ids"].shape[1]
+        loop_stop = self._loop_stop(width, gen)
         with self._lock, torch.inference_mode():
             if sampling.get("seed") is not None:
                 torch.manual_seed(int(sampling["seed"]))
             output = self.hf_model.generate(**inputs, **gen)
-        eos = self.hf_model.generation_config.eos_token_id
-        eos_ids = set(eos) if isinstance(eos, list) else {eos}
-        width = inputs["input_ids"].shape[1]
+        eos_ids = self.end_ids()
+        stopped = loop_stop.stopped if loop_stop is not None else {}
         out = []
-        for row, mask in zip(output, inputs["attention_mask"], strict=True):
-            new = row[width:].tolist()
-            ended = next((i for i, t in enumerate(new) if t in eos_ids), None)
+        for i, (row, mask) in enumerate(zip(output, inputs["attention_mask"], strict=True)):
+            new = row[width:].tolist()[: stopped.get(i)]  # a looping reply ends where the loop was seen
+            ended = next((k for k, t in enumerate(new) if t in eos_ids), None)
             kept = new if ended is None else new[: ended + 1]
             text = tok.decode(kept, skip_special_tokens=False)
             for marker in ("<|im_end|>", "<|endoftext|>"):

@@ -87,6 +87,9 @@ class LLMConfig(BaseModel):
         1, ge=1, description="local backend: concurrent requests generated together in one padded batch (> 1: "
         "llm.batched_local.BatchedLocalClient, which renders with the training chat template)")
     dtype: str | None = Field(None, description="local backend: float32 | bfloat16 | auto")
+    loop_stop: int = Field(
+        0, ge=0, description="local backend: end a reply as cut at max_tokens once its last N or more tokens repeat "
+        "one period three times (llm/loop_stop.py; 0: off). A looping row otherwise keeps its whole batch decoding")
 
     def for_run(self, run_dir: str | Path, name: str) -> LLMConfig:
         """This config with `batch_dir` = `<run_dir>/batches/<name>` when batching with no directory set (so a

@@ -92,20 +92,38 @@ class LocalClient(ManagedClient):
         gen["pad_token_id"] = pad if pad is not None else self.tokenizer.eos_token_id
         return gen
 
+    def end_ids(self) -> set[int]:
+        """The token ids that end a reply (the generation config's eos ids)."""
+        eos = self.hf_model.generation_config.eos_token_id
+        return set(eos) if isinstance(eos, list) else {eos}
+
+    def _loop_stop(self, prompt_width: int, gen: dict[str, Any]) -> Any:
+        """A `LoopStop` added to `gen`'s stopping criteria when `loop_stop` is on (else None)."""
+        if not self.config.loop_stop:
+            return None
+        from transformers import StoppingCriteriaList
+
+        from sciresearcher.llm.loop_stop import LoopStop
+
+        criterion = LoopStop(prompt_width, self.config.loop_stop, self.end_ids())
+        gen["stopping_criteria"] = StoppingCriteriaList([criterion])
+        return criterion
+
     def generate_text(self, prompt: str, sampling: dict[str, Any]) -> tuple[str, int, int, str]:
         """Blocking generation: (completion text, prompt tokens, new tokens, stop | length)."""
         import torch
 
         inputs = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self.device)
         gen = self._generation_kwargs(sampling)
+        loop_stop = self._loop_stop(inputs["input_ids"].shape[1], gen)
         with self._lock, torch.inference_mode():  # one generation at a time; the seed is set under the lock
             if sampling.get("seed") is not None:
                 torch.manual_seed(int(sampling["seed"]))
             output = self.hf_model.generate(**inputs, **gen)
         new = output[0, inputs["input_ids"].shape[1]:]
-        eos = self.hf_model.generation_config.eos_token_id
-        eos_ids = set(eos) if isinstance(eos, list) else {eos}
-        finished = len(new) > 0 and int(new[-1]) in eos_ids
+        if loop_stop is not None and loop_stop.stopped:
+            new = new[: loop_stop.stopped[0]]
+        finished = len(new) > 0 and int(new[-1]) in self.end_ids()
         text = self.tokenizer.decode(new, skip_special_tokens=False)
         for marker in ("<|im_end|>", "<|endoftext|>"):
             text = text.split(marker)[0]

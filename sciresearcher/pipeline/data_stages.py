@@ -19,7 +19,7 @@ from sciresearcher.pipeline.stage import Context, StageResult, dump, rounded, tr
 
 
 def run_world(ctx: Context, d: Path) -> StageResult:
-    from sciresearcher.knowledge.index import build_index
+    from sciresearcher.knowledge.index_build import build_index
     from sciresearcher.runs import write_jsonl_atomic
 
     cfg = ctx.recipe.world
@@ -116,7 +116,7 @@ def run_split(ctx: Context, d: Path) -> StageResult:
         split_by_entity,
         training_documents,
     )
-    from sciresearcher.knowledge.index import build_index
+    from sciresearcher.knowledge.index_build import build_index
     from sciresearcher.knowledge.loaders import load_sources
     from sciresearcher.runs import RunDir, write_jsonl_atomic
     from sciresearcher.tasks.files import read_tasks

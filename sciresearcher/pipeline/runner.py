@@ -1,6 +1,7 @@
 """Running a recipe: each stage in its own run directory under one pipeline directory, skipped when unchanged.
 
-A stage's **key** is a hash of its part of the recipe, the keys of the stages it reads and the digests of
+A stage's **key** is a hash of its part of the recipe (the settings that differ from their defaults: a new
+setting whose default keeps the old behaviour changes no key), the keys of the stages it reads and the digests of
 files outside the pipeline it reads; `NN-stage/stage.json` records the key, the state (`running` or `done`),
 the outputs and a few figures. On a run:
 
@@ -37,7 +38,7 @@ from sciresearcher.runs import replace_atomically
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1  # bump when a stage's behaviour changes in a way its config does not show
+FORMAT = 2  # bump when a stage's behaviour changes in a way its config does not show (a default's value, too)
 
 
 @dataclass

@@ -51,7 +51,9 @@ class Stage:
 
 
 def dump(model: Any) -> Any:
-    return model.model_dump(mode="json") if hasattr(model, "model_dump") else model
+    """A config as it enters a stage key: the settings that differ from their defaults, so a release that adds a
+    setting (defaulting to the old behaviour) keeps finished stages; changing a default bumps runner.FORMAT."""
+    return model.model_dump(mode="json", exclude_defaults=True) if hasattr(model, "model_dump") else model
 
 
 def write_tasks(path: Path, tasks: list[Any]) -> Path:

@@ -229,7 +229,6 @@ class SandboxSession:
             return self._run_locked(code, timeout_s or self.config.timeout_s)
 
     def _run_locked(self, code: str, timeout_s: float) -> ExecResult:
-        t0 = time.monotonic()
         if self._proc is not None and self._proc.poll() is None and self._reader and self._reader.pending():
             self._kill()  # a frame nobody asked for: cell code of the last call wrote replies of its own
             self._pending_notice = (
@@ -255,6 +254,7 @@ class SandboxSession:
             "state_lost": restarted,
             "notice": notice,
         }
+        t0 = time.monotonic()  # the limit is the code's: a worker's start (slow when many start at once) is not in it
         try:
             self._send(req)
             assert self._reader is not None

@@ -234,7 +234,7 @@ def solver_tools(config: SynthConfig, docs: list[Document], run_path: Path) -> A
 
     tools = config.solver.tools
     if {"search", "read"} & set(tools.enabled) and tools.knowledge.index is None:
-        from sciresearcher.knowledge.index import build_index
+        from sciresearcher.knowledge.index_build import build_index
 
         index_dir = run_path / "index"
         build_index(docs, index_dir, dense=False)  # a resumed run reuses it

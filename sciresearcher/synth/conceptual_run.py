@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 
 
 def _open_index(config: ConceptualConfig, docs: list[Any], run_path: Path) -> Any:
-    from sciresearcher.knowledge.index import LocalIndex, build_index
+    from sciresearcher.knowledge.index import LocalIndex
+    from sciresearcher.knowledge.index_build import build_index
 
     if config.index_dir:
         return LocalIndex.load(config.index_dir)

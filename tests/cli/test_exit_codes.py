@@ -36,7 +36,7 @@ def closed_port() -> int:
 
 @pytest.fixture
 def small_index(tmp_path: Path) -> Path:
-    from sciresearcher.knowledge.index import build_index
+    from sciresearcher.knowledge.index_build import build_index
 
     docs = [Document(id=f"d{i}", title=f"Kinase {i}", text=f"Kinase {i} phosphorylates substrate {i} in yeast.")
             for i in range(3)]

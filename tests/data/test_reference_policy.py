@@ -21,7 +21,7 @@ from sciresearcher.tasks.files import read_tasks
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """12 offline computational tasks and a BM25 index of their fact documents."""
-    from sciresearcher.knowledge.index import build_index
+    from sciresearcher.knowledge.index_build import build_index
     from sciresearcher.knowledge.loaders import load_sources
 
     root = tmp_path_factory.mktemp("world")
@@ -85,7 +85,7 @@ def test_reference_policy_solves_tasks_with_the_real_tools(world, tmp_path: Path
 
 
 def test_reference_policy_gives_up_when_search_cannot_find_the_source(world, tmp_path: Path):
-    from sciresearcher.knowledge.index import build_index
+    from sciresearcher.knowledge.index_build import build_index
     from sciresearcher.records import Document
 
     tasks_file, _ = world

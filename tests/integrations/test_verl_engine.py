@@ -35,7 +35,7 @@ class FakeAgentData:
 
 @pytest.fixture(scope="module")
 def launch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, VerlRecipe]:
-    from sciresearcher.knowledge.index import build_index
+    from sciresearcher.knowledge.index_build import build_index
 
     root = tmp_path_factory.mktemp("verl")
     docs = [Document(id="doc:hexokinase", title="Hexokinase",

@@ -38,7 +38,7 @@ def plos_docs(shared_data: Path) -> list[Document]:
 
 @pytest.fixture(scope="session")
 def bm25_index(tmp_path_factory: pytest.TempPathFactory, scifact_docs: list[Document]):
-    from sciresearcher.knowledge.index import build_index
+    from sciresearcher.knowledge.index_build import build_index
 
     return build_index(scifact_docs, tmp_path_factory.mktemp("idx") / "bm25", dense=False)
 
@@ -47,7 +47,7 @@ def bm25_index(tmp_path_factory: pytest.TempPathFactory, scifact_docs: list[Docu
 def dense_index(tmp_path_factory: pytest.TempPathFactory, scifact_docs: list[Document]):
     pytest.importorskip("sentence_transformers")
     pytest.importorskip("faiss")
-    from sciresearcher.knowledge.index import build_index
+    from sciresearcher.knowledge.index_build import build_index
 
     return build_index(scifact_docs[:30], tmp_path_factory.mktemp("idx") / "dense", dense=True)
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from sciresearcher.errors import ConfigError, DataError
-from sciresearcher.knowledge.index import LocalIndex, build_index
+from sciresearcher.knowledge.index import LocalIndex
+from sciresearcher.knowledge.index_build import build_index
 from sciresearcher.records import Document
 
 
@@ -88,7 +89,8 @@ def test_ties_and_float_noise_never_reorder_hits(tmp_path: Path):
     import subprocess
     import sys
 
-    from sciresearcher.knowledge.index import _stable, _topk, build_index
+    from sciresearcher.knowledge.index import _stable, _topk
+    from sciresearcher.knowledge.index_build import build_index
 
     docs = [Document(id=f"doc:{i:02d}", title="Same title", text="butane propane ether solvent boiling point")
             for i in range(12)]

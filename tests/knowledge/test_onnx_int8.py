@@ -15,7 +15,8 @@ pytest.importorskip("onnxruntime")
 
 from sciresearcher.errors import ConfigError
 from sciresearcher.knowledge.embedding import Encoder, resolve_model
-from sciresearcher.knowledge.index import INDEX_MAX_TOKENS, LocalIndex, build_index
+from sciresearcher.knowledge.index import INDEX_MAX_TOKENS, LocalIndex
+from sciresearcher.knowledge.index_build import build_index
 from sciresearcher.knowledge.onnx_int8 import Int8Embedder, int8_embedder
 
 

@@ -190,7 +190,7 @@ def test_agent_loop_uses_search_and_read_and_records_subcalls(bm25_index, scifac
 
 def test_read_resolves_the_url_search_printed_for_a_local_document_without_the_network(tmp_path: Path):
     """The URL a local hit shows resolves to the indexed document: no fetch, no retries."""
-    from sciresearcher.knowledge.index import build_index
+    from sciresearcher.knowledge.index_build import build_index
     from sciresearcher.records import Document
 
     doc = Document(id="pmid:42", title="Glucokinase kinetics", text="The Km of glucokinase for glucose is 8 mM.",

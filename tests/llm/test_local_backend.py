@@ -125,3 +125,4 @@ def test_batched_local_client_generates_concurrent_requests_together(tiny_model_
     # the training template: earlier assistant turns keep their <think> block, as SFT and GRPO rendered them
     prompt = client.render([Message.user("q"), Message(role="assistant", content="a"), Message.user("r")], None)
     assert "<think>\n\n</think>\n\na<|im_end|>" in prompt
+

@@ -80,6 +80,30 @@ def test_stage_keys_follow_config_and_inputs(tmp_path: Path):
         plan(recipe, path, tmp_path / "p", start="nope")
 
 
+def test_a_setting_left_at_its_default_is_not_in_any_key(tmp_path: Path):
+    """Keys hash what differs from the defaults: a release that adds a setting (its default keeping the old
+    behaviour) reuses finished stages, as spelling a default out does; another value moves the key."""
+    recipe, path = load_recipe(_recipe(tmp_path))
+    keys = {p.stage.name: p.key for p in plan(recipe, path, tmp_path / "p")}
+    spelled, _ = load_recipe(path, ["--teacher.rollout.llm.loop_stop", "0", "--teacher.rollout.llm.local_batch",
+                                    "1"])
+    assert {p.stage.name: p.key for p in plan(spelled, path, tmp_path / "p")} == keys
+    other, _ = load_recipe(path, ["--teacher.rollout.llm.loop_stop", "96"])
+    assert {p.stage.name: p.key for p in plan(other, path, tmp_path / "p")}["teacher"] != keys["teacher"]
+    from pydantic import BaseModel
+
+    from sciresearcher.pipeline.stage import dump
+
+    class Before(BaseModel):
+        lr: float = 1e-4
+
+    class After(Before):  # the next release's config: one more setting, defaulting to the old behaviour
+        loop_stop: int = 0
+
+    assert dump(After(lr=3e-3)) == dump(Before(lr=3e-3)) == {"lr": 3e-3}
+    assert dump(After(lr=3e-3, loop_stop=96)) != dump(Before(lr=3e-3))
+
+
 def test_dry_run_prints_the_real_scale_plan_with_calls_tokens_and_cost():
     result = runner.invoke(app, ["pipeline", str(ROOT / "recipes" / "sciresearcher-8b.yaml"), "--dry-run"],
                            env={"COLUMNS": "220"})

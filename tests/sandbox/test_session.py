@@ -171,3 +171,16 @@ def test_blocked_modules_cannot_be_imported(config):
     assert not blocked.ok and "No module named 'csv' (not available in this sandbox)" in blocked.to_text()
     assert not sub.ok and "ModuleNotFoundError" in sub.to_text()
     assert fine.ok and fine.stdout.strip() == "4.0"
+
+
+def test_a_calls_time_limit_starts_when_its_worker_is_ready(config):
+    """A worker's start is not the code's time: with many sessions starting at once on a small machine (an
+    evaluation of 100 trajectories), counting it timed out `print(1)` and scored the harness, not the model."""
+    slow_start = config.model_copy(update={"preload": ["pandas", "scipy.stats", "sympy"], "timeout_s": 0.5,
+                                           "grace_s": 0.1})
+    with SandboxSession(slow_start) as sb:
+        started = time.monotonic()
+        r = sb.run_sync("print(1)")
+        wall = time.monotonic() - started
+    assert wall > 0.6, "the preload started faster than the limit: this test needs a slower start"
+    assert r.ok and r.stdout == "1\n" and r.elapsed_s < 0.5

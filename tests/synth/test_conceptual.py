@@ -64,7 +64,7 @@ class Writer:
 
 @pytest.fixture(scope="module")
 def corpus(shared_data, tmp_path_factory):
-    from sciresearcher.knowledge.index import build_index
+    from sciresearcher.knowledge.index_build import build_index
     from sciresearcher.knowledge.loaders import load_file
 
     docs = load_file(shared_data / "corpus" / "pubmedqa.jsonl")[:400]
