@@ -6,7 +6,8 @@ thread generates every queued request with the same sampling settings in one lef
 (waiting while requests keep arriving, `batch_wait_s` after the last one and `batch_wait_max_s` at most, so the
 turns of trajectories whose tool calls end a little apart still share a batch), so a CPU evaluates a small
 model on a hundred tasks in the time of a few requests. With `loop_stop` a reply stuck repeating itself ends
-early (llm/loop_stop.py) instead of keeping the whole batch decoding to `max_tokens`. Replies are parsed with the one Qwen3 reply parser, exactly as `LocalClient` does.
+early (llm/loop_stop.py) instead of keeping the whole batch decoding to `max_tokens`. Replies are cut and parsed
+as `LocalClient` cuts and parses them (`LocalClient._reply`, the one Qwen3 reply parser).
 
 Prompts are rendered with the TRAINING chat template (`llm.chat_template.training_template`: the one SFT and GRPO
 render with, where every assistant turn keeps its `<think>` block), so a model trained here sees at evaluation
@@ -120,17 +121,11 @@ class BatchedLocalClient(LocalClient):
             if sampling.get("seed") is not None:
                 torch.manual_seed(int(sampling["seed"]))
             output = self.hf_model.generate(**inputs, **gen)
-        eos_ids = self.end_ids()
         stopped = loop_stop.stopped if loop_stop is not None else {}
         out = []
         for i, (row, mask) in enumerate(zip(output, inputs["attention_mask"], strict=True)):
-            new = row[width:].tolist()[: stopped.get(i)]  # a looping reply ends where the loop was seen
-            ended = next((k for k, t in enumerate(new) if t in eos_ids), None)
-            kept = new if ended is None else new[: ended + 1]
-            text = tok.decode(kept, skip_special_tokens=False)
-            for marker in ("<|im_end|>", "<|endoftext|>"):
-                text = text.split(marker)[0]
-            out.append((text, int(mask.sum()), len(kept), "stop" if ended is not None else "length"))
+            text, n_new, ended = self._reply(row[width:].tolist(), stopped.get(i))
+            out.append((text, int(mask.sum()), n_new, "stop" if ended else "length"))
         return out
 
     async def _chat_once(self, messages: list[Message], tools: list[dict[str, Any]] | None,

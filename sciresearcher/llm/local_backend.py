@@ -97,6 +97,18 @@ class LocalClient(ManagedClient):
         eos = self.hf_model.generation_config.eos_token_id
         return set(eos) if isinstance(eos, list) else {eos}
 
+    def _reply(self, new: list[int], stop_at: int | None = None) -> tuple[str, int, bool]:
+        """(text, tokens kept, ended with an end-of-turn token) of the tokens generated after a prompt: cut at
+        `stop_at` (where `LoopStop` saw a loop), then after the first end token (a batch pads finished rows)."""
+        new = new[:stop_at]
+        end_ids = self.end_ids()
+        ended = next((k for k, t in enumerate(new) if t in end_ids), None)
+        kept = new if ended is None else new[: ended + 1]
+        text = self.tokenizer.decode(kept, skip_special_tokens=False)
+        for marker in ("<|im_end|>", "<|endoftext|>"):
+            text = text.split(marker)[0]
+        return text, len(kept), ended is not None
+
     def _loop_stop(self, prompt_width: int, gen: dict[str, Any]) -> Any:
         """A `LoopStop` added to `gen`'s stopping criteria when `loop_stop` is on (else None)."""
         if not self.config.loop_stop:
@@ -120,15 +132,11 @@ class LocalClient(ManagedClient):
             if sampling.get("seed") is not None:
                 torch.manual_seed(int(sampling["seed"]))
             output = self.hf_model.generate(**inputs, **gen)
-        new = output[0, inputs["input_ids"].shape[1]:]
-        if loop_stop is not None and loop_stop.stopped:
-            new = new[: loop_stop.stopped[0]]
-        finished = len(new) > 0 and int(new[-1]) in self.end_ids()
-        text = self.tokenizer.decode(new, skip_special_tokens=False)
-        for marker in ("<|im_end|>", "<|endoftext|>"):
-            text = text.split(marker)[0]
+        width = inputs["input_ids"].shape[1]
+        text, n_new, finished = self._reply(output[0, width:].tolist(),
+                                            loop_stop.stopped.get(0) if loop_stop is not None else None)
         stopped = bool(gen.get("stop_strings")) and any(text.endswith(s) for s in gen["stop_strings"])
-        return text, int(inputs["input_ids"].shape[1]), len(new), "stop" if finished or stopped else "length"
+        return text, int(width), n_new, "stop" if finished or stopped else "length"
 
     async def _chat_once(self, messages: list[Message], tools: list[dict[str, Any]] | None,
                          sampling: dict[str, Any]) -> ChatResult:

@@ -39,16 +39,18 @@ class LoopStop(_criterion_base()):  # type: ignore[misc]
         self.end_ids = sorted(set(end_ids))
         self.stopped: dict[int, int] = {}  # row -> generated tokens when stopped
         self._ended: Any = None
+        self._end_ids: Any = None
 
     def __call__(self, input_ids: Any, scores: Any = None, **kwargs: Any) -> Any:
         import torch
 
         generated = input_ids[:, self.prompt_width:]
         rows, n = generated.shape
-        if self._ended is None:
+        if self._ended is None:  # the first step: state sized to the batch, on its device
             self._ended = torch.zeros(rows, dtype=torch.bool, device=input_ids.device)
+            self._end_ids = torch.tensor(self.end_ids, device=input_ids.device)
         if n:
-            self._ended |= torch.isin(generated[:, -1], torch.tensor(self.end_ids, device=input_ids.device))
+            self._ended |= torch.isin(generated[:, -1], self._end_ids)
         looping = torch.zeros(rows, dtype=torch.bool, device=input_ids.device)
         for period in range(1, self.max_period + 1):
             span = max(3 * period, self.min_span)
