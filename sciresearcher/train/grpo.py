@@ -147,7 +147,7 @@ def build_grpo_trainer(config: GRPORunConfig, *, environment_factory: Callable[[
         return GRPOTrainer(model=str(model_dir), reward_funcs=reward_funcs, args=args,
                            train_dataset=Dataset.from_list(task_rows(tasks, config.system_prompt)),
                            processing_class=tokenizer, peft_config=peft_config(config.lora),
-                           environment_factory=environment_factory, callbacks=[step_logger()])
+                           environment_factory=environment_factory, callbacks=[step_logger("grpo")])
     except ValueError as exc:
         if "divisible" in str(exc) or "num_generations" in str(exc):
             raise TrainingError(f"GRPO batch setup: {exc}", hint="per_device_train_batch_size x "

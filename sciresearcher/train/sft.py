@@ -175,10 +175,13 @@ def training_run(out: Path, config: BaseModel) -> Iterator[Any]:
         yield run
 
 
-def step_logger() -> Any:
+def step_logger(kind: str = "sft") -> Any:
     """A TrainerCallback that logs the first and the last step whatever `logging_steps` is (so a short run has
-    a first and a last loss and a curve), and records every logged value in run.log."""
+    a first and a last loss and a curve), and records every logged value in run.log (logger
+    `sciresearcher.train.KIND`)."""
     from transformers import TrainerCallback
+
+    kind_log = logging.getLogger(f"sciresearcher.train.{kind}")
 
     class StepLogger(TrainerCallback):
         def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
@@ -190,8 +193,8 @@ def step_logger() -> Any:
                    **kwargs: Any) -> None:
             values = {k: v for k, v in (logs or {}).items() if isinstance(v, (int, float))}
             if values:
-                log.info("step %d/%d: %s", state.global_step, state.max_steps,
-                         ", ".join(f"{k} {v:.4g}" for k, v in values.items()))
+                kind_log.info("step %d/%d: %s", state.global_step, state.max_steps,
+                              ", ".join(f"{k} {v:.4g}" for k, v in values.items()))
 
     return StepLogger()
 
@@ -276,8 +279,9 @@ def finish_run(trainer: Any, out: Path, resolved: BaseModel, kind: str, run: Any
 
         with RunDir(out, resolved, check_config=False) as opened:
             opened.write_json("summary.json", summary)
-    log.info("%s finished at step %d: loss %s -> %s; model in %s", kind, summary["global_step"],
-             summary["first_loss"], summary["last_loss"], summary["final_model"])
+    logging.getLogger(f"sciresearcher.train.{kind}").info(
+        "%s finished at step %d: loss %s -> %s; model in %s", kind, summary["global_step"],
+        summary["first_loss"], summary["last_loss"], summary["final_model"])
     return summary
 
 

@@ -113,3 +113,14 @@ def test_sft_refuses_a_divergent_sequence_row_and_trains_its_exact_turns(tiny_mo
     turns.write_text("".join(json.dumps(r) + "\n" for r in turn_rows(row)))
     summary = run_sft(SFTRunConfig(dataset=str(turns), output_dir=str(tmp_path / "b"), **base))
     assert summary["global_step"] == 2 and summary["first_loss"] is not None
+
+
+def test_a_training_runs_step_logs_go_to_its_own_logger(caplog):
+    from types import SimpleNamespace
+
+    from sciresearcher.train.sft import step_logger
+
+    state = SimpleNamespace(global_step=3, max_steps=8)
+    with caplog.at_level("INFO", logger="sciresearcher"):
+        step_logger("grpo").on_log(None, state, None, logs={"loss": 0.5, "note": "x"})
+    assert [(r.name, r.getMessage()) for r in caplog.records] == [("sciresearcher.train.grpo", "step 3/8: loss 0.5")]
