@@ -52,7 +52,8 @@ def reference_trajectories(pipeline: Path, recipe: Any, tasks_file: Path, out: P
         rollout = recipe.teacher.rollout
         cfg = rollout.model_copy(update={"seed": recipe.seed,
                                          "tools": tools_with_index(recipe, stage_dir(pipeline, "world") / "index")})
-        asyncio.run(run_teacher(tasks, cfg, out, llm=ReferencePolicy(tasks), show_progress=False))
+        policy = ReferencePolicy(tasks, query=recipe.teacher.reference_query)
+        asyncio.run(run_teacher(tasks, cfg, out, llm=policy, show_progress=False))
     return out / "trajectories.jsonl"
 
 

@@ -6,7 +6,8 @@ drives a model teacher. At each turn it reads the conversation so far and takes 
 researcher would:
 
 1. search for each cited fact (the fact's sentence without its number, e.g. "standard atomic weight of
-   cobalt"), all in one turn;
+   cobalt"), all in one turn; or, with `query="question"`, search with the question itself, word for word (the
+   first search many agents make), and then for the fact of any cited document those results did not list;
 2. read each cited document that the search results listed, once per cited fact, with that fact as the goal;
 3. compute in the sandbox: the task's formula with every cited value taken from what `read` returned (a
    value that is not in the read output ends the attempt) and the given values from the question, printing the
@@ -26,7 +27,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from typing import Any, Literal
 
 from sciresearcher.agent.prompts import render_question
 from sciresearcher.llm.base import ChatResult
@@ -99,8 +100,14 @@ class ReferencePolicy:
     backend = "reference"
     model = "reference-policy"
 
-    def __init__(self, tasks: list[Task]) -> None:
+    def __init__(self, tasks: list[Task], query: Literal["fact", "question"] = "fact") -> None:
+        """`query`: what the first search asks: each cited fact without its number ("fact"), or the question
+        word for word ("question": a student then copies the question, names and ids included, instead of
+        composing a query around a name it has to recall)."""
+        if query not in ("fact", "question"):
+            raise ValueError(f"query must be 'fact' or 'question', not {query!r}")
         self._by_question = {render_question(t).strip(): t for t in tasks}
+        self.query = query
 
     def _task(self, messages: list[Message]) -> Task:
         user = next((m for m in messages if m.role == "user"), None)
@@ -132,14 +139,17 @@ class ReferencePolicy:
             return self._give_up(task, "this task has no cited values and formula to compute from")
         if not offered:
             return self._give_up(task, "no tools were offered")
+        docs = list(dict.fromkeys(v["doc_id"] for v in cited.values()))
         if not done["search"]:
-            queries = list(dict.fromkeys(_query(task, v["doc_id"], sentences.get(v["doc_id"], ""))
-                                         for v in cited.values()))
-            return self._calls(turn, [("search", {"query": q}) for q in queries])
+            if self.query == "question":
+                return self._calls(turn, [("search", {"query": task.question})])
+            return self._calls(turn, [("search", {"query": q}) for q in self._fact_queries(task, docs, sentences)])
         if not done["read"]:
             listed = " ".join(text for _, text in done["search"])
-            docs = list(dict.fromkeys(v["doc_id"] for v in cited.values()))
             missing = [d for d in docs if d not in listed]
+            if missing and self.query == "question" and len(done["search"]) == 1:  # the question did not find all
+                return self._calls(turn, [("search", {"query": q})
+                                          for q in self._fact_queries(task, missing, sentences)])
             if missing:
                 return self._give_up(task, f"the search results did not list {', '.join(missing)}")
             reads = dict.fromkeys((e.doc_id, fact_goal(e.text)) for e in task.evidence if e.doc_id in docs)
@@ -165,6 +175,10 @@ class ReferencePolicy:
         text = (f"Explanation: {_expression(task)} with the values read from {docs}.\n"
                 f"Answer: {output.splitlines()[-1].strip()}{unit}\nConfidence: 90%")
         return Message(role="assistant", content=text)
+
+    @staticmethod
+    def _fact_queries(task: Task, docs: list[str], sentences: dict[str, str]) -> list[str]:
+        return list(dict.fromkeys(_query(task, d, sentences.get(d, "")) for d in docs))
 
     @staticmethod
     def _code(task: Task, values: dict[str, float | str], reads: list[str]) -> str:

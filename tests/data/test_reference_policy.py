@@ -53,10 +53,11 @@ def test_fact_goal_drops_the_number():
         "molar mass of water")
 
 
-def test_reference_policy_solves_tasks_with_the_real_tools(world, tmp_path: Path):
+@pytest.mark.parametrize("query", ["fact", "question"])
+def test_reference_policy_solves_tasks_with_the_real_tools(world, tmp_path: Path, query: str):
     tasks_file, index = world
     tasks = read_tasks(tasks_file)
-    summary = asyncio.run(run_teacher(tasks, _config(index), tmp_path / "r", llm=ReferencePolicy(tasks),
+    summary = asyncio.run(run_teacher(tasks, _config(index), tmp_path / "r", llm=ReferencePolicy(tasks, query=query),
                                       show_progress=False))
     assert summary["accuracy"] == 1.0 and summary["tasks"] == len(tasks)
     for line in (tmp_path / "r" / "trajectories.jsonl").read_text().splitlines():
@@ -64,6 +65,9 @@ def test_reference_policy_solves_tasks_with_the_real_tools(world, tmp_path: Path
         names = [c["function"]["name"] for m in traj["messages"] if m["role"] == "assistant"
                  for c in (m.get("tool_calls") or [])]
         assert names[0] == "search" and "read" in names and names[-1] == "python"
+        first = json.loads(traj["messages"][2]["tool_calls"][0]["function"]["arguments"])["query"]
+        task = next(t for t in tasks if t.id == traj["task_id"])
+        assert (first == task.question) == (query == "question"), first
         assert traj["policy"]["backend"] == "reference" and traj["counters"]["tool_errors"] == 0
         read_outputs = [m["content"] for m in traj["messages"] if m["role"] == "tool" and m["name"] == "read"]
         assert all("Most relevant sentences" in text for text in read_outputs)  # real reader output
@@ -97,3 +101,26 @@ def test_reference_policy_gives_up_when_search_cannot_find_the_source(world, tmp
     assert summary["accuracy"] == 0.0
     traj = json.loads((tmp_path / "r" / "trajectories.jsonl").read_text().splitlines()[0])
     assert "did not list" in traj["messages"][-1]["content"] and traj["grade"]["correct"] is False
+
+
+def test_a_question_search_that_misses_a_cited_document_searches_its_fact(world, tmp_path: Path):
+    """One hit per search: the question finds at most one of a two-document task's sources, and the policy then
+    searches the fact of the other (instead of giving up)."""
+    tasks_file, index = world
+    tasks = [t for t in read_tasks(tasks_file) if len({e.doc_id for e in t.evidence}) > 1]
+    assert tasks, "the world fixture should hold a task citing two documents"
+    config = _config(index)
+    config = config.model_copy(update={"tools": config.tools.model_copy(update={
+        "knowledge": config.tools.knowledge.model_copy(update={"top_k": 1})})})
+    summary = asyncio.run(run_teacher(tasks, config, tmp_path / "r", llm=ReferencePolicy(tasks, query="question"),
+                                      show_progress=False))
+    assert summary["accuracy"] == 1.0
+    for line in (tmp_path / "r" / "trajectories.jsonl").read_text().splitlines():
+        turns = [[c["function"]["name"] for c in m.get("tool_calls") or []]
+                 for m in json.loads(line)["messages"] if m["role"] == "assistant"]
+        assert turns[0] == ["search"] and set(turns[1]) == {"search"} and "read" in turns[2], turns
+
+
+def test_reference_policy_refuses_an_unknown_query_kind():
+    with pytest.raises(ValueError, match="'fact' or 'question'"):
+        ReferencePolicy([], query="keywords")  # type: ignore[arg-type]
