@@ -10,7 +10,10 @@ the demo gives the tiny student that one skill first, as a stand-in for pretrain
 `pretrain_copying(model_dir, texts, config)` trains on sequences built from the given texts only (the run's
 training documents: no task, question or answer): a span of a document, a filler span, the same span again,
 repeated to `seq_len` tokens, with the causal LM loss on the repeats only (from each repeat's second token: its
-first token has no cue). A loss on every token would spend the model's capacity on predicting the documents
+first token has no cue). With `pseudo_words` > 0, that share of the words in each copied span is replaced by a
+made-up word (the same in both copies, e.g. "the density of tobaric near room temperature"): the run's
+documents recur in every batch, so their spans can be recalled rather than copied, and a name the student never
+saw (a held-out element in a test question) must be copied letter by letter; a made-up word can only be copied. A loss on every token would spend the model's capacity on predicting the documents
 (text it may memorise) and reach a lower copy accuracy: on the demo's documents, 0.74 after 1,200 steps with
 the loss everywhere against 0.88 after 600 with the loss on the repeats. So what the model learns is to find
 the earlier occurrence and continue it. It reports the copy accuracy (greedy next-token accuracy on the
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -46,27 +50,58 @@ class CopyPretrainConfig(BaseModel):
     seq_len: int = Field(256, ge=32, description="tokens per sequence")
     min_span: int = Field(8, ge=1, description="shortest copied span, in tokens")
     max_span: int = Field(40, ge=1, description="longest copied span, in tokens")
+    pseudo_words: float = Field(0.0, ge=0.0, le=1.0, description="share of the words (2+ letters) in each copied "
+                                "span replaced by a made-up word, the same in both copies (0: none)")
     seed: int = 0
     threads: int | None = Field(None, ge=1, description="torch CPU threads (none: torch's default)")
 
 
-def copy_batch(token_texts: Sequence[Sequence[int]], rng: random.Random, config: CopyPretrainConfig
-               ) -> tuple[list[list[int]], list[list[int]]]:
+_WORD = re.compile(r"[A-Za-z]{2,}")
+_ONSETS = ["b", "c", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "ch", "cl", "gr",
+           "ph", "pl", "st", "th", "tr"]
+_VOWELS = ["a", "e", "i", "o", "u", "ae", "io", "ou"]
+_CODAS = ["", "", "", "l", "m", "n", "r", "s", "t", "x"]
+
+
+def pseudo_word(rng: random.Random, like: str = "") -> str:
+    """A made-up word of 1-4 syllables (onset, vowel, coda), capitalised like `like`: 'tobaric', 'Plenx'."""
+    word = "".join(rng.choice(_ONSETS) + rng.choice(_VOWELS) + rng.choice(_CODAS) for _ in range(rng.randint(1, 4)))
+    return word.capitalize() if like[:1].isupper() else word
+
+
+def with_pseudo_words(text: str, share: float, rng: random.Random) -> str:
+    """`text` with each word of 2+ letters replaced by a made-up word with probability `share`."""
+    return _WORD.sub(lambda m: pseudo_word(rng, m.group()) if rng.random() < share else m.group(), text)
+
+
+def copy_batch(token_texts: Sequence[Sequence[int]], rng: random.Random, config: CopyPretrainConfig,
+               tokenizer: Any = None) -> tuple[list[list[int]], list[list[int]]]:
     """`batch_size` sequences of `seq_len` tokens made of (span, filler, the same span) triples, and for each a
     mask marking the predictable tokens of the repeats (1: every token of a repeat but its first) against the
-    rest (0)."""
+    rest (0). With `config.pseudo_words`, `tokenizer` (the model's) re-tokenizes each copied span after the
+    made-up words go in."""
+    if config.pseudo_words and tokenizer is None:
+        raise TrainingError("copy pretraining with pseudo_words needs the model's tokenizer")
+
     def span(lo: int, hi: int) -> list[int]:
         text = rng.choice(token_texts)
         n = rng.randint(lo, hi)
         start = rng.randrange(0, max(1, len(text) - n))
         return list(text[start:start + n])
 
+    def copied_span() -> list[int]:
+        ids = span(config.min_span, config.max_span)
+        if not config.pseudo_words:
+            return ids
+        text = with_pseudo_words(tokenizer.decode(ids), config.pseudo_words, rng)
+        return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+
     seqs, masks = [], []
     for _ in range(config.batch_size):
         seq: list[int] = []
         mask: list[int] = []
         while len(seq) < config.seq_len:
-            copied = span(config.min_span, config.max_span)
+            copied = copied_span()
             filler = span(config.min_span // 2 or 1, config.max_span)
             seq += copied + filler + copied
             mask += [0] * (len(copied) + len(filler) + 1) + [1] * (len(copied) - 1)
@@ -103,7 +138,7 @@ def pretrain_copying(model_dir: str | Path, texts: Sequence[str], config: CopyPr
     accuracies: list[float] = []
     started = time.time()
     for step in range(1, config.steps + 1):
-        seqs, masks = copy_batch(token_texts, rng, config)
+        seqs, masks = copy_batch(token_texts, rng, config, tokenizer)
         ids, mask = torch.tensor(seqs), torch.tensor(masks)[:, 1:].float()
         logits = model(ids).logits[:, :-1]
         losses = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), ids[:, 1:].reshape(-1),

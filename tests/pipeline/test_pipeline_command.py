@@ -185,7 +185,7 @@ def test_the_whole_pipeline_ends_with_the_models_table_and_the_report(tmp_path: 
                      student={"tiny": {"hidden_size": 32, "num_layers": 2, "num_heads": 2, "num_kv_heads": 1,
                                                  "vocab_size": 600, "max_positions": 4096,
                                                  "copy_pretrain": {"steps": 3, "batch_size": 2, "seq_len": 64,
-                                                                   "max_span": 12}}},
+                                                                   "max_span": 12, "pseudo_words": 0.3}}},
                      sft={"max_steps": 2, "per_device_train_batch_size": 2, "max_length": 4096},
                      grpo={"max_steps": 1, "num_generations": 2, "per_device_train_batch_size": 2,
                            "max_completion_length": 16, "max_tool_calling_iterations": 1,

@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from sciresearcher.errors import TrainingError
-from sciresearcher.train.copy_pretrain import CopyPretrainConfig, copy_batch, pretrain_copying
+from sciresearcher.train.copy_pretrain import (
+    CopyPretrainConfig,
+    copy_batch,
+    pretrain_copying,
+    pseudo_word,
+    with_pseudo_words,
+)
 
 
 def test_copy_batches_mark_exactly_the_repeated_spans():
@@ -24,6 +30,38 @@ def test_copy_batches_mark_exactly_the_repeated_spans():
                 assert seq[i] in seq[:i]
                 # and so did the token before it: the first token of a repeat has no cue, so it is not marked
                 assert seq[i - 1] in seq[:i - 1]
+
+
+def test_pseudo_words_replace_words_only_and_keep_their_capitals():
+    rng = random.Random(0)
+    text = "The density of Lead near room temperature is 11.3 g/cm3 (EP-0058)."
+    assert with_pseudo_words(text, 0.0, rng) == text
+    replaced = with_pseudo_words(text, 1.0, rng)
+    assert replaced != text
+    assert "11.3" in replaced and "-0058)" in replaced and replaced.endswith(").")  # numbers stay
+    assert not {"density", "Lead", "near", "room", "temperature"} & set(replaced.split())
+    assert replaced.split()[0][0].isupper() and replaced.split()[1][0].islower()
+    words = {pseudo_word(rng) for _ in range(200)}
+    assert len(words) > 150 and all(w.isalpha() and w.islower() for w in words)
+
+
+def test_copy_batches_with_pseudo_words_repeat_the_same_made_up_words(tiny_tokenizer):
+    texts = ["The standard atomic weight of lead is 207.2 g/mol and its density is 11.3 g/cm3 at room temperature."
+             for _ in range(3)]
+    token_texts = [tiny_tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
+    config = CopyPretrainConfig(batch_size=4, seq_len=160, min_span=6, max_span=12, pseudo_words=0.5)
+    with pytest.raises(TrainingError, match="tokenizer"):
+        copy_batch(token_texts, random.Random(0), config)
+    seqs, masks = copy_batch(token_texts, random.Random(0), config, tiny_tokenizer)
+    vocabulary = set(" ".join(texts).replace(".", " ").split())
+    made_up = 0
+    for seq, mask in zip(seqs, masks, strict=True):
+        assert len(seq) == len(mask) == 160
+        for i, flag in enumerate(mask):
+            if flag:
+                assert seq[i] in seq[:i] and seq[i - 1] in seq[:i - 1]
+        made_up += len(set(tiny_tokenizer.decode(seq).replace(".", " ").split()) - vocabulary)
+    assert made_up > 0  # the documents' words alone cannot predict the repeats
 
 
 def test_the_tiny_model_learns_to_continue_a_repeat(tmp_path: Path, tiny_model_dir: Path):
