@@ -13,12 +13,12 @@ repeated to `seq_len` tokens, with the causal LM loss on the repeats only (from 
 first token has no cue). With `pseudo_words` > 0, that share of the words in each copied span is replaced by a
 made-up word (the same in both copies, e.g. "the density of tobaric near room temperature"): the run's
 documents recur in every batch, so their spans can be recalled rather than copied, and a name the student never
-saw (a held-out element in a test question) must be copied letter by letter; a made-up word can only be copied. A loss on every token would spend the model's capacity on predicting the documents
-(text it may memorise) and reach a lower copy accuracy: on the demo's documents, 0.74 after 1,200 steps with
-the loss everywhere against 0.88 after 600 with the loss on the repeats. So what the model learns is to find
-the earlier occurrence and continue it. It reports the copy accuracy (greedy next-token accuracy on the
-repeats) at the start and the end. A real base model (Qwen3-8B) needs none
-of this. Not here: building the model (tiny.py), SFT and GRPO (sft.py, grpo.py).
+saw (a held-out element in a test question) must be copied letter by letter; a made-up word can only be copied.
+A loss on every token would spend the model's capacity on predicting the documents (text it may memorise) and
+reach a lower copy accuracy: on the demo's documents, 0.74 after 1,200 steps with the loss everywhere against
+0.88 after 600 with the loss on the repeats. So what the model learns is to find the earlier occurrence and
+continue it. It reports the copy accuracy (greedy next-token accuracy on the repeats) at the start and the end.
+A real base model (Qwen3-8B) needs none of this. Not here: building the model (tiny.py), SFT and GRPO (sft.py, grpo.py).
 """
 
 from __future__ import annotations
