@@ -10,7 +10,8 @@ Per seed it prints the accuracies (with 95% intervals), the minutes the seed's s
 an earlier run in the same `--out`, its config and inputs unchanged, counts with the time it took then), and what
 GRPO saw: the mean reward of its first and last steps, the share of groups whose completions all got the same
 reward (no learning signal: `frac_reward_zero_std`), the reward's spread within groups, and how often SFT already
-solves the GRPO tasks at the sampling temperature (the first steps' mean reward). The last line is
+solves the GRPO tasks at the sampling temperature (the first steps' mean reward); and each model's solved tasks
+per task shape (which routine it has not learned). The last line is
 `base_acc=<x> sft_acc=<y> grpo_acc=<z> minutes=<m>` (means over seeds; minutes per seed).
 
     .venv/bin/python benchmarks/pipeline_demo.py --seeds 3 [--out DIR] [--split validation] [-- --sft.max_steps 200]
@@ -54,6 +55,35 @@ def grpo_signal(summary_file: Path) -> dict[str, Any]:
             "tool_calls": avg("tools/call_frequency", history), "truncated": avg("completions/clipped_ratio", history)}
 
 
+def by_shape(out: Path, split: str, runs: dict[str, Any]) -> dict[str, dict[str, list[int]]]:
+    """Solved / total per task shape (the synthesis template) for each model: which routine a model has not learned
+    (e.g. `element_atoms` at 0 when held-out element names are not copied into the search)."""
+    tasks_file = out / "04-split" / f"{split}.jsonl"
+    if not tasks_file.is_file():
+        return {}
+    shape = {t["id"]: (t.get("metadata") or {}).get("template") or "other"
+             for t in map(json.loads, tasks_file.read_text().splitlines()) if t}
+    counts: dict[str, dict[str, list[int]]] = {}
+    for model, by_split in runs.items():
+        trajectories = Path(by_split.get(split, {}).get("dir", "")) / "trajectories.jsonl"
+        if not trajectories.is_file():
+            continue
+        per = counts.setdefault(model, {})
+        for line in trajectories.read_text().splitlines():
+            t = json.loads(line)
+            cell = per.setdefault(shape.get(t["task_id"], "other"), [0, 0])
+            cell[0] += bool((t.get("grade") or {}).get("correct"))
+            cell[1] += 1
+    return counts
+
+
+def stage_states(out: Path) -> dict[str, dict[str, Any]]:
+    """Each stage's stage.json by stage name; `NN-stage.previous` (an older run of a stage whose settings changed
+    since, kept by the runner) is not part of this pipeline and is left out."""
+    return {d.name.split("-", 1)[1]: json.loads((d / "stage.json").read_text())
+            for d in sorted(out.glob("[0-9][0-9]-*")) if "." not in d.name and (d / "stage.json").is_file()}
+
+
 def run_seed(seed: int, out: Path, split: str, overrides: list[str]) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "sciresearcher", "pipeline", "demo", "--out", str(out), "--seed", str(seed), "-q",
            "--eval.splits", f"[{split}]", *overrides]
@@ -65,14 +95,14 @@ def run_seed(seed: int, out: Path, split: str, overrides: list[str]) -> dict[str
         sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-6000:])
         raise SystemExit(f"seed {seed}: the pipeline failed (exit {proc.returncode})")
     runs = json.loads((out / "11-eval" / "runs.json").read_text())
-    stages = {d.name.split("-", 1)[1]: json.loads((d / "stage.json").read_text())
-              for d in sorted(out.glob("[0-9][0-9]-*")) if (d / "stage.json").is_file()}
+    stages = stage_states(out)
     seconds = {name: s.get("elapsed_s") for name, s in stages.items()}
     # the whole pipeline's time, stage by stage: a stage reused from an earlier run in `out` (unchanged config and
     # inputs) counts with the seconds it took then, so the figure is the same whether the seed ran at once or not
     minutes = sum(v for v in seconds.values() if v) / 60
     return {"seed": seed, "minutes": minutes, "wall_minutes": wall_minutes, "runs": runs,
             "grpo": grpo_signal(out / "10-grpo" / "summary.json"), "stage_seconds": seconds,
+            "by_shape": by_shape(out, split, runs),
             "figures": {name: s.get("figures") for name, s in stages.items()}}
 
 
@@ -105,6 +135,9 @@ def main() -> None:
               f"clipped {_fmt(g.get('clip_ratio'), 3)}, cut before the answer {_fmt(g.get('truncated'), 2)}", flush=True)
         print("  turns cut at the eval's max_tokens: " + ", ".join(
             f"{m} {_fmt(a.get('cut_turns'), 2)}" for m, a in accs.items()), flush=True)
+        print("  solved by task shape: " + "; ".join(
+            f"{m} " + " ".join(f"{k} {a}/{n}" for k, (a, n) in sorted(c.items()))
+            for m, c in r["by_shape"].items()), flush=True)
         print("  stage seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in r["stage_seconds"].items() if v), flush=True)
     base = mean(r["runs"]["base"][args.split]["accuracy"] for r in results)
     sft = mean(r["runs"]["sft"][args.split]["accuracy"] for r in results)

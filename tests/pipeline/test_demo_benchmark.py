@@ -1,0 +1,55 @@
+"""benchmarks/pipeline_demo.py's per-shape breakdown: solved / total per synthesis template for each model."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+from sciresearcher.records import Task
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("pipeline_demo_bench", ROOT / "benchmarks" / "pipeline_demo.py")
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_by_shape_counts_each_model_per_template(tmp_path: Path) -> None:
+    split = tmp_path / "04-split"
+    split.mkdir()
+    tasks = [Task(id=f"comp-{shape}-{i}", question="q", answer="1", metadata={"template": shape})
+             for i, shape in enumerate(["element_atoms", "element_atoms", "mm_rate"])]
+    tasks.append(Task(id="plain", question="q", answer="1"))
+    (split / "validation.jsonl").write_text("".join(t.model_dump_json() + "\n" for t in tasks))
+    runs = {}
+    for model, correct in {"sft": [False, False, True, True], "grpo": [True, False, True, False]}.items():
+        d = tmp_path / f"{model}-validation"
+        d.mkdir()
+        (d / "trajectories.jsonl").write_text("".join(
+            json.dumps({"task_id": t.id, "grade": {"correct": ok}}) + "\n" for t, ok in zip(tasks, correct)))
+        runs[model] = {"validation": {"dir": str(d), "accuracy": sum(correct) / 4}}
+    runs["base"] = {"validation": {"dir": str(tmp_path / "missing")}}
+
+    counts = _bench().by_shape(tmp_path, "validation", runs)
+
+    assert counts == {"sft": {"element_atoms": [0, 2], "mm_rate": [1, 1], "other": [1, 1]},
+                      "grpo": {"element_atoms": [1, 2], "mm_rate": [1, 1], "other": [0, 1]}}
+    assert _bench().by_shape(tmp_path, "test", runs) == {}
+
+
+def test_stage_states_leave_out_previous_runs(tmp_path: Path) -> None:
+    """A stage rerun with new settings keeps its old directory as `NN-stage.previous`: its seconds are not this
+    pipeline's (the benchmark once counted an old evaluation's 109 s into a seed's minutes)."""
+    for name, seconds in {"09-sft": 260.0, "11-eval": 252.0, "11-eval.previous": 109.0}.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "stage.json").write_text(json.dumps({"elapsed_s": seconds}))
+    (tmp_path / "12-report").mkdir()  # a stage that has not written its state yet
+
+    states = _bench().stage_states(tmp_path)
+
+    assert {k: v["elapsed_s"] for k, v in states.items()} == {"sft": 260.0, "eval": 252.0}
