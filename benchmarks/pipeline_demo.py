@@ -33,6 +33,10 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
+from sciresearcher.data.rejection import read_trajectories
+from sciresearcher.pipeline.runner import read_state, stage_dirs
+from sciresearcher.tasks.files import read_tasks
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -58,30 +62,27 @@ def grpo_signal(summary_file: Path) -> dict[str, Any]:
 def by_shape(out: Path, split: str, runs: dict[str, Any]) -> dict[str, dict[str, list[int]]]:
     """Solved / total per task shape (the synthesis template) for each model: which routine a model has not learned
     (e.g. `element_atoms` at 0 when held-out element names are not copied into the search)."""
-    tasks_file = out / "04-split" / f"{split}.jsonl"
+    tasks_file = stage_dirs(out)["split"] / f"{split}.jsonl"
     if not tasks_file.is_file():
         return {}
-    shape = {t["id"]: (t.get("metadata") or {}).get("template") or "other"
-             for t in map(json.loads, tasks_file.read_text().splitlines()) if t}
+    shape = {t.id: t.metadata.get("template") or "other" for t in read_tasks(tasks_file)}
     counts: dict[str, dict[str, list[int]]] = {}
     for model, by_split in runs.items():
         trajectories = Path(by_split.get(split, {}).get("dir", "")) / "trajectories.jsonl"
         if not trajectories.is_file():
             continue
         per = counts.setdefault(model, {})
-        for line in trajectories.read_text().splitlines():
-            t = json.loads(line)
-            cell = per.setdefault(shape.get(t["task_id"], "other"), [0, 0])
-            cell[0] += bool((t.get("grade") or {}).get("correct"))
+        for t in read_trajectories([trajectories]):  # the last record of a task's sample wins, as in a resumed eval
+            cell = per.setdefault(shape.get(t.task_id, "other"), [0, 0])
+            cell[0] += bool(t.grade and t.grade.correct)
             cell[1] += 1
     return counts
 
 
 def stage_states(out: Path) -> dict[str, dict[str, Any]]:
-    """Each stage's stage.json by stage name; `NN-stage.previous` (an older run of a stage whose settings changed
-    since, kept by the runner) is not part of this pipeline and is left out."""
-    return {d.name.split("-", 1)[1]: json.loads((d / "stage.json").read_text())
-            for d in sorted(out.glob("[0-9][0-9]-*")) if "." not in d.name and (d / "stage.json").is_file()}
+    """Each stage's stage.json by stage name, from the stages' own directories (so `NN-stage.previous`, an older
+    run of a stage whose settings changed since, kept by the runner, is not counted)."""
+    return {name: state for name, d in stage_dirs(out).items() if (state := read_state(d)) is not None}
 
 
 def run_seed(seed: int, out: Path, split: str, overrides: list[str]) -> dict[str, Any]:

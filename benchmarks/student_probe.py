@@ -30,10 +30,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def stage_dir(pipeline: Path, name: str) -> Path:
-    found = sorted(pipeline.glob(f"[0-9][0-9]-{name}"))
-    if not found:
+    from sciresearcher.pipeline.runner import stage_dirs
+
+    found = stage_dirs(pipeline)[name]
+    if not found.is_dir():
         raise SystemExit(f"no {name} stage in {pipeline}: run `sciresearcher pipeline demo --out {pipeline}` first")
-    return found[0]
+    return found
 
 
 def tools_with_index(recipe: Any, index: Path) -> Any:

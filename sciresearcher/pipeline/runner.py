@@ -96,6 +96,11 @@ def _write_state(d: Path, state: dict[str, Any]) -> None:
     replace_atomically(_state_file(d), lambda tmp: tmp.write_text(text))
 
 
+def stage_dirs(root: Path) -> dict[str, Path]:
+    """Each stage's run directory under a pipeline directory (`NN-stage`), in pipeline order."""
+    return {stage.name: root / f"{i:02d}-{stage.name}" for i, stage in enumerate(STAGES, 1)}
+
+
 def _index(name: str | None, what: str) -> int | None:
     if name is None:
         return None
@@ -109,12 +114,13 @@ def plan(recipe: Recipe, recipe_path: Path, root: Path, *, start: str | None = N
     """Every stage up to `until`, with its directory, key and what a run would do with it."""
     first, last = _index(start, "--from"), _index(until, "--until")
     keys: dict[str, str] = {}
+    dirs = stage_dirs(root)
     out = []
     for i, stage in enumerate(STAGES):
         if last is not None and i > last:
             break
         key = keys[stage.name] = stage_key(stage, recipe, keys, recipe_path.parent)
-        d = root / f"{i + 1:02d}-{stage.name}"
+        d = dirs[stage.name]
         old = read_state(d)
         if first is not None and i >= first:
             state = "redo"

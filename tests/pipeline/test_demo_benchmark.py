@@ -6,7 +6,7 @@ import importlib.util
 import json
 from pathlib import Path
 
-from sciresearcher.records import Task
+from sciresearcher.records import Grade, Policy, Task, Trajectory
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,8 +30,11 @@ def test_by_shape_counts_each_model_per_template(tmp_path: Path) -> None:
     for model, correct in {"sft": [False, False, True, True], "grpo": [True, False, True, False]}.items():
         d = tmp_path / f"{model}-validation"
         d.mkdir()
+        policy = Policy(backend="local", model=model)
         (d / "trajectories.jsonl").write_text("".join(
-            json.dumps({"task_id": t.id, "grade": {"correct": ok}}) + "\n" for t, ok in zip(tasks, correct)))
+            Trajectory(id=f"{t.id}#0", task_id=t.id, policy=policy,
+                       grade=Grade(correct=ok, method="numeric")).model_dump_json() + "\n"
+            for t, ok in zip(tasks, correct)))
         runs[model] = {"validation": {"dir": str(d), "accuracy": sum(correct) / 4}}
     runs["base"] = {"validation": {"dir": str(tmp_path / "missing")}}
 
