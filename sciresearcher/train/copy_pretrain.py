@@ -24,12 +24,13 @@ A real base model (Qwen3-8B) needs none of this. Not here: building the model (t
 from __future__ import annotations
 
 import logging
+import math
 import random
 import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,8 +45,10 @@ class CopyPretrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     steps: int = Field(0, ge=0, description="optimizer steps (0: no copy pretraining)")
-    learning_rate: float = Field(3e-3, gt=0, description="AdamW peak learning rate (linear warmup, then constant)")
+    learning_rate: float = Field(3e-3, gt=0, description="AdamW peak learning rate (after a linear warmup)")
     warmup_steps: int = Field(30, ge=0)
+    schedule: Literal["constant", "cosine"] = Field("constant", description="after the warmup: hold the peak rate, or "
+                                                    "anneal it to zero by the last step (half a cosine)")
     batch_size: int = Field(16, ge=1, description="sequences per step")
     seq_len: int = Field(256, ge=32, description="tokens per sequence")
     min_span: int = Field(8, ge=1, description="shortest copied span, in tokens")
@@ -55,6 +58,16 @@ class CopyPretrainConfig(BaseModel):
     seed: int = 0
     threads: int | None = Field(None, ge=1, description="torch CPU threads (none: torch's default)")
 
+
+
+def learning_rate_at(step: int, config: CopyPretrainConfig) -> float:
+    """The rate of optimizer step `step` (1-based): linear warmup, then constant or half a cosine down to zero."""
+    if step <= config.warmup_steps:
+        return config.learning_rate * step / max(1, config.warmup_steps)
+    if config.schedule == "constant":
+        return config.learning_rate
+    progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+    return config.learning_rate * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 _WORD = re.compile(r"[A-Za-z]{2,}")
 _ONSETS = ["b", "c", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "ch", "cl", "gr",
@@ -145,7 +158,7 @@ def pretrain_copying(model_dir: str | Path, texts: Sequence[str], config: CopyPr
                                                    reduction="none")
         loss = (losses * mask.reshape(-1)).sum() / mask.sum()
         for group in optimizer.param_groups:
-            group["lr"] = config.learning_rate * min(1.0, step / max(1, config.warmup_steps))
+            group["lr"] = learning_rate_at(step, config)
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

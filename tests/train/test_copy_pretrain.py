@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import shutil
 from pathlib import Path
@@ -12,6 +13,7 @@ from sciresearcher.errors import TrainingError
 from sciresearcher.train.copy_pretrain import (
     CopyPretrainConfig,
     copy_batch,
+    learning_rate_at,
     pretrain_copying,
     pseudo_word,
     with_pseudo_words,
@@ -64,7 +66,8 @@ def test_copy_batches_with_pseudo_words_repeat_the_same_made_up_words(tiny_token
     assert made_up > 0  # the documents' words alone cannot predict the repeats
 
 
-def test_the_tiny_model_learns_to_continue_a_repeat(tmp_path: Path, tiny_model_dir: Path):
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_the_tiny_model_learns_to_continue_a_repeat(tmp_path: Path, tiny_model_dir: Path, schedule: str):
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)
     before = (model / "model.safetensors").read_bytes()
@@ -73,7 +76,7 @@ def test_the_tiny_model_learns_to_continue_a_repeat(tmp_path: Path, tiny_model_d
     rng = random.Random(1)
     texts = [" ".join(rng.choice(words) + str(rng.randint(0, 99)) for _ in range(120)) for _ in range(20)]
     config = CopyPretrainConfig(steps=60, batch_size=8, seq_len=96, min_span=6, max_span=16, learning_rate=5e-3,
-                                warmup_steps=5, threads=1)
+                                warmup_steps=5, threads=1, schedule=schedule)
     seen: list[float] = []
     figures = pretrain_copying(model, texts, config, on_step=lambda step, acc: seen.append(acc))
     assert figures["steps"] == 60 and len(seen) == 60
@@ -85,3 +88,19 @@ def test_copy_pretraining_refuses_texts_too_short_to_copy_from(tmp_path: Path, t
     with pytest.raises(TrainingError, match="longer than max_span"):
         pretrain_copying(tiny_model_dir, ["too short"], CopyPretrainConfig(steps=5))
     assert pretrain_copying(tiny_model_dir, [], CopyPretrainConfig(steps=0)) == {"steps": 0}
+
+
+def test_the_rate_warms_up_then_holds_or_anneals_to_zero():
+    constant = CopyPretrainConfig(steps=100, warmup_steps=10, learning_rate=1e-3)
+    cosine = constant.model_copy(update={"schedule": "cosine"})
+    for config in (constant, cosine):  # the same linear warmup
+        assert learning_rate_at(1, config) == pytest.approx(1e-4)
+        assert learning_rate_at(10, config) == pytest.approx(1e-3)
+    assert [learning_rate_at(s, constant) for s in (11, 55, 100)] == pytest.approx([1e-3] * 3)
+    assert learning_rate_at(55, cosine) == pytest.approx(5e-4)  # halfway through the decay
+    assert learning_rate_at(100, cosine) == pytest.approx(0.0, abs=1e-12)
+    rates = [learning_rate_at(s, cosine) for s in range(10, 101)]
+    assert all(a >= b for a, b in itertools.pairwise(rates))
+    assert learning_rate_at(1, CopyPretrainConfig(steps=5, warmup_steps=0)) == pytest.approx(3e-3)
+    with pytest.raises(ValueError, match="schedule"):
+        CopyPretrainConfig(steps=5, schedule="linear")
