@@ -95,14 +95,15 @@ def run_seed(seed: int, out: Path, split: str, overrides: list[str]) -> dict[str
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-6000:])
         raise SystemExit(f"seed {seed}: the pipeline failed (exit {proc.returncode})")
-    runs = json.loads((out / "11-eval" / "runs.json").read_text())
+    dirs = stage_dirs(out)
+    runs = json.loads((dirs["eval"] / "runs.json").read_text())
     stages = stage_states(out)
     seconds = {name: s.get("elapsed_s") for name, s in stages.items()}
     # the whole pipeline's time, stage by stage: a stage reused from an earlier run in `out` (unchanged config and
     # inputs) counts with the seconds it took then, so the figure is the same whether the seed ran at once or not
     minutes = sum(v for v in seconds.values() if v) / 60
     return {"seed": seed, "minutes": minutes, "wall_minutes": wall_minutes, "runs": runs,
-            "grpo": grpo_signal(out / "10-grpo" / "summary.json"), "stage_seconds": seconds,
+            "grpo": grpo_signal(dirs["grpo"] / "summary.json"), "stage_seconds": seconds,
             "by_shape": by_shape(out, split, runs),
             "figures": {name: s.get("figures") for name, s in stages.items()}}
 

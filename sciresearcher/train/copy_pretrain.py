@@ -59,7 +59,6 @@ class CopyPretrainConfig(BaseModel):
     threads: int | None = Field(None, ge=1, description="torch CPU threads (none: torch's default)")
 
 
-
 def learning_rate_at(step: int, config: CopyPretrainConfig) -> float:
     """The rate of optimizer step `step` (1-based): linear warmup, then constant or half a cosine down to zero."""
     if step <= config.warmup_steps:
@@ -68,6 +67,7 @@ def learning_rate_at(step: int, config: CopyPretrainConfig) -> float:
         return config.learning_rate
     progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
     return config.learning_rate * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
 
 _WORD = re.compile(r"[A-Za-z]{2,}")
 _ONSETS = ["b", "c", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "ch", "cl", "gr",

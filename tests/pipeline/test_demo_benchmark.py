@@ -38,11 +38,12 @@ def test_by_shape_counts_each_model_per_template(tmp_path: Path) -> None:
         runs[model] = {"validation": {"dir": str(d), "accuracy": sum(correct) / 4}}
     runs["base"] = {"validation": {"dir": str(tmp_path / "missing")}}
 
-    counts = _bench().by_shape(tmp_path, "validation", runs)
+    bench = _bench()
+    counts = bench.by_shape(tmp_path, "validation", runs)
 
     assert counts == {"sft": {"element_atoms": [0, 2], "mm_rate": [1, 1], "other": [1, 1]},
                       "grpo": {"element_atoms": [1, 2], "mm_rate": [1, 1], "other": [0, 1]}}
-    assert _bench().by_shape(tmp_path, "test", runs) == {}
+    assert bench.by_shape(tmp_path, "test", runs) == {}
 
 
 def test_stage_states_leave_out_previous_runs(tmp_path: Path) -> None:
