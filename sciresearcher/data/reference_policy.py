@@ -12,7 +12,9 @@ researcher would:
 3. compute in the sandbox: the task's formula with every cited value taken from what `read` returned (a
    value that is not in the read output ends the attempt) and the given values from the question, printing the
    answer rounded as it will be written (4 significant digits);
-4. answer in the final-answer format with the printed value and its unit, citing the documents by id.
+4. answer in the final-answer format with the printed value and its unit, citing the documents by id: the
+   explanation names the documents and the printed value (not the formula, whose constants a copying student
+   took for the answer), and the answer line repeats that value, the last number before it.
 
 If search does not list a cited document, or read does not return its value, the policy answers that it
 could not find the evidence: the trajectory is graded wrong and rejection sampling drops it. Its
@@ -172,8 +174,11 @@ class ReferencePolicy:
             return self._give_up(task, "the computation printed no number")
         docs = ", ".join(dict.fromkeys(v["doc_id"] for v in cited.values()))
         unit = f" {task.unit}" if task.unit else ""
-        text = (f"Explanation: {_expression(task)} with the values read from {docs}.\n"
-                f"Answer: {output.splitlines()[-1].strip()}{unit}\nConfidence: 90%")
+        printed = output.splitlines()[-1].strip()
+        # the explanation says where the number came from, not the formula: the formula's constants (1000,
+        # 6.022e23) sat right before "Answer:" and a copying student wrote them as its answer
+        text = (f"Explanation: from the values read from {docs}, python printed {printed}\n"
+                f"Answer: {printed}{unit}\nConfidence: 90%")
         return Message(role="assistant", content=text)
 
     @staticmethod

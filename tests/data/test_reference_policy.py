@@ -86,6 +86,9 @@ def test_reference_policy_solves_tasks_with_the_real_tools(world, tmp_path: Path
         final = traj["messages"][-1]["content"]
         task = next(t for t in tasks if t.id == traj["task_id"])
         assert f"Answer: {printed.strip()}" in final and all(e.doc_id in final for e in task.evidence)  # cited by id
+        # the last number before the answer line is the printed value: no formula constant to copy by mistake
+        before = final.split("\nAnswer:")[0]
+        assert re.findall(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", before)[-1] == printed.strip(), final
 
 
 def test_reference_policy_gives_up_when_search_cannot_find_the_source(world, tmp_path: Path):
