@@ -7,10 +7,13 @@ kind of entity. A task lands in a split when all its documents are in that split
 in two splits is dropped (and counted), so no test entity or document ever appears in a train task. Then each
 split is capped at `max_tasks` (a seeded sample, same seed same tasks).
 
-`rl` is optional (no share by default): tasks for reinforcement learning whose entities no SFT trajectory cites.
-After SFT the student solves most of its own training tasks (it has memorised their names and values), so GRPO
-on them mostly reinforces recall; on entities it has not seen, the reward measures what the test split does. Its
-documents are training documents: they stay in the training index, where GRPO's tools search them.
+`rl` is optional (empty by default): tasks for reinforcement learning that SFT never trains on. After SFT the
+student solves most of its own training tasks (it has memorised their names and values), so GRPO on them mostly
+reinforces recall. Two ways to fill it: a share of the entities (`fractions.rl`: entities no SFT trajectory cites,
+so the reward measures what the test split does, but SFT sees fewer entities), or `rl_from_train: N` (N tasks
+about the train entities whose questions SFT never sees: drawn first from the tasks `max_tasks.train` leaves out,
+so SFT's tasks stay the same, then from train's own). Its documents are training documents: they stay in the
+training index, where GRPO's tools search them.
 
 `held_out_documents(tasks)` names the documents evaluation items rest on (evidence ids, PMIDs, DOIs) and
 `training_documents(docs, held_out)` drops them from a corpus, so the index that teacher rollouts and GRPO
@@ -44,6 +47,9 @@ class SplitConfig(BaseModel):
         description="share of each namespace's documents per split (train, rl, validation, test); rl is optional")
     max_tasks: dict[str, int | None] = Field(
         default_factory=dict, description="cap per split (a seeded sample); a split not named is not capped")
+    rl_from_train: int = Field(
+        0, ge=0, description="train-entity tasks set aside for GRPO (questions SFT never sees): first those "
+        "max_tasks.train leaves out, then train's own; 0 = none")
     seed: int = Field(0, description="salt of the document assignment and of the capping sample")
 
     @model_validator(mode="after")
@@ -53,6 +59,9 @@ class SplitConfig(BaseModel):
             raise ValueError(f"unknown split name(s) {unknown}; splits are {', '.join(SPLITS)}")
         if any(v < 0 for v in self.fractions.values()) or not 0.999 <= sum(self.fractions.values()) <= 1.001:
             raise ValueError(f"split fractions must be >= 0 and sum to 1 (got {self.fractions})")
+        if self.rl_from_train and self.fractions.get("rl", 0) > 0:
+            raise ValueError("the rl split comes either from entities of its own (fractions.rl) or from train "
+                             "tasks (rl_from_train), not both: set one of them to 0")
         return self
 
 
@@ -129,13 +138,31 @@ def split_by_entity(tasks: list[Task], config: SplitConfig) -> Split:
             continue
         name = names.pop()
         out.tasks[name].append(task.model_copy(update={"split": name}))
+    left_out: list[Task] = []
     for name, cap in config.max_tasks.items():
         kept = out.tasks.get(name, [])
         if cap is not None and len(kept) > cap:
             out.capped[name] = len(kept) - cap
             chosen = set(random.Random(f"{config.seed}:{name}").sample(range(len(kept)), cap))
             out.tasks[name] = [t for i, t in enumerate(kept) if i in chosen]
+            if name == "train":
+                left_out = [t for i, t in enumerate(kept) if i not in chosen]
+    if config.rl_from_train:
+        _set_aside_for_rl(out, left_out, config)
     return out
+
+
+def _set_aside_for_rl(out: Split, left_out: list[Task], config: SplitConfig) -> None:
+    """Moves `rl_from_train` train-entity tasks to `rl`: those the train cap left out first, then train's own."""
+    want = config.rl_from_train
+    rng = random.Random(f"{config.seed}:rl")
+    rl = [left_out[i] for i in sorted(rng.sample(range(len(left_out)), min(want, len(left_out))))]
+    train = out.tasks.get("train", [])
+    if len(rl) < want:
+        taken = set(rng.sample(range(len(train)), min(want - len(rl), max(len(train) - 1, 0))))
+        rl += [t for i, t in enumerate(train) if i in taken]
+        out.tasks["train"] = [t for i, t in enumerate(train) if i not in taken]
+    out.tasks["rl"] = [t.model_copy(update={"split": "rl"}) for t in rl]
 
 
 def held_out_documents(tasks: list[Task]) -> set[str]:

@@ -235,9 +235,10 @@ def run_base(ctx: Context, d: Path) -> StageResult:
 
 
 def rl_tasks_file(ctx: Context) -> Path:
-    """The tasks GRPO trains on: the `rl` split when the recipe gives it a share (entities SFT never saw), else
-    the train split."""
-    return ctx.output("split", "rl" if ctx.recipe.split.fractions.get("rl", 0) > 0 else "train")
+    """The tasks GRPO trains on: the `rl` split when the recipe fills it (entities SFT never saw, or train-entity
+    tasks SFT never trains on), else the train split."""
+    split = ctx.recipe.split
+    return ctx.output("split", "rl" if split.fractions.get("rl", 0) > 0 or split.rl_from_train else "train")
 
 
 def run_export(ctx: Context, d: Path) -> StageResult:

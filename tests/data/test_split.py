@@ -60,6 +60,30 @@ def test_an_rl_split_has_entities_of_its_own_and_stays_in_the_training_index():
     assert set(plain.tasks) == {"train", "validation", "test"}
 
 
+def test_rl_from_train_takes_what_the_train_cap_leaves_out_first():
+    """GRPO's tasks about SFT's entities, questions SFT never sees: the tasks the train cap left out, so SFT's own
+    tasks are the same as without them; past those, from train's own."""
+    capped = SplitConfig(seed=3, max_tasks={"train": 60})
+    plain = split_by_entity(_tasks(), capped)
+    left = plain.capped["train"]
+    assert left > 10
+    split = split_by_entity(_tasks(), capped.model_copy(update={"rl_from_train": 10}))
+    train_ids, rl_ids = [t.id for t in split.tasks["train"]], [t.id for t in split.tasks["rl"]]
+    assert train_ids == [t.id for t in plain.tasks["train"]], "SFT's tasks do not change"
+    assert len(rl_ids) == 10 and not set(rl_ids) & set(train_ids) and all(t.split == "rl" for t in split.tasks["rl"])
+    docs = {name: set().union(*(task_documents(t) for t in split.tasks[name])) for name in ("train", "rl", "test")}
+    assert all(split.documents[d] == "train" for d in docs["rl"]), "rl tasks are about train entities"
+    assert not docs["rl"] & docs["test"], "no held-out document in an rl task"
+    assert rl_ids == [t.id for t in split_by_entity(_tasks(), capped.model_copy(update={"rl_from_train": 10}))
+                      .tasks["rl"]], "seeded"
+    # more than the cap left out: the rest comes from train, which shrinks by as many
+    more = split_by_entity(_tasks(), capped.model_copy(update={"rl_from_train": left + 5}))
+    assert len(more.tasks["rl"]) == left + 5 and len(more.tasks["train"]) == 55
+    assert not {t.id for t in more.tasks["rl"]} & {t.id for t in more.tasks["train"]}
+    with pytest.raises(ValueError, match="not both"):
+        SplitConfig(fractions={"train": 0.55, "rl": 0.15, "validation": 0.15, "test": 0.15}, rl_from_train=5)
+
+
 def test_the_split_is_seeded_and_capped():
     config = SplitConfig(seed=1, max_tasks={"test": 10})
     a, b = split_by_entity(_tasks(), config), split_by_entity(_tasks(), config)
