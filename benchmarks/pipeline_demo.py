@@ -10,8 +10,9 @@ Per seed it prints the accuracies (with 95% intervals), the minutes the seed's s
 an earlier run in the same `--out`, its config and inputs unchanged, counts with the time it took then), and what
 GRPO saw: the mean reward of its first and last steps, the share of groups whose completions all got the same
 reward (no learning signal: `frac_reward_zero_std`), the reward's spread within groups, and how often SFT already
-solves the GRPO tasks at the sampling temperature (the first steps' mean reward); and each model's solved tasks
-per task shape (which routine it has not learned). The last line is
+solves the GRPO tasks at the sampling temperature (the first steps' mean reward), how many prompts its updates saw;
+the test tasks GRPO gained and lost against SFT with McNemar's exact p (a gap of a few tasks is noise unless the
+flips go one way); and each model's solved tasks per task shape (which routine it has not learned). The last line is
 `base_acc=<x> sft_acc=<y> grpo_acc=<z> minutes=<m>` (means over seeds; minutes per seed).
 
     .venv/bin/python benchmarks/pipeline_demo.py --seeds 3 [--out DIR] [--split validation] [-- --sft.max_steps 200]
@@ -33,7 +34,10 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
+import yaml
+
 from sciresearcher.data.rejection import read_trajectories
+from sciresearcher.grade.metrics import paired_comparison
 from sciresearcher.pipeline.runner import read_state, stage_dirs
 from sciresearcher.tasks.files import read_tasks
 
@@ -59,6 +63,14 @@ def grpo_signal(summary_file: Path) -> dict[str, Any]:
             "tool_calls": avg("tools/call_frequency", history), "truncated": avg("completions/clipped_ratio", history)}
 
 
+def graded(runs: dict[str, Any], model: str, split: str) -> dict[str, bool]:
+    """Task id -> solved, for one model's eval run (the last record of a task's sample wins, as in a resumed eval)."""
+    trajectories = Path(runs.get(model, {}).get(split, {}).get("dir", "")) / "trajectories.jsonl"
+    if not trajectories.is_file():
+        return {}
+    return {t.task_id: bool(t.grade and t.grade.correct) for t in read_trajectories([trajectories])}
+
+
 def by_shape(out: Path, split: str, runs: dict[str, Any]) -> dict[str, dict[str, list[int]]]:
     """Solved / total per task shape (the synthesis template) for each model: which routine a model has not learned
     (e.g. `element_atoms` at 0 when held-out element names are not copied into the search)."""
@@ -67,16 +79,35 @@ def by_shape(out: Path, split: str, runs: dict[str, Any]) -> dict[str, dict[str,
         return {}
     shape = {t.id: t.metadata.get("template") or "other" for t in read_tasks(tasks_file)}
     counts: dict[str, dict[str, list[int]]] = {}
-    for model, by_split in runs.items():
-        trajectories = Path(by_split.get(split, {}).get("dir", "")) / "trajectories.jsonl"
-        if not trajectories.is_file():
-            continue
-        per = counts.setdefault(model, {})
-        for t in read_trajectories([trajectories]):  # the last record of a task's sample wins, as in a resumed eval
-            cell = per.setdefault(shape.get(t.task_id, "other"), [0, 0])
-            cell[0] += bool(t.grade and t.grade.correct)
+    for model in runs:
+        for task_id, correct in graded(runs, model, split).items():
+            cell = counts.setdefault(model, {}).setdefault(shape.get(task_id, "other"), [0, 0])
+            cell[0] += correct
             cell[1] += 1
     return counts
+
+
+def grpo_against_sft(runs: dict[str, Any], split: str) -> dict[str, Any]:
+    """The same test tasks under SFT and GRPO: tasks GRPO gained and lost, and McNemar's exact p (is the gap more
+    than the flips a few updates make either way?)."""
+    sft, grpo = graded(runs, "sft", split), graded(runs, "grpo", split)
+    if not sft.keys() & grpo.keys():
+        return {}
+    c = paired_comparison(sft, grpo)
+    return {"gained": c.gained, "lost": c.lost, "tasks": c.tasks, "p_value": c.p_value}
+
+
+def grpo_prompts(grpo_dir: Path) -> int | None:
+    """How many prompts GRPO's updates saw: steps x (completions per step / completions per prompt)."""
+    config_file = grpo_dir / "config.yaml"
+    if not config_file.is_file():
+        return None
+    c = yaml.safe_load(config_file.read_text()) or {}
+    try:
+        per_step = c["per_device_train_batch_size"] * c.get("gradient_accumulation_steps", 1) // c["num_generations"]
+        return int(c["max_steps"]) * per_step
+    except (KeyError, TypeError):
+        return None
 
 
 def stage_states(out: Path) -> dict[str, dict[str, Any]]:
@@ -103,7 +134,8 @@ def run_seed(seed: int, out: Path, split: str, overrides: list[str]) -> dict[str
     # inputs) counts with the seconds it took then, so the figure is the same whether the seed ran at once or not
     minutes = sum(v for v in seconds.values() if v) / 60
     return {"seed": seed, "minutes": minutes, "wall_minutes": wall_minutes, "runs": runs,
-            "grpo": grpo_signal(dirs["grpo"] / "summary.json"), "stage_seconds": seconds,
+            "grpo": grpo_signal(dirs["grpo"] / "summary.json") | {"prompts": grpo_prompts(dirs["grpo"])},
+            "grpo_against_sft": grpo_against_sft(runs, split), "stage_seconds": seconds,
             "by_shape": by_shape(out, split, runs),
             "figures": {name: s.get("figures") for name, s in stages.items()}}
 
@@ -131,10 +163,13 @@ def main() -> None:
             f"{m}_acc={a['accuracy']:.3f} [{a['ci95'][0]:.2f},{a['ci95'][1]:.2f}]" for m, a in accs.items())
             + f" (n={accs['sft']['tasks']} {args.split} tasks) minutes={r['minutes']:.1f} (this invocation "
             f"{r['wall_minutes']:.1f}: stages done before in --out are reused)", flush=True)
-        print(f"  grpo: {g.get('steps')} steps, reward {_fmt(g.get('reward_first'))} -> {_fmt(g.get('reward_last'))} "
+        print(f"  grpo: {g.get('steps')} steps on {g.get('prompts', '-')} prompts, reward {_fmt(g.get('reward_first'))} -> {_fmt(g.get('reward_last'))} "
               f"(first steps = how often SFT already solves GRPO tasks at the sampling temperature), groups with "
               f"no reward spread {_fmt(g.get('zero_std_groups'), 2)}, reward std {_fmt(g.get('reward_std'), 3)}, "
               f"clipped {_fmt(g.get('clip_ratio'), 3)}, cut before the answer {_fmt(g.get('truncated'), 2)}", flush=True)
+        if d := r["grpo_against_sft"]:
+            print(f"  grpo against sft on the same {d['tasks']} tasks: {d['gained']} gained, {d['lost']} lost "
+                  f"(McNemar exact p={d['p_value']:.2f})", flush=True)
         print("  turns cut at the eval's max_tokens: " + ", ".join(
             f"{m} {_fmt(a.get('cut_turns'), 2)}" for m, a in accs.items()), flush=True)
         print("  solved by task shape: " + "; ".join(

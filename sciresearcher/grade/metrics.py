@@ -1,5 +1,6 @@
 """Metrics over graded samples: accuracy with a 95% interval, unbiased pass@k, maj@k, calibration error,
-breakdowns by category and answer type, depth (turns, tool calls) against correctness and difficulty, cost.
+breakdowns by category and answer type, depth (turns, tool calls) against correctness and difficulty, cost, and
+two models on the same tasks (tasks gained and lost, McNemar's exact test).
 
 Input is a list of `Sample` rows (one per task x sample). The denominator is always every task in the
 benchmark, overall and per category: a task with no sample, or a sample with no answer, counts as wrong.
@@ -54,6 +55,37 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     for i in range(n - c + 1, n + 1):
         prod *= 1.0 - k / i
     return 1.0 - prod
+
+
+@dataclass(frozen=True)
+class PairedComparison:
+    """Two models graded on the same tasks: how many tasks only `b` solves (gained), only `a` solves (lost), both or
+    neither, and the exact two-sided McNemar p-value (a binomial test on the discordant tasks: under "no
+    difference" each is equally likely to fall either way). A 0.05 accuracy gap on 100 tasks can be 5 gained and
+    0 lost (p 0.06) or 20 gained and 15 lost (p 0.50): the flips say which."""
+
+    gained: int
+    lost: int
+    both: int
+    neither: int
+    p_value: float
+
+    @property
+    def tasks(self) -> int:
+        return self.gained + self.lost + self.both + self.neither
+
+
+def paired_comparison(a: dict[str, bool], b: dict[str, bool]) -> PairedComparison:
+    """Compare `b` against `a` (task id -> correct) on the tasks both were graded on; raises if they share none."""
+    shared = a.keys() & b.keys()
+    if not shared:
+        raise ValueError("the two models were graded on no common task: compare runs of the same task set")
+    gained = sum(1 for t in shared if b[t] and not a[t])
+    lost = sum(1 for t in shared if a[t] and not b[t])
+    both = sum(1 for t in shared if a[t] and b[t])
+    discordant, k = gained + lost, min(gained, lost)
+    tail = sum(math.comb(discordant, i) for i in range(k + 1)) / 2 ** discordant if discordant else 1.0
+    return PairedComparison(gained, lost, both, len(shared) - gained - lost - both, min(1.0, 2 * tail))
 
 
 def calib_err_official(confidence: list[float], correct: list[bool], p: str = "2", beta: int = 100) -> float:

@@ -87,6 +87,10 @@ class LLMConfig(BaseModel):
         1, ge=1, description="local backend: concurrent requests generated together in one padded batch (> 1: "
         "llm.batched_local.BatchedLocalClient, which renders with the training chat template)")
     dtype: str | None = Field(None, description="local backend: float32 | bfloat16 | auto")
+    kv_cache: Literal["dynamic", "static"] = Field(
+        "dynamic", description="local backend: the key-value cache of a generation. dynamic grows by one token a "
+        "step (a copy of the whole cache each step); static is allocated once at prompt + max_tokens: the same "
+        "tokens, and on CPU ~1.5x faster decoding of a padded batch (llm/batched_local.py)")
     loop_stop: int = Field(
         0, ge=0, description="local backend: end a reply as cut at max_tokens once its last N or more tokens repeat "
         "one period three times (llm/loop_stop.py; 0: off). A looping row otherwise keeps its whole batch decoding")

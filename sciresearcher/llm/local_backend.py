@@ -88,6 +88,8 @@ class LocalClient(ManagedClient):
         stop = sampling.get("stop")
         if stop:
             gen.update(stop_strings=[stop] if isinstance(stop, str) else list(stop), tokenizer=self.tokenizer)
+        if self.config.kv_cache == "static":
+            gen["cache_implementation"] = "static"
         pad = self.tokenizer.pad_token_id
         gen["pad_token_id"] = pad if pad is not None else self.tokenizer.eos_token_id
         return gen

@@ -1,4 +1,5 @@
-"""Metrics: pass@k against brute-force enumeration, Wilson intervals, calibration, the summary's denominators."""
+"""Metrics: pass@k against brute-force enumeration, Wilson intervals, calibration, the summary's denominators, and the
+paired comparison of two models (McNemar's exact test against enumeration)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sciresearcher.grade.metrics import (
     Sample,
     calib_err_corrected,
     calib_err_official,
+    paired_comparison,
     pass_at_k,
     summarize,
     wilson_interval,
@@ -103,3 +105,33 @@ def test_calibration_below_200_items_reads_the_corrected_figure_first():
     assert keys.index("calibration_error") < keys.index("calibration_error_official")
     assert out["calibration_error"] == pytest.approx(0.7, abs=0.01) and out["calibration_error_official"] == 0.0
     assert "below 200 items" in out["calibration_note"] and "official" in out["definitions"]["calibration_error"]
+
+
+@pytest.mark.parametrize("gained,lost", [(g, l) for g in range(9) for l in range(9)])
+def test_paired_comparison_p_value_matches_enumeration(gained, lost):
+    # every way the discordant tasks could fall under "no difference": as or more lopsided than what was seen
+    n = gained + lost
+    seen = abs(gained - lost)
+    outcomes = list(itertools.product([0, 1], repeat=n))
+    brute = sum(abs(2 * sum(o) - n) >= seen for o in outcomes) / len(outcomes) if n else 1.0
+    a = {f"g{i}": False for i in range(gained)} | {f"l{i}": True for i in range(lost)} | {"both": True, "none": False}
+    b = {f"g{i}": True for i in range(gained)} | {f"l{i}": False for i in range(lost)} | {"both": True, "none": False}
+    r = paired_comparison(a, b)
+    assert (r.gained, r.lost, r.both, r.neither, r.tasks) == (gained, lost, 1, 1, n + 2)
+    assert r.p_value == pytest.approx(brute, abs=1e-12)
+
+
+def test_paired_comparison_known_values_and_shared_tasks_only():
+    a = {f"t{i}": False for i in range(5)}
+    b = {f"t{i}": True for i in range(5)} | {"only-in-b": True}  # a task one model was not graded on is left out
+    r = paired_comparison(a, b)
+    assert (r.gained, r.lost, r.tasks) == (5, 0, 5)
+    assert r.p_value == pytest.approx(0.0625)
+    a = {f"t{i}": i < 15 for i in range(35)}
+    b = {f"t{i}": i >= 15 for i in range(35)}
+    assert paired_comparison(a, b).p_value == pytest.approx(0.4996, abs=1e-4)
+
+
+def test_paired_comparison_without_common_tasks_says_so():
+    with pytest.raises(ValueError, match="no common task"):
+        paired_comparison({"a": True}, {"b": True})

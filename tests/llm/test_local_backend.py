@@ -126,3 +126,20 @@ def test_batched_local_client_generates_concurrent_requests_together(tiny_model_
     prompt = client.render([Message.user("q"), Message(role="assistant", content="a"), Message.user("r")], None)
     assert "<think>\n\n</think>\n\na<|im_end|>" in prompt
 
+
+
+def test_static_kv_cache_gives_the_tokens_of_the_dynamic_one(tiny_model_dir):
+    """`kv_cache: static` (allocated once at prompt + max_tokens) only changes how fast a padded batch decodes:
+    greedy replies of prompts of different lengths, with a loop cut, are the same token for token."""
+    prompts = ["<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n",
+               ("<|im_start|>user\nWhich element has atomic number 26, and what is its molar mass in g/mol? Say "
+                "it in a sentence.<|im_end|>\n<|im_start|>assistant\n"),
+               "<|im_start|>user\nName a kinase.<|im_end|>\n<|im_start|>assistant\n"]
+    sampling = {"temperature": 0, "max_tokens": 96}
+    replies = {cache: make_client(LLMConfig(backend="local", model=str(tiny_model_dir), local_batch=4, loop_stop=24,
+                                            kv_cache=cache)).generate_batch(prompts, sampling)
+               for cache in ("dynamic", "static")}
+    assert replies["static"] == replies["dynamic"]
+    assert {r[2] for r in replies["static"]} != {96}  # some row was cut as a loop before the budget
+    with pytest.raises(ValueError, match="kv_cache"):
+        LLMConfig(backend="local", model=str(tiny_model_dir), kv_cache="paged")

@@ -1,4 +1,5 @@
-"""benchmarks/pipeline_demo.py's per-shape breakdown: solved / total per synthesis template for each model."""
+"""benchmarks/pipeline_demo.py's per-seed figures: solved / total per synthesis template for each model, the tasks GRPO
+gained and lost against SFT, and how many prompts GRPO's updates saw."""
 
 from __future__ import annotations
 
@@ -44,6 +45,9 @@ def test_by_shape_counts_each_model_per_template(tmp_path: Path) -> None:
     assert counts == {"sft": {"element_atoms": [0, 2], "mm_rate": [1, 1], "other": [1, 1]},
                       "grpo": {"element_atoms": [1, 2], "mm_rate": [1, 1], "other": [0, 1]}}
     assert bench.by_shape(tmp_path, "test", runs) == {}
+    # the same four tasks: GRPO solves the first (SFT does not) and misses the last (SFT solves it)
+    assert bench.grpo_against_sft(runs, "validation") == {"gained": 1, "lost": 1, "tasks": 4, "p_value": 1.0}
+    assert bench.grpo_against_sft(runs, "test") == {}
 
 
 def test_stage_states_leave_out_previous_runs(tmp_path: Path) -> None:
@@ -57,3 +61,10 @@ def test_stage_states_leave_out_previous_runs(tmp_path: Path) -> None:
     states = _bench().stage_states(tmp_path)
 
     assert {k: v["elapsed_s"] for k, v in states.items()} == {"sft": 260.0, "eval": 252.0}
+
+
+def test_grpo_prompts_from_the_trainer_config(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text("num_generations: 8\nmax_steps: 32\nper_device_train_batch_size: 32\n"
+                                          "gradient_accumulation_steps: 2\n")
+    assert _bench().grpo_prompts(tmp_path) == 32 * 32 * 2 // 8
+    assert _bench().grpo_prompts(tmp_path / "missing") is None
