@@ -67,18 +67,71 @@ def run_sft_stage(ctx: Context, d: Path) -> StageResult:
                        {"steps": summary.get("global_step"), "loss": rounded(summary.get("last_loss"))})
 
 
-def _grpo_tasks(ctx: Context, d: Path) -> str:
+def pass_rates(trajectories: list[Any]) -> dict[str, float]:
+    """Task id -> share of its samples graded correct (a sample without a grade counts as wrong)."""
+    counts: dict[str, list[int]] = {}
+    for t in trajectories:
+        cell = counts.setdefault(t.task_id, [0, 0])
+        cell[0] += bool(t.grade and t.grade.correct)
+        cell[1] += 1
+    return {task: solved / n for task, (solved, n) in counts.items()}
+
+
+def _filter_prompts(ctx: Context, d: Path, tasks: list[Any], cfg: Any) -> tuple[list[Any], dict[str, Any]]:
+    """The tasks whose pass rate under the SFT model lies in [cfg.min_pass, cfg.max_pass] (recipe.PromptFilter):
+    the SFT model rolled out on them (on a seeded pool of `cfg.pool`) with the eval stage's agent and backend."""
+    import random
+
+    from sciresearcher.data.rejection import read_trajectories
+    from sciresearcher.errors import TrainingError
+    from sciresearcher.eval.config import EvalConfig
+    from sciresearcher.eval.harness import run_eval as run_eval_harness
+
+    recipe = ctx.recipe
+    pool = tasks
+    if cfg.pool is not None and cfg.pool < len(tasks):
+        pool = [tasks[i] for i in sorted(random.Random(recipe.seed).sample(range(len(tasks)), cfg.pool))]
+    d.mkdir(parents=True, exist_ok=True)
+    pool_file = write_tasks(d / "pool.jsonl", pool)
+    rollout = recipe.eval.rollout
+    llm = rollout.llm.model_copy(update={"model": str(ctx.output("sft", "model")), **(
+        {"base_url": recipe.eval.base_urls["sft"]} if "sft" in recipe.eval.base_urls else {})})
+    agent = rollout.agent.model_copy(update={"sampling": {**rollout.agent.sampling, "temperature": cfg.temperature}})
+    cfg_eval = EvalConfig(**{**rollout.model_dump(), "llm": llm, "agent": agent, "samples": cfg.samples,
+                             "tools": training_tools(ctx, recipe.grpo.tools), "seed": recipe.seed,
+                             "benchmark": str(pool_file)})
+    _set_threads(recipe)
+    asyncio.run(run_eval_harness(cfg_eval, d / "rollouts", show_progress=ctx.show_progress))
+    rates = pass_rates(read_trajectories([d / "rollouts" / "trajectories.jsonl"]))
+    kept = [t for t in pool if cfg.min_pass <= rates.get(t.id, 0.0) <= cfg.max_pass]
+    solved = _mean([rates.get(t.id, 0.0) for t in pool])
+    if not kept:
+        raise TrainingError(f"grpo.prompt_filter kept none of the {len(pool)} tasks it tried: the SFT model's mean "
+                            f"pass rate on them is {solved:.2f}, and none lies in [{cfg.min_pass}, {cfg.max_pass}]",
+                            hint="widen min_pass / max_pass, raise pool or samples, or drop prompt_filter")
+    log.info("grpo prompt filter: %d of %d tasks kept (pass rate in [%s, %s]; SFT's mean pass rate %.2f)",
+             len(kept), len(pool), cfg.min_pass, cfg.max_pass, solved)
+    return kept, {"filter_tried": len(pool), "filter_kept": len(kept), "filter_sft_pass": rounded(solved)}
+
+
+def _grpo_tasks(ctx: Context, d: Path) -> tuple[str, dict[str, Any]]:
+    """GRPO's task file (the export's, capped at `max_tasks` and filtered by `prompt_filter` when set) and the
+    filter's figures."""
+    import random
+
     from sciresearcher.tasks.files import read_tasks
 
     source = ctx.output("export", "rl_train")
-    cap = ctx.recipe.grpo.max_tasks
-    if cap is None:
-        return str(source)
-    import random
-
+    cap, prompt_filter = ctx.recipe.grpo.max_tasks, ctx.recipe.grpo.prompt_filter
+    if cap is None and prompt_filter is None:
+        return str(source), {}
     tasks = read_tasks(source)
-    chosen = sorted(random.Random(ctx.recipe.seed).sample(range(len(tasks)), min(cap, len(tasks))))
-    return str(write_tasks(d / "tasks.jsonl", [tasks[i] for i in chosen]))
+    if cap is not None:
+        tasks = [tasks[i] for i in sorted(random.Random(ctx.recipe.seed).sample(range(len(tasks)), min(cap, len(tasks))))]
+    figures: dict[str, Any] = {}
+    if prompt_filter is not None:
+        tasks, figures = _filter_prompts(ctx, d / "prompt-filter", tasks, prompt_filter)
+    return str(write_tasks(d / "tasks.jsonl", tasks)), figures
 
 
 def run_grpo_stage(ctx: Context, d: Path) -> StageResult:
@@ -86,8 +139,9 @@ def run_grpo_stage(ctx: Context, d: Path) -> StageResult:
 
     recipe = ctx.recipe
     d.mkdir(parents=True, exist_ok=True)
-    data = recipe.grpo.model_dump(exclude={"launch", "max_tasks"})
-    cfg = GRPORunConfig(**{**data, "model": str(ctx.output("sft", "model")), "dataset": _grpo_tasks(ctx, d),
+    data = recipe.grpo.model_dump(exclude={"launch", "max_tasks", "prompt_filter"})
+    dataset, filtered = _grpo_tasks(ctx, d)
+    cfg = GRPORunConfig(**{**data, "model": str(ctx.output("sft", "model")), "dataset": dataset,
                            "output_dir": str(d), "seed": recipe.seed,
                            "tools": training_tools(ctx, recipe.grpo.tools).model_dump(mode="json")})
     summary = _train("grpo", cfg, recipe.grpo.launch, ctx, d, run_grpo)
@@ -96,7 +150,7 @@ def run_grpo_stage(ctx: Context, d: Path) -> StageResult:
                        {"steps": summary.get("global_step"),
                         "reward_first": rounded(_mean(rewards[: max(1, len(rewards) // 4)])),
                         "reward_last": rounded(_mean(rewards[-max(1, len(rewards) // 4):])),
-                        "truncated": rounded(summary.get("truncated_share"))})
+                        "truncated": rounded(summary.get("truncated_share")), **filtered})
 
 
 def _mean(xs: list[float]) -> float | None:

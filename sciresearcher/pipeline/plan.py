@@ -136,6 +136,12 @@ def estimate(recipe: Recipe, recipe_path: Path, item: Planned, table: dict[str, 
             1, g.launch.num_processes)
         calls.add(f"{recipe.student.model or 'tiny Qwen3'} rollouts", None, completions * est.turns_per_trajectory,
                   *agent, table, local=True)
+        if g.prompt_filter is not None:
+            f = g.prompt_filter
+            pool = counts.get("rl") or counts.get("train", 0)
+            pool = min(x for x in (pool, g.max_tasks, f.pool) if x is not None)
+            calls.add(f"{recipe.student.model or 'tiny Qwen3'} SFT on GRPO's tasks (prompt filter)", None,
+                      pool * f.samples * est.turns_per_trajectory, *agent, table, local=True)
         if g.judge_llm is not None:
             calls.add("judge reward", g.judge_llm, completions, est.judge_prompt_tokens, est.judge_completion_tokens,
                       table)  # inside the training step: online

@@ -108,11 +108,35 @@ class SFTStage(SFTRunConfig):
     launch: Launch = Field(default_factory=Launch)
 
 
+class PromptFilter(_Strict):
+    """GRPO's prompts chosen by the SFT model's own rollouts, before GRPO: a task is kept when its pass rate over
+    `samples` rollouts lies in [`min_pass`, `max_pass`] (the offline difficulty filter of Polaris and Skywork-OR1:
+    a task every sample solves, or none, gives a group no reward spread). One greedy rollout with `max_pass: 0`
+    keeps the tasks whose greedy answer is wrong, the ones an evaluation counts. The rollouts run the eval stage's
+    agent and model backend with the SFT model and GRPO's tools (the training index)."""
+
+    samples: int = Field(1, ge=1, description="rollouts per task")
+    temperature: float = Field(0.0, ge=0, description="their sampling temperature (0: greedy)")
+    min_pass: float = Field(0.0, ge=0, le=1, description="keep a task whose pass rate is at least this")
+    max_pass: float = Field(0.0, ge=0, le=1, description="and at most this")
+    pool: int | None = Field(None, ge=1, description="tasks tried: the first N of a seeded shuffle of GRPO's tasks "
+                             "(none: all of them)")
+
+    @field_validator("max_pass")
+    @classmethod
+    def _ordered(cls, v: float, info: Any) -> float:
+        if v < info.data.get("min_pass", 0.0):
+            raise ValueError(f"max_pass {v} is below min_pass {info.data['min_pass']}: no task could be kept")
+        return v
+
+
 class GRPOStage(GRPORunConfig):
     model: str = Field(FILLED, description="the SFT model (set by the pipeline)")
     dataset: str = Field(FILLED, description="the train split's tasks (set by the pipeline)")
     output_dir: str = Field(FILLED, description="the stage's run directory (set by the pipeline)")
     max_tasks: int | None = Field(None, ge=1, description="train tasks GRPO samples prompts from (none = all)")
+    prompt_filter: PromptFilter | None = Field(None, description="keep the tasks by the SFT model's pass rate on "
+                                               "them (none: every task)")
     launch: Launch = Field(default_factory=Launch)
 
 

@@ -16,9 +16,12 @@ import yaml
 from typer.testing import CliRunner
 
 from sciresearcher.cli.app import app
+from sciresearcher.data.rejection import read_trajectories
 from sciresearcher.errors import ConfigError
+from sciresearcher.pipeline.model_stages import pass_rates
 from sciresearcher.pipeline.recipe import builtin_recipes, load_recipe
 from sciresearcher.pipeline.runner import plan
+from sciresearcher.records import Grade, Policy, Trajectory
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -189,7 +192,9 @@ def test_the_whole_pipeline_ends_with_the_models_table_and_the_report(tmp_path: 
                      sft={"max_steps": 2, "per_device_train_batch_size": 2, "max_length": 4096},
                      grpo={"max_steps": 1, "num_generations": 2, "per_device_train_batch_size": 2,
                            "max_completion_length": 16, "max_tool_calling_iterations": 1,
-                           "tools": SMALL["teacher"]["rollout"]["tools"]},
+                           "tools": SMALL["teacher"]["rollout"]["tools"],
+                           # GRPO on the tasks the SFT model's greedy rollout fails, out of a pool of 2
+                           "prompt_filter": {"samples": 1, "max_pass": 0.0, "pool": 2}},
                      eval={"splits": ["test"], "rollout": {"tools": SMALL["teacher"]["rollout"]["tools"],
                                                            "agent": {"max_turns": 2, "sampling": {"max_tokens": 8}}}})
     result = _pipeline(str(recipe))
@@ -199,6 +204,12 @@ def test_the_whole_pipeline_ends_with_the_models_table_and_the_report(tmp_path: 
            for name in ("train", "rl")}
     rl_prompts = [json.loads(line)["id"] for line in (root / "08-export" / "rl" / "train.jsonl").read_text().splitlines()]
     assert ids["rl"] and rl_prompts == ids["rl"] and not set(ids["rl"]) & set(ids["train"])
+    rates = pass_rates(read_trajectories([root / "10-grpo" / "prompt-filter" / "rollouts" / "trajectories.jsonl"]))
+    grpo_tasks = [json.loads(line)["id"] for line in (root / "10-grpo" / "tasks.jsonl").read_text().splitlines()]
+    assert len(rates) == 2 and set(rates) <= set(ids["rl"])  # the pool: 2 of the rl tasks, each rolled out once
+    assert grpo_tasks == [t for t in ids["rl"] if t in rates and rates[t] == 0.0]
+    grpo_stage = json.loads((root / "10-grpo" / "stage.json").read_text())["figures"]
+    assert grpo_stage["filter_tried"] == 2 and grpo_stage["filter_kept"] == len(grpo_tasks)
     base = json.loads((root / "07-base" / "stage.json").read_text())
     assert "->" in base["figures"]["copy_acc"]  # copy pretraining ran on the training documents
     runs = json.loads((root / "11-eval" / "runs.json").read_text())
@@ -211,3 +222,14 @@ def test_the_whole_pipeline_ends_with_the_models_table_and_the_report(tmp_path: 
     out = result.stdout
     assert "accuracy on tasks the models never trained on" in out and "SFT + GRPO" in out and "tool calls" in out
     assert f"report: {report}" in out.replace("\n", "")
+
+
+def test_prompt_filter_bounds_are_checked_and_pass_rates_count_ungraded_samples_as_wrong(tmp_path: Path):
+    with pytest.raises(ConfigError, match="max_pass 0.2 is below min_pass 0.5"):
+        load_recipe(_recipe(tmp_path, grpo={"prompt_filter": {"min_pass": 0.5, "max_pass": 0.2}}))
+    policy = Policy(backend="local", model="m")
+    samples = [("a", True), ("a", False), ("a", None), ("a", True), ("b", False)]
+    trajectories = [Trajectory(id=f"{task}#{i}", task_id=task, sample_index=i, policy=policy,
+                               grade=None if ok is None else Grade(correct=ok, method="numeric"))
+                    for i, (task, ok) in enumerate(samples)]
+    assert pass_rates(trajectories) == {"a": 0.5, "b": 0.0}
