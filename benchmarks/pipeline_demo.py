@@ -12,10 +12,13 @@ GRPO saw: the mean reward of its first and last steps, the share of groups whose
 reward (no learning signal: `frac_reward_zero_std`), the reward's spread within groups, and how often SFT already
 solves the GRPO tasks at the sampling temperature (the first steps' mean reward), how many prompts its updates saw;
 the test tasks GRPO gained and lost against SFT with McNemar's exact p (a gap of a few tasks is noise unless the
-flips go one way); and each model's solved tasks per task shape (which routine it has not learned). The last line is
+flips go one way); and each model's solved tasks per task shape (which routine it has not learned). With
+`--sampled N`, the SFT model is also rolled out N times per task at GRPO's temperature: the pass rates of the tasks its
+greedy answer solves and of those it gets wrong say which tasks GRPO can learn anything on. The last line is
 `base_acc=<x> sft_acc=<y> grpo_acc=<z> minutes=<m>` (means over seeds; minutes per seed).
 
-    .venv/bin/python benchmarks/pipeline_demo.py --seeds 3 [--out DIR] [--split validation] [-- --sft.max_steps 200]
+    .venv/bin/python benchmarks/pipeline_demo.py --seeds 3 [--out DIR] [--split validation] [--sampled 8]
+        [-- --sft.max_steps 200]
 
 `--split validation` evaluates on the validation split instead (how the demo's settings were chosen; never
 tune on test). Arguments after `--` are recipe overrides passed to every run. Timings depend on the machine:
@@ -110,6 +113,47 @@ def grpo_prompts(grpo_dir: Path) -> int | None:
         return None
 
 
+def split_by_greedy(greedy: dict[str, bool], rates: dict[str, float]) -> dict[str, dict[str, Any]]:
+    """Sampled pass rates of the tasks the greedy answer gets right, and of those it gets wrong: for each, the mean
+    pass rate, how many tasks have mixed outcomes (a GRPO group with reward spread: something to learn) and how many
+    no solved sample at all (a group with no spread: nothing to learn from)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, want in (("greedy_right", True), ("greedy_wrong", False)):
+        r = [rates[t] for t, ok in greedy.items() if ok == want and t in rates]
+        out[name] = {"tasks": len(r), "pass": sum(r) / len(r) if r else None,
+                     "mixed": sum(1 for x in r if 0 < x < 1), "never": sum(1 for x in r if x == 0)}
+    return out
+
+
+def sampled_signal(out: Path, split: str, samples: int) -> dict[str, Any]:
+    """Why GRPO moves greedy answers so little: the SFT model rolled out `samples` times per task at GRPO's
+    sampling temperature on the evaluated tasks (the eval stage's agent, tools and backend), against its greedy
+    answers (`split_by_greedy`). Written to `out/sampled-sft-SPLIT/`; ~5 minutes for 60 tasks x 8 on 2 cores."""
+    import asyncio
+
+    from sciresearcher.eval.config import EvalConfig
+    from sciresearcher.eval.harness import run_eval
+    from sciresearcher.pipeline.model_stages import pass_rates
+    from sciresearcher.pipeline.recipe import load_recipe
+
+    recipe, _ = load_recipe(out / "recipe.yaml")
+    states = stage_states(out)
+    runs = json.loads(Path(states["eval"]["outputs"]["runs"]).read_text())
+    rollout = recipe.eval.rollout
+    tools = rollout.tools.model_copy(update={"knowledge": rollout.tools.knowledge.model_copy(
+        update={"index": rollout.tools.knowledge.index or states["world"]["outputs"]["index"]})})
+    agent = rollout.agent.model_copy(update={"sampling": {**rollout.agent.sampling,
+                                                          "temperature": recipe.grpo.temperature}})
+    cfg = EvalConfig(**{**rollout.model_dump(), "llm": rollout.llm.model_copy(
+        update={"model": states["sft"]["outputs"]["model"]}), "tools": tools, "agent": agent, "samples": samples,
+        "seed": recipe.seed, "benchmark": states["split"]["outputs"][split], "limit": recipe.eval.max_tasks})
+    run_dir = out / f"sampled-sft-{split}"
+    asyncio.run(run_eval(cfg, run_dir, show_progress=False))
+    rates = pass_rates(read_trajectories([run_dir / "trajectories.jsonl"]))
+    return {"samples": samples, "temperature": recipe.grpo.temperature,
+            **split_by_greedy(graded(runs, "sft", split), rates)}
+
+
 def stage_states(out: Path) -> dict[str, dict[str, Any]]:
     """Each stage's stage.json by stage name, from the stages' own directories (so `NN-stage.previous`, an older
     run of a stage whose settings changed since, kept by the runner, is not counted)."""
@@ -150,6 +194,9 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "pipeline-demo-bench")
     parser.add_argument("--split", default="test", choices=["test", "validation"])
+    parser.add_argument("--sampled", type=int, default=0, metavar="N",
+                        help="also roll the SFT model out N times per task at GRPO's temperature and print how many "
+                        "of the tasks its greedy answer gets wrong any sample solves (GRPO's reach); 0: off")
     parser.add_argument("overrides", nargs="*", help="recipe overrides after --, e.g. -- --sft.max_steps 200")
     args = parser.parse_args()
 
@@ -170,6 +217,13 @@ def main() -> None:
         if d := r["grpo_against_sft"]:
             print(f"  grpo against sft on the same {d['tasks']} tasks: {d['gained']} gained, {d['lost']} lost "
                   f"(McNemar exact p={d['p_value']:.2f})", flush=True)
+        if args.sampled:
+            r["sampled"] = w = sampled_signal(args.out / f"seed-{seed}", args.split, args.sampled)
+            right, wrong = w["greedy_right"], w["greedy_wrong"]
+            print(f"  sft sampled {w['samples']}x at temperature {w['temperature']}: on the {right['tasks']} tasks its "
+                  f"greedy answer solves, pass rate {_fmt(right['pass'], 2)}, {right['mixed']} with mixed outcomes "
+                  f"(GRPO's signal); on the {wrong['tasks']} it gets wrong, pass rate {_fmt(wrong['pass'], 2)}, "
+                  f"{wrong['never']} never solved (no reward spread: out of GRPO's reach)", flush=True)
         print("  turns cut at the eval's max_tokens: " + ", ".join(
             f"{m} {_fmt(a.get('cut_turns'), 2)}" for m, a in accs.items()), flush=True)
         print("  solved by task shape: " + "; ".join(

@@ -68,3 +68,11 @@ def test_grpo_prompts_from_the_trainer_config(tmp_path: Path) -> None:
                                           "gradient_accumulation_steps: 2\n")
     assert _bench().grpo_prompts(tmp_path) == 32 * 32 * 2 // 8
     assert _bench().grpo_prompts(tmp_path / "missing") is None
+
+
+def test_sampled_pass_rates_are_split_by_the_greedy_answer() -> None:
+    greedy = {"a": True, "b": True, "c": False, "d": False, "e": False}
+    rates = {"a": 1.0, "b": 0.5, "c": 0.0, "d": 0.25, "e": 0.0, "unknown": 1.0}
+    assert _bench().split_by_greedy(greedy, rates) == {
+        "greedy_right": {"tasks": 2, "pass": 0.75, "mixed": 1, "never": 0},
+        "greedy_wrong": {"tasks": 3, "pass": 0.25 / 3, "mixed": 1, "never": 2}}
