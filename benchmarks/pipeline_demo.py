@@ -131,22 +131,16 @@ def sampled_signal(out: Path, split: str, samples: int) -> dict[str, Any]:
     answers (`split_by_greedy`). Written to `out/sampled-sft-SPLIT/`; ~5 minutes for 60 tasks x 8 on 2 cores."""
     import asyncio
 
-    from sciresearcher.eval.config import EvalConfig
     from sciresearcher.eval.harness import run_eval
-    from sciresearcher.pipeline.model_stages import pass_rates
+    from sciresearcher.pipeline.model_stages import eval_config, eval_tools, pass_rates
     from sciresearcher.pipeline.recipe import load_recipe
 
     recipe, _ = load_recipe(out / "recipe.yaml")
     states = stage_states(out)
     runs = json.loads(Path(states["eval"]["outputs"]["runs"]).read_text())
-    rollout = recipe.eval.rollout
-    tools = rollout.tools.model_copy(update={"knowledge": rollout.tools.knowledge.model_copy(
-        update={"index": rollout.tools.knowledge.index or states["world"]["outputs"]["index"]})})
-    agent = rollout.agent.model_copy(update={"sampling": {**rollout.agent.sampling,
-                                                          "temperature": recipe.grpo.temperature}})
-    cfg = EvalConfig(**{**rollout.model_dump(), "llm": rollout.llm.model_copy(
-        update={"model": states["sft"]["outputs"]["model"]}), "tools": tools, "agent": agent, "samples": samples,
-        "seed": recipe.seed, "benchmark": states["split"]["outputs"][split], "limit": recipe.eval.max_tasks})
+    cfg = eval_config(recipe, "sft", states["sft"]["outputs"]["model"],
+                      eval_tools(recipe, states["world"]["outputs"]["index"]), temperature=recipe.grpo.temperature,
+                      samples=samples, benchmark=states["split"]["outputs"][split], limit=recipe.eval.max_tasks)
     run_dir = out / f"sampled-sft-{split}"
     asyncio.run(run_eval(cfg, run_dir, show_progress=False))
     rates = pass_rates(read_trajectories([run_dir / "trajectories.jsonl"]))

@@ -67,6 +67,13 @@ def run_sft_stage(ctx: Context, d: Path) -> StageResult:
                        {"steps": summary.get("global_step"), "loss": rounded(summary.get("last_loss"))})
 
 
+def _seeded_subset(items: list[Any], n: int, seed: int) -> list[Any]:
+    """`n` of `items` drawn with `seed`, in their order (all of them when there are no more than `n`)."""
+    import random
+
+    return [items[i] for i in sorted(random.Random(seed).sample(range(len(items)), min(n, len(items))))]
+
+
 def pass_rates(trajectories: list[Any]) -> dict[str, float]:
     """Task id -> share of its samples graded correct (a sample without a grade counts as wrong)."""
     counts: dict[str, list[int]] = {}
@@ -80,26 +87,16 @@ def pass_rates(trajectories: list[Any]) -> dict[str, float]:
 def _filter_prompts(ctx: Context, d: Path, tasks: list[Any], cfg: Any) -> tuple[list[Any], dict[str, Any]]:
     """The tasks whose pass rate under the SFT model lies in [cfg.min_pass, cfg.max_pass] (recipe.PromptFilter):
     the SFT model rolled out on them (on a seeded pool of `cfg.pool`) with the eval stage's agent and backend."""
-    import random
-
     from sciresearcher.data.rejection import read_trajectories
     from sciresearcher.errors import TrainingError
-    from sciresearcher.eval.config import EvalConfig
     from sciresearcher.eval.harness import run_eval as run_eval_harness
 
     recipe = ctx.recipe
-    pool = tasks
-    if cfg.pool is not None and cfg.pool < len(tasks):
-        pool = [tasks[i] for i in sorted(random.Random(recipe.seed).sample(range(len(tasks)), cfg.pool))]
+    pool = tasks if cfg.pool is None else _seeded_subset(tasks, cfg.pool, recipe.seed)
     d.mkdir(parents=True, exist_ok=True)
     pool_file = write_tasks(d / "pool.jsonl", pool)
-    rollout = recipe.eval.rollout
-    llm = rollout.llm.model_copy(update={"model": str(ctx.output("sft", "model")), **(
-        {"base_url": recipe.eval.base_urls["sft"]} if "sft" in recipe.eval.base_urls else {})})
-    agent = rollout.agent.model_copy(update={"sampling": {**rollout.agent.sampling, "temperature": cfg.temperature}})
-    cfg_eval = EvalConfig(**{**rollout.model_dump(), "llm": llm, "agent": agent, "samples": cfg.samples,
-                             "tools": training_tools(ctx, recipe.grpo.tools), "seed": recipe.seed,
-                             "benchmark": str(pool_file)})
+    cfg_eval = eval_config(recipe, "sft", str(ctx.output("sft", "model")), training_tools(ctx, recipe.grpo.tools),
+                           temperature=cfg.temperature, samples=cfg.samples, benchmark=str(pool_file))
     _set_threads(recipe)
     asyncio.run(run_eval_harness(cfg_eval, d / "rollouts", show_progress=ctx.show_progress))
     rates = pass_rates(read_trajectories([d / "rollouts" / "trajectories.jsonl"]))
@@ -117,8 +114,6 @@ def _filter_prompts(ctx: Context, d: Path, tasks: list[Any], cfg: Any) -> tuple[
 def _grpo_tasks(ctx: Context, d: Path) -> tuple[str, dict[str, Any]]:
     """GRPO's task file (the export's, capped at `max_tasks` and filtered by `prompt_filter` when set) and the
     filter's figures."""
-    import random
-
     from sciresearcher.tasks.files import read_tasks
 
     source = ctx.output("export", "rl_train")
@@ -127,7 +122,7 @@ def _grpo_tasks(ctx: Context, d: Path) -> tuple[str, dict[str, Any]]:
         return str(source), {}
     tasks = read_tasks(source)
     if cap is not None:
-        tasks = [tasks[i] for i in sorted(random.Random(ctx.recipe.seed).sample(range(len(tasks)), min(cap, len(tasks))))]
+        tasks = _seeded_subset(tasks, cap, ctx.recipe.seed)
     figures: dict[str, Any] = {}
     if prompt_filter is not None:
         tasks, figures = _filter_prompts(ctx, d / "prompt-filter", tasks, prompt_filter)
@@ -165,27 +160,44 @@ def eval_targets(recipe: Recipe) -> list[tuple[str, str]]:
     return [(s, s) for s in recipe.eval.splits] + [(b.partition("=")[0], b) for b in recipe.eval.benchmarks]
 
 
-def run_eval(ctx: Context, d: Path) -> StageResult:
+def eval_tools(recipe: Recipe, world_index: Any) -> Any:
+    """The eval stage's tools, searching the world's whole index unless the recipe names one."""
+    tools = recipe.eval.rollout.tools
+    return tools.model_copy(update={"knowledge": tools.knowledge.model_copy(
+        update={"index": tools.knowledge.index or world_index})})
+
+
+def eval_config(recipe: Recipe, model: str, model_dir: str, tools: Any, *, temperature: float | None = None,
+                **fields: Any) -> Any:
+    """An `EvalConfig` with the eval stage's rollout settings for one of the pipeline's models (`model`: base, sft or
+    grpo; its directory, and its server when `eval.base_urls` names one), the given tools, the agent's sampling
+    temperature replaced when `temperature` is given, and any other EvalConfig field in `fields`."""
     from sciresearcher.eval.config import EvalConfig
+
+    rollout = recipe.eval.rollout
+    llm = rollout.llm.model_copy(update={"model": model_dir, **(
+        {"base_url": recipe.eval.base_urls[model]} if model in recipe.eval.base_urls else {})})
+    agent = rollout.agent if temperature is None else rollout.agent.model_copy(
+        update={"sampling": {**rollout.agent.sampling, "temperature": temperature}})
+    return EvalConfig(**{**rollout.model_dump(), "llm": llm, "agent": agent, "tools": tools, "seed": recipe.seed,
+                         **fields})
+
+
+def run_eval(ctx: Context, d: Path) -> StageResult:
     from sciresearcher.eval.harness import run_eval
 
     recipe = ctx.recipe
     cfg_eval = recipe.eval
     _set_threads(recipe)
-    tools = cfg_eval.rollout.tools
-    tools = tools.model_copy(update={"knowledge": tools.knowledge.model_copy(
-        update={"index": tools.knowledge.index or ctx.output("world", "index")})})
+    tools = eval_tools(recipe, ctx.output("world", "index"))
     runs: dict[str, dict[str, Any]] = {}
     for model in cfg_eval.models:
         path = str(ctx.output(model, "model"))
-        llm = cfg_eval.rollout.llm.model_copy(update={"model": path, **(
-            {"base_url": cfg_eval.base_urls[model]} if model in cfg_eval.base_urls else {})})
         for label, spec in eval_targets(recipe):
             name, _, file = spec.partition("=")
             bench = str(ctx.output("split", name)) if name in ("train", "validation", "test") else name
-            cfg = EvalConfig(**{**cfg_eval.rollout.model_dump(), "llm": llm, "tools": tools, "seed": recipe.seed,
-                                "benchmark": bench, "benchmark_file": file or None, "limit": cfg_eval.max_tasks,
-                                "k": cfg_eval.k})
+            cfg = eval_config(recipe, model, path, tools, benchmark=bench, benchmark_file=file or None,
+                              limit=cfg_eval.max_tasks, k=cfg_eval.k)
             out = d / f"{model}-{label}"
             summary = asyncio.run(run_eval(cfg, out, show_progress=ctx.show_progress))
             runs.setdefault(model, {})[label] = {"dir": str(out), "accuracy": summary.get("accuracy"),
