@@ -12,8 +12,8 @@ as `LocalClient` cuts and parses them (`LocalClient._reply`, the one Qwen3 reply
 Prompts are rendered with the TRAINING chat template (`llm.chat_template.training_template`: the one SFT and GRPO
 render with, where every assistant turn keeps its `<think>` block), so a model trained here sees at evaluation
 the context it was trained on; Qwen3's chat template drops the empty think blocks of earlier turns.
-Sampled requests in one batch share one random stream (per-request seeds are not honoured); greedy requests
-(`temperature: 0`) are deterministic. It is for small local models; serve big ones with vLLM.
+A sampled request draws from its own random stream, seeded by its seed and prompt (llm/row_sampling.py), so its
+reply does not depend on the batch it shared; greedy requests (`temperature: 0`) are deterministic. It is for small local models; serve big ones with vLLM.
 """
 
 from __future__ import annotations
@@ -95,7 +95,8 @@ class BatchedLocalClient(LocalClient):
         while True:
             batch = self._next_batch()
             try:
-                results: list[Any] = self.generate_batch([r.prompt for r in batch], batch[0].sampling)
+                results: list[Any] = self.generate_batch([r.prompt for r in batch], batch[0].sampling,
+                                                         seeds=[r.sampling.get("seed") for r in batch])
             except Exception as exc:  # noqa: BLE001 - every waiting request learns of it, the worker goes on
                 error = ProviderError(f"local batched generation failed: {type(exc).__name__}: {exc}")
                 results = [error] * len(batch)
@@ -103,11 +104,18 @@ class BatchedLocalClient(LocalClient):
             for request, result in zip(batch, results, strict=True):
                 request.loop.call_soon_threadsafe(_settle, request.future, result)
 
-    def generate_batch(self, prompts: list[str], sampling: dict[str, Any]) -> list[tuple[str, int, int, str]]:
-        """Blocking: (completion text, prompt tokens, new tokens, stop | length) per prompt, in one generate call."""
+    def generate_batch(self, prompts: list[str], sampling: dict[str, Any], *, seeds: list[int | None] | None = None
+                       ) -> list[tuple[str, int, int, str]]:
+        """Blocking: (completion text, prompt tokens, new tokens, stop | length) per prompt, in one generate call;
+        sampled rows draw from their own streams, seeded by `seeds` (default: `sampling["seed"]` for every row)."""
         import torch
 
-        gen = self._generation_kwargs(sampling)
+        from sciresearcher.llm.row_sampling import row_seed, with_row_sampling
+
+        if seeds is None:
+            seeds = [sampling.get("seed")] * len(prompts)
+        gen = with_row_sampling(self._generation_kwargs(sampling),
+                                [row_seed(s, p) for s, p in zip(seeds, prompts, strict=True)])
         tok = self.tokenizer
         side = tok.padding_side
         tok.padding_side = "left"
@@ -118,8 +126,6 @@ class BatchedLocalClient(LocalClient):
         width = inputs["input_ids"].shape[1]
         loop_stop = self._loop_stop(width, gen)
         with self._lock, torch.inference_mode():
-            if sampling.get("seed") is not None:
-                torch.manual_seed(int(sampling["seed"]))
             output = self.hf_model.generate(**inputs, **gen)
         stopped = loop_stop.stopped if loop_stop is not None else {}
         out = []

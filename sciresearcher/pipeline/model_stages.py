@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sciresearcher.pipeline.recipe import Recipe
+from sciresearcher.pipeline.recipe import FILLED, Recipe
 from sciresearcher.pipeline.stage import Context, StageResult, rounded, training_tools, write_tasks
 
 log = logging.getLogger(__name__)
@@ -129,17 +129,26 @@ def _grpo_tasks(ctx: Context, d: Path) -> tuple[str, dict[str, Any]]:
     return str(write_tasks(d / "tasks.jsonl", tasks)), figures
 
 
-def run_grpo_stage(ctx: Context, d: Path) -> StageResult:
-    from sciresearcher.train.grpo import GRPORunConfig, run_grpo
+def grpo_run_config(ctx: Context, d: Path, dataset: str) -> Any:
+    """The stage's `GRPORunConfig`: the recipe's settings, the SFT model, `dataset`, the training index's tools and,
+    with guidance, the export's SFT rows as its trajectories."""
+    from sciresearcher.train.grpo import GRPORunConfig
 
     recipe = ctx.recipe
-    d.mkdir(parents=True, exist_ok=True)
     data = recipe.grpo.model_dump(exclude={"launch", "max_tasks", "prompt_filter"})
+    if data.get("guidance") and data["guidance"]["trajectories"] == FILLED:
+        data["guidance"]["trajectories"] = str(ctx.output("export", "sft_train"))
+    return GRPORunConfig(**{**data, "model": str(ctx.output("sft", "model")), "dataset": dataset,
+                            "output_dir": str(d), "seed": recipe.seed,
+                            "tools": training_tools(ctx, recipe.grpo.tools).model_dump(mode="json")})
+
+
+def run_grpo_stage(ctx: Context, d: Path) -> StageResult:
+    from sciresearcher.train.grpo import run_grpo
+
+    d.mkdir(parents=True, exist_ok=True)
     dataset, filtered = _grpo_tasks(ctx, d)
-    cfg = GRPORunConfig(**{**data, "model": str(ctx.output("sft", "model")), "dataset": dataset,
-                           "output_dir": str(d), "seed": recipe.seed,
-                           "tools": training_tools(ctx, recipe.grpo.tools).model_dump(mode="json")})
-    summary = _train("grpo", cfg, recipe.grpo.launch, ctx, d, run_grpo)
+    summary = _train("grpo", grpo_run_config(ctx, d, dataset), ctx.recipe.grpo.launch, ctx, d, run_grpo)
     rewards = summary.get("rewards") or []
     return StageResult({"model": str(d / "final"), "summary": str(d / "summary.json")},
                        {"steps": summary.get("global_step"),

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sciresearcher.data.config import ExportConfig, FilterConfig, ScreenConfig
 from sciresearcher.data.split import SplitConfig
@@ -24,6 +24,7 @@ from sciresearcher.rollout.config import RolloutConfig
 from sciresearcher.synth.config import ConceptualConfig, SynthConfig
 from sciresearcher.train.copy_pretrain import CopyPretrainConfig
 from sciresearcher.train.grpo import GRPORunConfig
+from sciresearcher.train.guidance import GuidanceConfig
 from sciresearcher.train.sft import SFTRunConfig
 
 BUILTIN = Path(__file__).with_name("recipes")
@@ -130,6 +131,12 @@ class PromptFilter(_Strict):
         return v
 
 
+class GuidanceStage(GuidanceConfig):
+    """Off-policy guidance (train/guidance.py) from the export's SFT rows: the teacher's kept trajectories."""
+
+    trajectories: str = Field(FILLED, description="the export's train.jsonl (set by the pipeline)")
+
+
 class GRPOStage(GRPORunConfig):
     model: str = Field(FILLED, description="the SFT model (set by the pipeline)")
     dataset: str = Field(FILLED, description="the train split's tasks (set by the pipeline)")
@@ -137,6 +144,8 @@ class GRPOStage(GRPORunConfig):
     max_tasks: int | None = Field(None, ge=1, description="train tasks GRPO samples prompts from (none = all)")
     prompt_filter: PromptFilter | None = Field(None, description="keep the tasks by the SFT model's pass rate on "
                                                "them (none: every task)")
+    guidance: GuidanceStage | None = Field(None, description="the teacher's trajectory in groups whose samples all "  # type: ignore[assignment]
+                                           "fail (none: on-policy samples only)")
     launch: Launch = Field(default_factory=Launch)
 
 
@@ -202,6 +211,15 @@ class Recipe(_Strict):
             if getattr(value, name) != FILLED:
                 raise ValueError(f"{name} is set by the pipeline; leave it out of the recipe")
         return value
+
+    @model_validator(mode="after")
+    def _guided_prompts_have_trajectories(self) -> Recipe:
+        rl_split = self.split.fractions.get("rl", 0) > 0 or self.split.rl_from_train > 0
+        if self.grpo.guidance is not None and self.grpo.guidance.trajectories == FILLED and rl_split:
+            raise ValueError("grpo.guidance guides with the teacher's trajectories of SFT's tasks, but GRPO's prompts "
+                             "come from the rl split, which the teacher does not roll out: drop split.fractions.rl / "
+                             "split.rl_from_train, or name guidance.trajectories")
+        return self
 
 
 def builtin_recipes() -> list[str]:

@@ -10,7 +10,8 @@ and loss curves and summary.json go to the run directory as for SFT.
 
 With `judge_llm` set, the reward is the HLE judge's verdict instead (an async reward, see rewards.py). Rollouts
 generate with transformers, or with vLLM (`vllm.enabled`, colocate or server mode: train/vllm.py, whose
-`train vllm-serve` starts the server).
+`train vllm-serve` starts the server). With `guidance` set, a group whose samples all fail gets the task's solved
+teacher trajectory in place of one sample (off-policy guidance, guidance.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sciresearcher.errors import TrainingError
 from sciresearcher.llm.config import LLMConfig
 from sciresearcher.records import Task
 from sciresearcher.tasks.files import read_tasks
+from sciresearcher.train.guidance import GuidanceConfig
 from sciresearcher.train.rewards import final_text, make_judge_reward, outcome_reward  # noqa: F401 (re-export)
 from sciresearcher.train.sft import (
     LoraConfig,
@@ -85,6 +87,8 @@ class GRPORunConfig(BaseModel):
     use_cpu: bool | None = None
     resume: bool = True
     vllm: VLLMSettings = Field(default_factory=VLLMSettings, description="vLLM generation (colocate or server)")
+    guidance: GuidanceConfig | None = Field(None, description="a teacher's solved trajectory in groups whose samples "
+                                            "all fail (off-policy guidance, guidance.py)")
     trainer_overrides: dict[str, Any] = Field(default_factory=dict, description="extra GRPOConfig arguments")
 
 
@@ -143,11 +147,21 @@ def build_grpo_trainer(config: GRPORunConfig, *, environment_factory: Callable[[
             from sciresearcher.llm import make_client
 
             reward_funcs = [make_judge_reward(HLEJudge(make_client(config.judge_llm)))]
+    trainer_cls: Any = GRPOTrainer
+    extra: dict[str, Any] = {}
+    if config.guidance is not None:
+        if config.vllm.enabled:
+            raise TrainingError("GRPO guidance runs with transformers generation only", hint="set vllm.enabled: false, "
+                                "or drop guidance (TRL's importance-sampling correction needs the sampler's "
+                                "log-probabilities, which a teacher's trajectory does not have)")
+        from sciresearcher.train.guidance import guided_grpo_trainer
+
+        trainer_cls, extra = guided_grpo_trainer(GRPOTrainer), {"guidance": config.guidance}
     try:
-        return GRPOTrainer(model=str(model_dir), reward_funcs=reward_funcs, args=args,
+        return trainer_cls(model=str(model_dir), reward_funcs=reward_funcs, args=args,
                            train_dataset=Dataset.from_list(task_rows(tasks, config.system_prompt)),
                            processing_class=tokenizer, peft_config=peft_config(config.lora),
-                           environment_factory=environment_factory, callbacks=[step_logger("grpo")])
+                           environment_factory=environment_factory, callbacks=[step_logger("grpo")], **extra)
     except ValueError as exc:
         if "divisible" in str(exc) or "num_generations" in str(exc):
             raise TrainingError(f"GRPO batch setup: {exc}", hint="per_device_train_batch_size x "

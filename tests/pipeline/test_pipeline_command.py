@@ -18,9 +18,10 @@ from typer.testing import CliRunner
 from sciresearcher.cli.app import app
 from sciresearcher.data.rejection import read_trajectories
 from sciresearcher.errors import ConfigError
-from sciresearcher.pipeline.model_stages import pass_rates
+from sciresearcher.pipeline.model_stages import grpo_run_config, pass_rates
 from sciresearcher.pipeline.recipe import builtin_recipes, load_recipe
 from sciresearcher.pipeline.runner import plan
+from sciresearcher.pipeline.stage import Context, StageResult
 from sciresearcher.records import Grade, Policy, Trajectory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -227,9 +228,29 @@ def test_the_whole_pipeline_ends_with_the_models_table_and_the_report(tmp_path: 
 def test_prompt_filter_bounds_are_checked_and_pass_rates_count_ungraded_samples_as_wrong(tmp_path: Path):
     with pytest.raises(ConfigError, match="max_pass 0.2 is below min_pass 0.5"):
         load_recipe(_recipe(tmp_path, grpo={"prompt_filter": {"min_pass": 0.5, "max_pass": 0.2}}))
+    with pytest.raises(ConfigError, match="the rl split, which the teacher does not roll out"):
+        load_recipe(_recipe(tmp_path, split={"rl_from_train": 3}, grpo={"guidance": {"when": "always"}}))
     policy = Policy(backend="local", model="m")
     samples = [("a", True), ("a", False), ("a", None), ("a", True), ("b", False)]
     trajectories = [Trajectory(id=f"{task}#{i}", task_id=task, sample_index=i, policy=policy,
                                grade=None if ok is None else Grade(correct=ok, method="numeric"))
                     for i, (task, ok) in enumerate(samples)]
     assert pass_rates(trajectories) == {"a": 0.5, "b": 0.0}
+
+
+def test_guided_grpo_reads_the_exports_sft_rows(tmp_path: Path):
+    """`grpo.guidance` without trajectories guides with the export's SFT rows (the teacher's kept trajectories of the
+    same tasks); named trajectories are kept as they are."""
+    results = {"export": StageResult({"sft_train": str(tmp_path / "08-export" / "sft" / "train.jsonl")}, {}),
+               "sft": StageResult({"model": str(tmp_path / "09-sft" / "final")}, {}),
+               "split": StageResult({"train_index": str(tmp_path / "04-split" / "index")}, {})}
+    recipe, _ = load_recipe(_recipe(tmp_path, grpo={"guidance": {"when": "always"}}))
+    cfg = grpo_run_config(Context(recipe, tmp_path / "r.yaml", tmp_path, dict(results)), tmp_path / "10-grpo", "t.jsonl")
+    assert cfg.guidance is not None and cfg.guidance.when == "always"
+    assert cfg.guidance.trajectories == results["export"].outputs["sft_train"]
+    named, _ = load_recipe(_recipe(tmp_path, grpo={"guidance": {"trajectories": "mine.jsonl"}}))
+    cfg = grpo_run_config(Context(named, tmp_path / "r.yaml", tmp_path, dict(results)), tmp_path / "10-grpo", "t.jsonl")
+    assert cfg.guidance.trajectories == "mine.jsonl" and cfg.guidance.when == "all_failed"
+    unguided, _ = load_recipe(_recipe(tmp_path))
+    assert grpo_run_config(Context(unguided, tmp_path / "r.yaml", tmp_path, dict(results)), tmp_path / "g",
+                           "t.jsonl").guidance is None
