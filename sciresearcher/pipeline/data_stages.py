@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sciresearcher.errors import ConfigError
-from sciresearcher.pipeline.recipe import Recipe
+from sciresearcher.pipeline.recipe import FILLED, Recipe
 from sciresearcher.pipeline.stage import Context, StageResult, dump, rounded, training_tools, write_tasks
 
 # ---------------------------------------------------------------------------------------------------- world
@@ -152,6 +152,8 @@ def run_teacher_stage(ctx: Context, d: Path) -> StageResult:
 
     recipe = ctx.recipe
     tasks = read_tasks(ctx.output("split", "train"))
+    if guides_rl(recipe):  # GRPO's guidance needs the teacher's trajectories of the rl split's tasks too
+        tasks += read_tasks(ctx.output("split", "rl"))
     rollout = recipe.teacher.rollout
     cfg = rollout.model_copy(update={"seed": recipe.seed, "tools": training_tools(ctx, rollout.tools)})
     llm = None
@@ -177,16 +179,25 @@ def run_filter(ctx: Context, d: Path) -> StageResult:
     cfg = ctx.recipe.filter.model_copy(update={"tasks": str(ctx.output("split", "train"))})
     trajectories = read_trajectories([ctx.output("teacher", "trajectories")])
     task_map = {t.id: t for t in read_tasks(cfg.tasks)}
+    rl_map = {t.id: t for t in read_tasks(ctx.output("split", "rl"))} if guides_rl(ctx.recipe) else {}
     eval_sets = load_eval_sets(cfg.screen.eval_sets) if cfg.screen else None
     index = eval_index(eval_sets, cfg.screen) if eval_sets is not None and cfg.screen else None
+    outputs = {"kept": str(d / "kept.jsonl")}
     with RunDir(d, cfg) as run:
-        selection = select_trajectories(trajectories, cfg, task_map, index)
+        selection = select_trajectories([t for t in trajectories if t.task_id not in rl_map], cfg, task_map, index)
         write_jsonl_atomic(run.path / "kept.jsonl", selection.kept)
         write_jsonl_atomic(run.path / "rejected.jsonl", selection.rejected)
         summary = selection.summary()
+        if rl_map:  # the rl tasks' trajectories, filtered alike, for GRPO's guidance only (never SFT's rows)
+            guidance = select_trajectories([t for t in trajectories if t.task_id in rl_map], cfg, rl_map, index)
+            write_jsonl_atomic(run.path / "guidance.jsonl", guidance.kept)
+            summary["guidance"] = guidance.summary()
+            outputs["guidance"] = str(d / "guidance.jsonl")
         run.write_json("summary.json", summary)
-    return StageResult({"kept": str(d / "kept.jsonl")}, {"kept": summary["kept"], "rejected": summary["rejected"],
-                                                         "tasks_kept": summary["tasks_kept"]})
+    figures = {"kept": summary["kept"], "rejected": summary["rejected"], "tasks_kept": summary["tasks_kept"]}
+    if rl_map:
+        figures["guidance_kept"] = summary["guidance"]["kept"]
+    return StageResult(outputs, figures)
 
 
 # ---------------------------------------------------------------------------------------------------- base
@@ -234,6 +245,15 @@ def run_base(ctx: Context, d: Path) -> StageResult:
 # ---------------------------------------------------------------------------------------------------- export
 
 
+def guides_rl(recipe: Recipe) -> bool:
+    """GRPO guided by the teacher's trajectories of its own prompts from the `rl` split: the teacher rolls out the
+    rl tasks too, the filter keeps their trajectories apart, and the export writes them as guidance rows."""
+    split = recipe.split
+    guidance = recipe.grpo.guidance
+    rl = split.fractions.get("rl", 0) > 0 or split.rl_from_train > 0
+    return rl and guidance is not None and guidance.trajectories == FILLED
+
+
 def rl_tasks_file(ctx: Context) -> Path:
     """The tasks GRPO trains on: the `rl` split when the recipe fills it (entities SFT never saw, or train-entity
     tasks SFT never trains on), else the train split."""
@@ -264,5 +284,11 @@ def run_export(ctx: Context, d: Path) -> StageResult:
     outputs = {"sft_train": written["train"]["path"], "rl_train": rl["train"]["path"]}
     if "val" in written:
         outputs["sft_val"] = written["val"]["path"]
-    return StageResult(outputs, {"sft_rows": written["train"]["rows"], "rl_tasks": rl["train"]["rows"],
-                                 "dropped_overlong": len(dropped)})
+    figures = {"sft_rows": written["train"]["rows"], "rl_tasks": rl["train"]["rows"], "dropped_overlong": len(dropped)}
+    if "guidance" in ctx.results.get("filter", StageResult({}, {})).outputs:
+        guide = export_trajectories(read_trajectories([ctx.output("filter", "guidance")]),
+                                    cfg.model_copy(update={"val_fraction": 0.0}), d / "guidance")
+        if "train" in guide:
+            outputs["guidance_rows"] = guide["train"]["path"]
+            figures["guidance_rows"] = guide["train"]["rows"]
+    return StageResult(outputs, figures)

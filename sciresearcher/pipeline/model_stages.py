@@ -131,13 +131,15 @@ def _grpo_tasks(ctx: Context, d: Path) -> tuple[str, dict[str, Any]]:
 
 def grpo_run_config(ctx: Context, d: Path, dataset: str) -> Any:
     """The stage's `GRPORunConfig`: the recipe's settings, the SFT model, `dataset`, the training index's tools and,
-    with guidance, the export's SFT rows as its trajectories."""
+    with guidance, the export's guidance rows (the teacher's trajectories of the rl split's tasks) or, without an rl
+    split, its SFT rows as the trajectories."""
     from sciresearcher.train.grpo import GRPORunConfig
 
     recipe = ctx.recipe
     data = recipe.grpo.model_dump(exclude={"launch", "max_tasks", "prompt_filter"})
-    if data.get("guidance") and data["guidance"]["trajectories"] == FILLED:
-        data["guidance"]["trajectories"] = str(ctx.output("export", "sft_train"))
+    if data.get("guidance") and data["guidance"]["trajectories"] == FILLED:  # the rl split's rows, else SFT's
+        rows = "guidance_rows" if "guidance_rows" in ctx.results["export"].outputs else "sft_train"
+        data["guidance"]["trajectories"] = str(ctx.output("export", rows))
     return GRPORunConfig(**{**data, "model": str(ctx.output("sft", "model")), "dataset": dataset,
                             "output_dir": str(d), "seed": recipe.seed,
                             "tools": training_tools(ctx, recipe.grpo.tools).model_dump(mode="json")})

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sciresearcher.data.config import ExportConfig, FilterConfig, ScreenConfig
 from sciresearcher.data.split import SplitConfig
@@ -132,9 +132,10 @@ class PromptFilter(_Strict):
 
 
 class GuidanceStage(GuidanceConfig):
-    """Off-policy guidance (train/guidance.py) from the export's SFT rows: the teacher's kept trajectories."""
+    """Off-policy guidance (train/guidance.py) from the teacher's kept trajectories of GRPO's prompts: with an `rl`
+    split the teacher rolls out its tasks too (kept apart from SFT's rows), without one GRPO's prompts are SFT's."""
 
-    trajectories: str = Field(FILLED, description="the export's train.jsonl (set by the pipeline)")
+    trajectories: str = Field(FILLED, description="the export's guidance rows or SFT rows (set by the pipeline)")
 
 
 class GRPOStage(GRPORunConfig):
@@ -211,15 +212,6 @@ class Recipe(_Strict):
             if getattr(value, name) != FILLED:
                 raise ValueError(f"{name} is set by the pipeline; leave it out of the recipe")
         return value
-
-    @model_validator(mode="after")
-    def _guided_prompts_have_trajectories(self) -> Recipe:
-        rl_split = self.split.fractions.get("rl", 0) > 0 or self.split.rl_from_train > 0
-        if self.grpo.guidance is not None and self.grpo.guidance.trajectories == FILLED and rl_split:
-            raise ValueError("grpo.guidance guides with the teacher's trajectories of SFT's tasks, but GRPO's prompts "
-                             "come from the rl split, which the teacher does not roll out: drop split.fractions.rl / "
-                             "split.rl_from_train, or name guidance.trajectories")
-        return self
 
 
 def builtin_recipes() -> list[str]:

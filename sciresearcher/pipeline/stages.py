@@ -12,6 +12,7 @@ their last checkpoint), so the runner (`runner.py`) only decides which stages to
 from __future__ import annotations
 
 from sciresearcher.pipeline.data_stages import (
+    guides_rl,
     run_base,
     run_clean,
     run_export,
@@ -44,8 +45,9 @@ STAGES: list[Stage] = [
           ("clean", "world"), lambda r: {"split": dump(r.split), "seed": r.seed, "benchmarks": r.eval.benchmarks,
                                           "max_tasks": r.eval.max_tasks, "dense": r.world.dense, "model": r.world.model},
           run_split, ("train", "validation", "test", "train_index"), eval_files),
-    Stage("teacher", "teacher trajectories on the train split (training index)", ("split",),
-          lambda r: {"teacher": dump(r.teacher), "seed": r.seed}, run_teacher_stage, ("trajectories",)),
+    Stage("teacher", "teacher trajectories on the train split (and the rl split's, for GRPO's guidance)", ("split",),
+          lambda r: {"teacher": dump(r.teacher), "seed": r.seed, **({"guides_rl": True} if guides_rl(r) else {})},
+          run_teacher_stage, ("trajectories",)),
     Stage("filter", "rejection sampling", ("teacher", "split"), lambda r: dump(r.filter), run_filter, ("kept",)),
     Stage("base", "the student before training", ("filter", "split", "world"),
           lambda r: {"student": dump(r.student), "seed": r.seed}, run_base, ("model",)),

@@ -116,6 +116,12 @@ def build_grpo_trainer(config: GRPORunConfig, *, environment_factory: Callable[[
     model_dir = check_model_dir(config.model)
     tokenizer = with_response_parser(load_tokenizer(model_dir))
     tasks = tasks if tasks is not None else read_tasks(config.dataset, what="GRPO task file")
+    per_batch = config.per_device_train_batch_size * config.gradient_accumulation_steps // max(1, config.num_generations)
+    if len(tasks) < per_batch:  # TRL's sampler would yield no batch: 0 steps, the input model saved as the output
+        raise TrainingError(f"GRPO has {len(tasks)} task(s), fewer than the {per_batch} prompts one step draws "
+                            f"({config.per_device_train_batch_size} x {config.gradient_accumulation_steps} completions "
+                            f"/ {config.num_generations} per group): no step would run",
+                            hint="give GRPO more tasks (a wider prompt_filter or pool) or fewer prompts a step")
     if environment_factory is None:
         from sciresearcher.train.environment import research_environment_factory
 

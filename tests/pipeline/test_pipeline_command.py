@@ -22,6 +22,7 @@ from sciresearcher.pipeline.model_stages import grpo_run_config, pass_rates
 from sciresearcher.pipeline.recipe import builtin_recipes, load_recipe
 from sciresearcher.pipeline.runner import plan
 from sciresearcher.pipeline.stage import Context, StageResult
+from sciresearcher.pipeline.stages import STAGES
 from sciresearcher.records import Grade, Policy, Trajectory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -194,8 +195,10 @@ def test_the_whole_pipeline_ends_with_the_models_table_and_the_report(tmp_path: 
                      grpo={"max_steps": 1, "num_generations": 2, "per_device_train_batch_size": 2,
                            "max_completion_length": 16, "max_tool_calling_iterations": 1,
                            "tools": SMALL["teacher"]["rollout"]["tools"],
-                           # GRPO on the tasks the SFT model's greedy rollout fails, out of a pool of 2
-                           "prompt_filter": {"samples": 1, "max_pass": 0.0, "pool": 2}},
+                           # GRPO on the tasks the SFT model's greedy rollout fails, out of a pool of 2, each group
+                           # guided by the teacher's trajectory of its rl task
+                           "prompt_filter": {"samples": 1, "max_pass": 0.0, "pool": 2},
+                           "guidance": {"when": "always"}},
                      eval={"splits": ["test"], "rollout": {"tools": SMALL["teacher"]["rollout"]["tools"],
                                                            "agent": {"max_turns": 2, "sampling": {"max_tokens": 8}}}})
     result = _pipeline(str(recipe))
@@ -209,6 +212,19 @@ def test_the_whole_pipeline_ends_with_the_models_table_and_the_report(tmp_path: 
     grpo_tasks = [json.loads(line)["id"] for line in (root / "10-grpo" / "tasks.jsonl").read_text().splitlines()]
     assert len(rates) == 2 and set(rates) <= set(ids["rl"])  # the pool: 2 of the rl tasks, each rolled out once
     assert grpo_tasks == [t for t in ids["rl"] if t in rates and rates[t] == 0.0]
+    # the teacher rolled out the rl tasks too; their trajectories are guidance rows, never SFT rows
+    teacher_tasks = {json.loads(line)["task_id"] for line in (root / "05-teacher" / "trajectories.jsonl").open()}
+    assert set(ids["rl"]) <= teacher_tasks
+    kept_rl = {json.loads(line)["task_id"] for line in (root / "06-filter" / "guidance.jsonl").open()}
+    kept_sft = {json.loads(line)["task_id"] for line in (root / "06-filter" / "kept.jsonl").open()}
+    assert kept_rl and kept_rl <= set(ids["rl"]) and not kept_sft & set(ids["rl"])
+    sft_rows = (root / "08-export" / "sft" / "train.jsonl").read_text()
+    guide_rows = (root / "08-export" / "guidance" / "train.jsonl").read_text().splitlines()
+    assert len(guide_rows) == len(kept_rl)
+    rl_questions = [json.loads(line)["question"] for line in (root / "04-split" / "rl.jsonl").open()]
+    assert not any(json.dumps(q)[1:-1] in sft_rows for q in rl_questions)
+    assert f"guidance: {len(grpo_tasks)} of {len(grpo_tasks)} GRPO prompts have a trajectory" in \
+        (root / "10-grpo" / "run.log").read_text()
     grpo_stage = json.loads((root / "10-grpo" / "stage.json").read_text())["figures"]
     assert grpo_stage["filter_tried"] == 2 and grpo_stage["filter_kept"] == len(grpo_tasks)
     base = json.loads((root / "07-base" / "stage.json").read_text())
@@ -228,8 +244,6 @@ def test_the_whole_pipeline_ends_with_the_models_table_and_the_report(tmp_path: 
 def test_prompt_filter_bounds_are_checked_and_pass_rates_count_ungraded_samples_as_wrong(tmp_path: Path):
     with pytest.raises(ConfigError, match="max_pass 0.2 is below min_pass 0.5"):
         load_recipe(_recipe(tmp_path, grpo={"prompt_filter": {"min_pass": 0.5, "max_pass": 0.2}}))
-    with pytest.raises(ConfigError, match="the rl split, which the teacher does not roll out"):
-        load_recipe(_recipe(tmp_path, split={"rl_from_train": 3}, grpo={"guidance": {"when": "always"}}))
     policy = Policy(backend="local", model="m")
     samples = [("a", True), ("a", False), ("a", None), ("a", True), ("b", False)]
     trajectories = [Trajectory(id=f"{task}#{i}", task_id=task, sample_index=i, policy=policy,
@@ -239,8 +253,8 @@ def test_prompt_filter_bounds_are_checked_and_pass_rates_count_ungraded_samples_
 
 
 def test_guided_grpo_reads_the_exports_sft_rows(tmp_path: Path):
-    """`grpo.guidance` without trajectories guides with the export's SFT rows (the teacher's kept trajectories of the
-    same tasks); named trajectories are kept as they are."""
+    """`grpo.guidance` without trajectories guides with the export's guidance rows (the rl split's tasks) or its SFT
+    rows (GRPO on SFT's tasks); named trajectories are kept as they are."""
     results = {"export": StageResult({"sft_train": str(tmp_path / "08-export" / "sft" / "train.jsonl")}, {}),
                "sft": StageResult({"model": str(tmp_path / "09-sft" / "final")}, {}),
                "split": StageResult({"train_index": str(tmp_path / "04-split" / "index")}, {})}
@@ -248,9 +262,16 @@ def test_guided_grpo_reads_the_exports_sft_rows(tmp_path: Path):
     cfg = grpo_run_config(Context(recipe, tmp_path / "r.yaml", tmp_path, dict(results)), tmp_path / "10-grpo", "t.jsonl")
     assert cfg.guidance is not None and cfg.guidance.when == "always"
     assert cfg.guidance.trajectories == results["export"].outputs["sft_train"]
+    with_rl = {**results, "export": StageResult({**results["export"].outputs, "guidance_rows": "g.jsonl"}, {})}
+    cfg = grpo_run_config(Context(recipe, tmp_path / "r.yaml", tmp_path, with_rl), tmp_path / "10-grpo", "t.jsonl")
+    assert cfg.guidance.trajectories == "g.jsonl"  # an rl split's tasks: the teacher's trajectories of them
     named, _ = load_recipe(_recipe(tmp_path, grpo={"guidance": {"trajectories": "mine.jsonl"}}))
     cfg = grpo_run_config(Context(named, tmp_path / "r.yaml", tmp_path, dict(results)), tmp_path / "10-grpo", "t.jsonl")
     assert cfg.guidance.trajectories == "mine.jsonl" and cfg.guidance.when == "all_failed"
+    # the teacher's key changes when it must also roll out the rl split (a resumed pipeline redoes it), only then
+    teacher = next(stage for stage in STAGES if stage.name == "teacher")
+    rl_guided, _ = load_recipe(_recipe(tmp_path, split={"rl_from_train": 3}, grpo={"guidance": {}}))
+    assert teacher.config(rl_guided)["guides_rl"] is True and "guides_rl" not in teacher.config(recipe)
     unguided, _ = load_recipe(_recipe(tmp_path))
     assert grpo_run_config(Context(unguided, tmp_path / "r.yaml", tmp_path, dict(results)), tmp_path / "g",
                            "t.jsonl").guidance is None

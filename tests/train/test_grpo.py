@@ -122,6 +122,8 @@ def test_bad_inputs_are_clear(tiny_model_dir, tmp_path):
         build_grpo_trainer(_config(tiny_model_dir, tmp_path / "b", dataset=str(tmp_path / "none.jsonl")))
     with pytest.raises(TrainingError, match="divisible by num_generations"):
         build_grpo_trainer(_config(tiny_model_dir, tmp_path / "c", num_generations=3), tasks=[TASK])
+    with pytest.raises(TrainingError, match="1 task.*fewer than the 2 prompts one step draws"):
+        build_grpo_trainer(_config(tiny_model_dir, tmp_path / "d", per_device_train_batch_size=4), tasks=[TASK])
 
 
 def test_environment_methods_render_the_model_facing_schema():
