@@ -10,7 +10,8 @@ Per seed it prints the accuracies (with 95% intervals), the minutes the seed's s
 an earlier run in the same `--out`, its config and inputs unchanged, counts with the time it took then), and what
 GRPO saw: the mean reward of its first and last steps, the share of groups whose completions all got the same
 reward (no learning signal: `frac_reward_zero_std`), the reward's spread within groups, and how often SFT already
-solves the GRPO tasks at the sampling temperature (the first steps' mean reward), how many prompts its updates saw;
+solves the GRPO tasks at the sampling temperature (the first steps' mean reward), how many prompts its updates saw
+(and with `grpo.guidance`, the share of groups given the teacher's trajectory);
 the test tasks GRPO gained and lost against SFT with McNemar's exact p (a gap of a few tasks is noise unless the
 flips go one way); and each model's solved tasks per task shape (which routine it has not learned). With
 `--sampled N`, the SFT model is also rolled out N times per task at GRPO's temperature: the pass rates of the tasks its
@@ -63,7 +64,8 @@ def grpo_signal(summary_file: Path) -> dict[str, Any]:
     return {"steps": len(history), "reward_first": avg("reward", history[:quarter]),
             "reward_last": avg("reward", history[-quarter:]), "zero_std_groups": avg("frac_reward_zero_std", history),
             "reward_std": avg("reward_std", history), "clip_ratio": avg("clip_ratio/region_mean", history),
-            "tool_calls": avg("tools/call_frequency", history), "truncated": avg("completions/clipped_ratio", history)}
+            "tool_calls": avg("tools/call_frequency", history), "truncated": avg("completions/clipped_ratio", history),
+            "guided_groups": avg("guidance/groups_guided", history)}
 
 
 def graded(runs: dict[str, Any], model: str, split: str) -> dict[str, bool]:
@@ -207,7 +209,9 @@ def main() -> None:
         print(f"  grpo: {g.get('steps')} steps on {g.get('prompts', '-')} prompts, reward {_fmt(g.get('reward_first'))} -> {_fmt(g.get('reward_last'))} "
               f"(first steps = how often SFT already solves GRPO tasks at the sampling temperature), groups with "
               f"no reward spread {_fmt(g.get('zero_std_groups'), 2)}, reward std {_fmt(g.get('reward_std'), 3)}, "
-              f"clipped {_fmt(g.get('clip_ratio'), 3)}, cut before the answer {_fmt(g.get('truncated'), 2)}", flush=True)
+              f"clipped {_fmt(g.get('clip_ratio'), 3)}, cut before the answer {_fmt(g.get('truncated'), 2)}"
+              + (f", groups given the teacher's trajectory {_fmt(g['guided_groups'], 2)}"
+                 if g.get("guided_groups") is not None else ""), flush=True)
         if d := r["grpo_against_sft"]:
             print(f"  grpo against sft on the same {d['tasks']} tasks: {d['gained']} gained, {d['lost']} lost "
                   f"(McNemar exact p={d['p_value']:.2f})", flush=True)
