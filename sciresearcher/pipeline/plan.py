@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sciresearcher.llm.config import LLMConfig, Price
+from sciresearcher.pipeline.data_stages import guides_rl
 from sciresearcher.pipeline.recipe import Recipe
 from sciresearcher.pipeline.runner import Planned
 from sciresearcher.pipeline.stages import eval_targets
@@ -88,6 +89,8 @@ def task_counts(recipe: Recipe) -> dict[str, float]:
         n = survivors * fraction
         cap = recipe.split.max_tasks.get(name)
         out[name] = min(n, cap) if cap is not None else n
+    if recipe.split.rl_from_train:  # train tasks set aside for GRPO
+        out["rl"] = out.get("rl", 0) + recipe.split.rl_from_train
     return out
 
 
@@ -122,7 +125,8 @@ def estimate(recipe: Recipe, recipe_path: Path, item: Planned, table: dict[str, 
                           batchable=True)
     elif name == "teacher":
         rollout = recipe.teacher.rollout
-        trajectories = counts.get("train", 0) * rollout.samples
+        guided_rl = counts.get("rl", 0) if guides_rl(recipe) else 0  # GRPO's guidance: the rl tasks rolled out too
+        trajectories = (counts.get("train", 0) + guided_rl) * rollout.samples
         if recipe.teacher.policy == "reference":
             calls.add("reference policy (not a model)", None, trajectories * est.turns_per_trajectory, 0, 0, table,
                       local=True)

@@ -156,7 +156,7 @@ def build_grpo_trainer(config: GRPORunConfig, *, environment_factory: Callable[[
     trainer_cls: Any = GRPOTrainer
     extra: dict[str, Any] = {}
     if config.guidance is not None:
-        if config.vllm.enabled:
+        if config.vllm.enabled or config.trainer_overrides.get("use_vllm"):
             raise TrainingError("GRPO guidance runs with transformers generation only", hint="set vllm.enabled: false, "
                                 "or drop guidance (TRL's importance-sampling correction needs the sampler's "
                                 "log-probabilities, which a teacher's trajectory does not have)")

@@ -275,3 +275,24 @@ def test_guided_grpo_reads_the_exports_sft_rows(tmp_path: Path):
     unguided, _ = load_recipe(_recipe(tmp_path))
     assert grpo_run_config(Context(unguided, tmp_path / "r.yaml", tmp_path, dict(results)), tmp_path / "g",
                            "t.jsonl").guidance is None
+
+
+def test_the_plan_counts_the_teachers_rollouts_of_guided_rl_tasks():
+    """With GRPO guided on an rl split, the teacher also rolls out the rl tasks: the dry run's estimate says so."""
+    from types import SimpleNamespace
+
+    from sciresearcher.pipeline.plan import estimate, load_prices
+
+    path = ROOT / "recipes" / "sciresearcher-8b.yaml"
+    teacher = SimpleNamespace(stage=next(stage for stage in STAGES if stage.name == "teacher"))
+
+    def teacher_calls(*overrides: str) -> float:
+        recipe, _ = load_recipe(path, list(overrides))
+        rows = estimate(recipe, path, teacher, load_prices(recipe, path)).rows
+        return next(r["calls"] for r in rows if r["who"] == "teacher")
+
+    plain = teacher_calls("--split.rl_from_train", "200")
+    guided = teacher_calls("--split.rl_from_train", "200", "--grpo.guidance", "{when: all_failed}")
+    recipe, _ = load_recipe(path)
+    turns, samples = recipe.estimates.turns_per_trajectory, recipe.teacher.rollout.samples
+    assert guided - plain == pytest.approx(200 * samples * turns)

@@ -101,6 +101,9 @@ def test_bad_guidance_is_refused_clearly(tiny_model_dir, tmp_path):
     with pytest.raises(TrainingError, match="transformers generation only"):
         build_grpo_trainer(_config(tiny_model_dir, tmp_path / "run2", guide, vllm={"enabled": True}),
                            tasks=[PYTHON_TASK])
+    with pytest.raises(TrainingError, match="transformers generation only"):
+        build_grpo_trainer(_config(tiny_model_dir, tmp_path / "run3", guide, trainer_overrides={"use_vllm": True}),
+                           tasks=[PYTHON_TASK])
     turns = tmp_path / "turns.jsonl"
     k = next(i for i, m in enumerate(other["messages"]) if m["role"] == "assistant")
     turns.write_text(json.dumps({"prompt": other["messages"][:k], "completion": other["messages"][k:k + 1],
