@@ -52,6 +52,11 @@ class SplitConfig(BaseModel):
         "max_tasks.train leaves out, then train's own; 0 = none")
     seed: int = Field(0, description="salt of the document assignment and of the capping sample")
 
+    @property
+    def has_rl(self) -> bool:
+        """Whether an `rl` split is filled (entities of its own, or train tasks set aside)."""
+        return self.fractions.get("rl", 0) > 0 or self.rl_from_train > 0
+
     @model_validator(mode="after")
     def _check(self) -> SplitConfig:
         unknown = sorted(set(self.fractions) - set(SPLITS)) + sorted(set(self.max_tasks) - set(SPLITS))

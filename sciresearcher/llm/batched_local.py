@@ -13,7 +13,8 @@ Prompts are rendered with the TRAINING chat template (`llm.chat_template.trainin
 render with, where every assistant turn keeps its `<think>` block), so a model trained here sees at evaluation
 the context it was trained on; Qwen3's chat template drops the empty think blocks of earlier turns.
 A sampled request draws from its own random stream, seeded by its seed and prompt (llm/row_sampling.py), so its
-reply does not depend on the batch it shared; greedy requests (`temperature: 0`) are deterministic. It is for small local models; serve big ones with vLLM.
+reply does not depend on the batch it shared; greedy requests (`temperature: 0`) are deterministic. It is for small
+local models; serve big ones with vLLM.
 """
 
 from __future__ import annotations

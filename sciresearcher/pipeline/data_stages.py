@@ -248,17 +248,14 @@ def run_base(ctx: Context, d: Path) -> StageResult:
 def guides_rl(recipe: Recipe) -> bool:
     """GRPO guided by the teacher's trajectories of its own prompts from the `rl` split: the teacher rolls out the
     rl tasks too, the filter keeps their trajectories apart, and the export writes them as guidance rows."""
-    split = recipe.split
     guidance = recipe.grpo.guidance
-    rl = split.fractions.get("rl", 0) > 0 or split.rl_from_train > 0
-    return rl and guidance is not None and guidance.trajectories == FILLED
+    return recipe.split.has_rl and guidance is not None and guidance.trajectories == FILLED
 
 
 def rl_tasks_file(ctx: Context) -> Path:
     """The tasks GRPO trains on: the `rl` split when the recipe fills it (entities SFT never saw, or train-entity
     tasks SFT never trains on), else the train split."""
-    split = ctx.recipe.split
-    return ctx.output("split", "rl" if split.fractions.get("rl", 0) > 0 or split.rl_from_train else "train")
+    return ctx.output("split", "rl" if ctx.recipe.split.has_rl else "train")
 
 
 def run_export(ctx: Context, d: Path) -> StageResult:
@@ -285,7 +282,7 @@ def run_export(ctx: Context, d: Path) -> StageResult:
     if "val" in written:
         outputs["sft_val"] = written["val"]["path"]
     figures = {"sft_rows": written["train"]["rows"], "rl_tasks": rl["train"]["rows"], "dropped_overlong": len(dropped)}
-    if "guidance" in ctx.results.get("filter", StageResult({}, {})).outputs:
+    if guides_rl(recipe):  # the filter kept the rl tasks' trajectories apart: GRPO's guidance rows
         guide = export_trajectories(read_trajectories([ctx.output("filter", "guidance")]),
                                     cfg.model_copy(update={"val_fraction": 0.0}), d / "guidance")
         if "train" in guide:

@@ -31,7 +31,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from sciresearcher.errors import TrainingError
-from sciresearcher.records import Task
 
 log = logging.getLogger(__name__)
 
@@ -112,11 +111,11 @@ def guided_grpo_trainer(base: type) -> type:
             super().__init__(*args, **kwargs)
             self._guidance = guidance
             self._guide_messages = load_guidance(guidance.trajectories)
-            self._guide_tasks: dict[str, Task] = {}
+            self._guide_tasks: dict[str, str] = {}  # question -> the Task record's JSON, as the reward reads it
             for row in self.train_dataset:
                 key = question_key(row["prompt"])
                 if key is not None and "task" in row:
-                    self._guide_tasks[key] = Task.model_validate_json(row["task"])
+                    self._guide_tasks[key] = row["task"]
             self._guide_ids: dict[tuple[str, int], tuple[list[int], list[int]] | None] = {}
             covered = sum(key in self._guide_messages for key in self._guide_tasks)
             log.info("guidance: %d of %d GRPO prompts have a trajectory in %s (%s)", covered,
@@ -156,11 +155,11 @@ def guided_grpo_trainer(base: type) -> type:
             return tuple(out)
 
         def _any_solved(self, key: str, group: list[Any]) -> bool:
-            from sciresearcher.grade.graders import grade
-            from sciresearcher.train.rewards import final_text
+            """Whether the outcome reward (the deterministic grader) accepts any completion of the group."""
+            from sciresearcher.train.rewards import outcome_reward
 
             task = self._guide_tasks.get(key)
-            return task is None or any(grade(task, final_text(c)).correct for c in group)
+            return task is None or any(outcome_reward(group, [task] * len(group)))
 
         def _prompt_tools(self, i: int) -> Any:
             if getattr(self, "environment_factories", None) is not None:
