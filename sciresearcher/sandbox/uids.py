@@ -80,6 +80,16 @@ def _lock(path: Path, create: bool) -> int | None:
     return fd
 
 
+def _held_by_live_session(path: Path) -> bool:
+    """Whether a live session holds the lock at `path` (a busy uid without one runs leftovers)."""
+    fd = _lock(path, create=False)
+    if fd is None:
+        return True
+    if fd >= 0:
+        os.close(fd)
+    return False
+
+
 def claim_uid(base: int) -> tuple[int, list[int]]:
     """A uid no other session on this machine holds and no process uses; and the fds that hold its locks.
 
@@ -88,10 +98,10 @@ def claim_uid(base: int) -> tuple[int, list[int]]:
     locks = _lock_dir()
     legacy = Path(tempfile.gettempdir()) / "sciresearcher-sandbox-uids"
     busy = uids_in_use()
-    skipped = 0
+    orphaned = 0
     for uid in range(base, base + SPAN):
         if uid in busy or _has_account(uid):
-            skipped += uid in busy
+            orphaned += uid in busy and not _held_by_live_session(locks / str(uid))
             continue
         fd = _lock(locks / str(uid), create=True)
         if fd is None:
@@ -102,7 +112,7 @@ def claim_uid(base: int) -> tuple[int, list[int]]:
             for f in held:
                 os.close(f)
             continue
-        if skipped:
-            log.info("sandbox: skipped %d uid(s) from %d that have processes no live session owns", skipped, base)
+        if orphaned:  # the uids of live sessions are busy as a matter of course: only leftovers are news
+            log.info("sandbox: skipped %d uid(s) from %d that have processes no live session owns", orphaned, base)
         return uid, held
     raise SandboxError("no free sandbox uid", hint="too many live sessions; close some")

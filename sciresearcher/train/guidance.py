@@ -10,7 +10,7 @@ the solution up within one objective.
 `GuidanceConfig` names a JSONL of SFT rows (`{"messages", "tools"}`: the filter's kept teacher trajectories as the
 export writes them) and when to use them: `all_failed` (a group whose sampled completions all grade wrong gets its
 last completion replaced by the task's trajectory) or `always` (every group with a trajectory). Rows are matched to
-GRPO prompts by the text of their user turn. `guided_grpo_trainer(trl.GRPOTrainer)` returns the trainer class that
+GRPO prompts by the text of their user turn; a question that different tasks share gets no guidance. `guided_grpo_trainer(trl.GRPOTrainer)` returns the trainer class that
 does it: the replaced completion is tokenised the way TRL builds a multi-turn rollout (each assistant turn as the
 model writes it, through its end-of-turn token, then TRL's own tool-response suffix, masked), so its tokens are
 those the policy would hold had it sampled that trajectory. The importance ratio of those tokens is the policy's
@@ -75,6 +75,25 @@ def load_guidance(path: str | Path) -> dict[str, list[dict[str, Any]]]:
     return found
 
 
+def prompt_tasks(rows: Any) -> dict[str, str]:
+    """Question text -> the Task record's JSON (as the reward reads it) of the GRPO rows with a `task` column.
+
+    A question that several different tasks share is left out, with a warning: a trajectory matched by its text
+    could be another task's, and guidance would then push the group toward that task's answer."""
+    found: dict[str, str] = {}
+    shared: set[str] = set()
+    for row in rows:
+        key = question_key(row["prompt"])
+        if key is None or "task" not in row:
+            continue
+        if found.setdefault(key, row["task"]) != row["task"]:
+            shared.add(key)
+    for key in shared:
+        del found[key]
+        log.warning("guidance: none for %r, which different tasks ask (its trajectory could be either's)", key[:60])
+    return found
+
+
 def _plain(message: dict[str, Any]) -> dict[str, Any]:
     """A row's message for the chat template: dict tool-call arguments, no empty keys."""
     out = {k: v for k, v in message.items() if v is not None}
@@ -111,11 +130,9 @@ def guided_grpo_trainer(base: type) -> type:
             super().__init__(*args, **kwargs)
             self._guidance = guidance
             self._guide_messages = load_guidance(guidance.trajectories)
-            self._guide_tasks: dict[str, str] = {}  # question -> the Task record's JSON, as the reward reads it
-            for row in self.train_dataset:
-                key = question_key(row["prompt"])
-                if key is not None and "task" in row:
-                    self._guide_tasks[key] = row["task"]
+            self._guide_tasks = prompt_tasks(self.train_dataset)
+            for key in set(self._guide_messages) - set(self._guide_tasks):
+                del self._guide_messages[key]  # no prompt, or a question several tasks share
             self._guide_ids: dict[tuple[str, int], tuple[list[int], list[int]] | None] = {}
             covered = sum(key in self._guide_messages for key in self._guide_tasks)
             log.info("guidance: %d of %d GRPO prompts have a trajectory in %s (%s)", covered,

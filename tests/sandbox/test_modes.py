@@ -111,18 +111,32 @@ def test_sessions_with_different_tmpdirs_never_share_a_uid(config, tmp_path, mon
 
 
 @root_only
-def test_a_uid_with_processes_the_session_did_not_start_is_skipped_not_killed(config):
+def test_a_uid_with_processes_the_session_did_not_start_is_skipped_not_killed(config, caplog):
     base = 310_000 + os.getpid() % 1000 * 8
     bystander = subprocess.Popen(["sleep", "60"], user=base, group=base, extra_groups=[])
     try:
         time.sleep(0.1)
-        with SandboxSession(config.model_copy(update={"uid_base": base})) as sb:
+        with caplog.at_level(logging.INFO, logger="sciresearcher.sandbox"), \
+                SandboxSession(config.model_copy(update={"uid_base": base})) as sb:
             assert sb.run_sync("1").ok
             assert sb._uid != base
         assert bystander.poll() is None, "a session killed a process it did not start"
+        assert f"skipped 1 uid(s) from {base} that have processes no live session owns" in caplog.text
     finally:
         bystander.kill()
         bystander.wait()
+
+
+@root_only
+def test_the_uid_of_a_live_session_is_passed_over_without_a_leftovers_message(config, caplog):
+    base = 320_000 + os.getpid() % 1000 * 8
+    with SandboxSession(config.model_copy(update={"uid_base": base})) as first:
+        assert first.run_sync("1").ok  # its worker runs as `base`
+        with caplog.at_level(logging.INFO, logger="sciresearcher.sandbox"), \
+                SandboxSession(config.model_copy(update={"uid_base": base})) as second:
+            assert second.run_sync("1").ok
+            assert second._uid == first._uid + 1
+    assert "no live session owns" not in caplog.text
 
 
 @root_only

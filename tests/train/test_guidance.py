@@ -10,13 +10,20 @@ guided groups is logged. The unit tests cover grouping, matching rows to prompts
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from train_helpers import PYTHON_TASK, python_gold_row
 
 from sciresearcher.errors import TrainingError
 from sciresearcher.train.grpo import GRPORunConfig, build_grpo_trainer
-from sciresearcher.train.guidance import GuidanceConfig, group_spans, load_guidance, question_key
+from sciresearcher.train.guidance import (
+    GuidanceConfig,
+    group_spans,
+    load_guidance,
+    prompt_tasks,
+    question_key,
+)
 from sciresearcher.train.templates import render_row
 
 
@@ -89,6 +96,17 @@ def test_rows_are_matched_to_prompts_by_their_question(tmp_path):
     assert list(found) == [key]
     assert [m["role"] for m in found[key]] == ["assistant", "tool", "assistant"]
     assert found[key][0]["tool_calls"][0]["function"]["arguments"] == {"code": "print(6 * 7)"}
+
+
+def test_a_question_that_different_tasks_share_gets_no_guidance(caplog):
+    def row(question: str, task_id: str) -> dict:
+        return {"prompt": [{"role": "user", "content": question}], "task": json.dumps({"id": task_id})}
+
+    rows = [row("Q1", "a"), row("Q1", "a"), row("Q2", "b"), row("Q2", "c"), row("Q3", "d")]
+    with caplog.at_level(logging.WARNING, logger="sciresearcher.train.guidance"):
+        found = prompt_tasks(rows)
+    assert found == {"Q1": json.dumps({"id": "a"}), "Q3": json.dumps({"id": "d"})}  # Q1 twice is one task
+    assert "'Q2', which different tasks ask" in caplog.text
 
 
 def test_bad_guidance_is_refused_clearly(tiny_model_dir, tmp_path):
