@@ -69,14 +69,17 @@ def _by_split(items: list[tuple[str, dict[str, Any]]], config: ExportConfig) -> 
     return {name: rows for name, rows in out.items() if rows}
 
 
-def _layout(row: dict[str, Any], turns: str, tokenizer: Any | None) -> list[dict[str, Any]]:
+def _layout(row: dict[str, Any], turns: str, tokenizer: Any | None) -> list[tuple[dict[str, Any], bool]]:
     """The row as trained: whole (`sequence`), one prompt-completion row per assistant turn (`each`), or whole
-    only where it is token-exact under the tokenizer's templates (`auto`; without a tokenizer, `each`)."""
+    only where it is token-exact under the tokenizer's templates (`auto`; without a tokenizer, `each`). Each
+    comes with whether that token check already passed on it (so the length check need not run it again)."""
     from sciresearcher.train.token_check import check_row, turn_rows
 
-    if turns == "sequence" or (turns == "auto" and tokenizer is not None and check_row(tokenizer, row) is None):
-        return [row]
-    return turn_rows(row)
+    if turns == "sequence":
+        return [(row, False)]
+    if turns == "auto" and tokenizer is not None and check_row(tokenizer, row) is None:
+        return [(row, True)]
+    return [(r, False) for r in turn_rows(row)]
 
 
 def sft_rows(trajectories: list[Trajectory], config: ExportConfig,
@@ -97,23 +100,27 @@ def sft_rows(trajectories: list[Trajectory], config: ExportConfig,
         model = check_model_dir(str(config.tokenizer))
         tokenizer = load_tokenizer(model)
         limit = config.max_length or model_context(model)
-    pairs = [(t, row) for t in trajectories for row in _layout(trajectory_to_sft_row(t), config.turns, tokenizer)]
+    laid = [(t, row, checked) for t in trajectories
+            for row, checked in _layout(trajectory_to_sft_row(t), config.turns, tokenizer)]
     if tokenizer is not None:
-        pairs = _fitting(pairs, config, tokenizer, limit, model, dropped if dropped is not None else [])
+        pairs = _fitting(laid, config, tokenizer, limit, model, dropped if dropped is not None else [])
+    else:
+        pairs = [(t, row) for t, row, _ in laid]
     return _by_split([(t.task_id, row) for t, row in pairs], config)
 
 
-def _fitting(pairs: list[tuple[Trajectory, dict[str, Any]]], config: ExportConfig, tokenizer: Any,
+def _fitting(laid: list[tuple[Trajectory, dict[str, Any], bool]], config: ExportConfig, tokenizer: Any,
              limit: int | None, model: str | None,
              dropped: list[dict[str, Any]]) -> list[tuple[Trajectory, dict[str, Any]]]:
-    """The rows that train cleanly on the target model; raises for the first that cannot (see sft_rows)."""
+    """The rows that train cleanly on the target model; raises for the first that cannot (see sft_rows). A row
+    the layout already found token-exact is not token-checked a second time."""
     from sciresearcher.errors import TrainingError
     from sciresearcher.train.rows import validate_sft_rows
 
     kept = []
-    for traj, row in pairs:
+    for traj, row, checked in laid:
         try:
-            list(validate_sft_rows([row], tokenizer, limit, check_tokens=config.check_tokens))
+            list(validate_sft_rows([row], tokenizer, limit, check_tokens=config.check_tokens and not checked))
         except TrainingError as exc:
             if "over max_length" not in str(exc):
                 what = str(exc).removesuffix(f"\n  hint: {exc.hint}") if exc.hint else str(exc)

@@ -96,14 +96,20 @@ def test_export_knows_the_target_models_context_and_drops_longer_rows_by_name(tm
     assert "train" not in written and written["dropped_overlong"][0]["id"] == rollouts[0].id
 
 
-def test_exact_trajectories_stay_whole_under_auto(tmp_path, rollouts, tiny_model_dir):
+def test_exact_trajectories_stay_whole_under_auto(tmp_path, rollouts, tiny_model_dir, monkeypatch):
+    from sciresearcher.train import token_check
+
     thinking = rollouts[0].model_copy(deep=True)
     for message in thinking.messages:
         if message.role == "assistant":
             object.__setattr__(message, "reasoning_content", "Let me work it out.")
+    checks = []
+    real_check_row = token_check.check_row
+    monkeypatch.setattr(token_check, "check_row", lambda *a, **k: checks.append(1) or real_check_row(*a, **k))
     config = ExportConfig(format="trl-sft", tokenizer=str(tiny_model_dir))
     assert export_trajectories([thinking], config, tmp_path)["train"]["rows"] == 1
     assert "messages" in read_sft_rows(tmp_path / "train.jsonl")[0]
+    assert len(checks) == 1  # the layout's token check is not run again by the length check
 
 
 def test_verl_sft_parquet_holds_the_same_rows(tmp_path, rollouts):
