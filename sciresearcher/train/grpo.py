@@ -89,6 +89,8 @@ class GRPORunConfig(BaseModel):
     vllm: VLLMSettings = Field(default_factory=VLLMSettings, description="vLLM generation (colocate or server)")
     guidance: GuidanceConfig | None = Field(None, description="a teacher's solved trajectory in groups whose samples "
                                             "all fail (off-policy guidance, guidance.py)")
+    top_entropy_quantile: float = Field(1.0, gt=0, le=1, description="policy loss on this top share of completion "
+                                        "tokens by entropy only (Wang et al. 2025, 'Beyond the 80/20 rule'; 1: all)")
     trainer_overrides: dict[str, Any] = Field(default_factory=dict, description="extra GRPOConfig arguments")
 
 
@@ -136,6 +138,7 @@ def build_grpo_trainer(config: GRPORunConfig, *, environment_factory: Callable[[
             max_completion_length=config.max_completion_length,
             max_tool_calling_iterations=config.max_tool_calling_iterations,
             mask_truncated_completions=config.mask_truncated_completions,
+            top_entropy_quantile=config.top_entropy_quantile,
             temperature=config.temperature,
             log_completions=config.log_completions,
             **schedule_args(config),

@@ -75,6 +75,25 @@ def test_grpo_rollouts_use_the_sandbox_and_only_model_tokens_carry_loss(python_a
     assert '"name": "python"' in prompt and PYTHON_QUESTION in prompt  # the environment's tool schema
 
 
+def test_the_policy_loss_keeps_only_the_top_entropy_tokens_when_asked(tiny_model_dir, tmp_path):
+    trainer = build_grpo_trainer(_config(tiny_model_dir, tmp_path / "run", top_entropy_quantile=0.2, temperature=1.0,
+                                         mask_truncated_completions=False),  # a random policy runs out of tokens
+                                 tasks=[TASK])
+    kept = []
+    high_entropy_mask = trainer.get_high_entropy_mask
+
+    def recording(entropies, mask, threshold):
+        out = high_entropy_mask(entropies, mask, threshold)
+        kept.append(float(out.sum() / mask.sum()))
+        return out
+
+    trainer.get_high_entropy_mask = recording
+    trainer.train()
+    assert kept and all(0.1 < share <= 0.3 for share in kept)  # the top fifth of the completion tokens
+    with pytest.raises(ValueError, match="top_entropy_quantile"):
+        _config(tiny_model_dir, tmp_path / "bad", top_entropy_quantile=0.0)
+
+
 def test_run_grpo_writes_the_run_directory(python_agent_model, tmp_path):
     tasks = tmp_path / "tasks.jsonl"
     tasks.write_text(TASK.model_dump_json() + "\n")
