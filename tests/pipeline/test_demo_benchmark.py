@@ -1,5 +1,5 @@
 """benchmarks/pipeline_demo.py's per-seed figures: solved / total per synthesis template for each model, the tasks GRPO
-gained and lost against SFT, and how many prompts GRPO's updates saw."""
+gained and lost against SFT, how many prompts GRPO's updates saw, and SFT's margins (none without an SFT run)."""
 
 from __future__ import annotations
 
@@ -76,3 +76,10 @@ def test_sampled_pass_rates_are_split_by_the_greedy_answer() -> None:
     assert _bench().split_by_greedy(greedy, rates) == {
         "greedy_right": {"tasks": 2, "pass": 0.75, "mixed": 1, "never": 0},
         "greedy_wrong": {"tasks": 3, "pass": 0.25 / 3, "mixed": 1, "never": 2}}
+
+
+def test_no_margins_without_an_sft_model_or_its_run(tmp_path: Path) -> None:
+    bench = _bench()
+    runs = {"sft": {"test": {"dir": str(tmp_path / "missing")}}}
+    assert bench.margin_signal(runs, "test", str(tmp_path)) == []
+    assert bench.margin_signal({}, "test", None) == []
