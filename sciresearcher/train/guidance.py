@@ -10,10 +10,11 @@ the solution up within one objective.
 `GuidanceConfig` names a JSONL of SFT rows (`{"messages", "tools"}`: the filter's kept teacher trajectories as the
 export writes them) and when to use them: `all_failed` (a group whose sampled completions all grade wrong gets its
 last completion replaced by the task's trajectory) or `always` (every group with a trajectory). Rows are matched to
-GRPO prompts by the text of their user turn; a question that different tasks share gets no guidance. `guided_grpo_trainer(trl.GRPOTrainer)` returns the trainer class that
-does it: the replaced completion is tokenised the way TRL builds a multi-turn rollout (each assistant turn as the
-model writes it, through its end-of-turn token, then TRL's own tool-response suffix, masked), so its tokens are
-those the policy would hold had it sampled that trajectory. The importance ratio of those tokens is the policy's
+GRPO prompts by the text of their user turn; a question that different tasks share gets no guidance.
+`guided_grpo_trainer(trl.GRPOTrainer)` returns the trainer class that does it: the replaced completion is tokenised
+the way TRL builds a multi-turn rollout (each assistant turn as the model writes it, through its end-of-turn token,
+then TRL's own tool-response suffix, masked), so its tokens are those the policy would hold had it sampled that
+trajectory. The importance ratio of those tokens is the policy's
 (old log-probabilities are the current ones with one update per generation), as in LUFFY without its policy shaping.
 
 Not here: the trainer's config (grpo.py), the rewards (rewards.py), the environments (environment.py). Transformers
@@ -134,10 +135,9 @@ def guided_grpo_trainer(base: type) -> type:
             for key in set(self._guide_messages) - set(self._guide_tasks):
                 del self._guide_messages[key]  # no prompt, or a question several tasks share
             self._guide_ids: dict[tuple[str, int], tuple[list[int], list[int]] | None] = {}
-            covered = sum(key in self._guide_messages for key in self._guide_tasks)
-            log.info("guidance: %d of %d GRPO prompts have a trajectory in %s (%s)", covered,
+            log.info("guidance: %d of %d GRPO prompts have a trajectory in %s (%s)", len(self._guide_messages),
                      len(self._guide_tasks), guidance.trajectories, guidance.when)
-            if covered == 0:
+            if not self._guide_messages:
                 raise TrainingError(f"no GRPO prompt has a trajectory in {guidance.trajectories}",
                                     hint="guide with rows of the same tasks, rendered with the same question text")
 
@@ -175,8 +175,7 @@ def guided_grpo_trainer(base: type) -> type:
             """Whether the outcome reward (the deterministic grader) accepts any completion of the group."""
             from sciresearcher.train.rewards import outcome_reward
 
-            task = self._guide_tasks.get(key)
-            return task is None or any(outcome_reward(group, [task] * len(group)))
+            return any(outcome_reward(group, [self._guide_tasks[key]] * len(group)))  # every guided key has a task
 
         def _prompt_tools(self, i: int) -> Any:
             if getattr(self, "environment_factories", None) is not None:

@@ -9,7 +9,7 @@ argmax); a negative gap means the trajectory has a token the model would not wri
 
 `weakest_gap(model, tokenizer, row)` scores one `{messages, tools}` row (train/rows.py: a trajectory as SFT rows
 hold it), each assistant turn after the prompt the model saw at that turn (its own chat template with the
-generation prompt), exactly as train/token_check.py renders it. `gap_bins` counts trajectories per gap range and how
+generation prompt), tokenised as train/token_check.py's `turn_ids` does. `gap_bins` counts trajectories per gap range and how
 many of them a later model got wrong. Not here: generation and grading (the eval harness).
 """
 
@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from itertools import pairwise
 from typing import Any
 
-from sciresearcher.train.token_check import completion_text
+from sciresearcher.train.token_check import turn_ids
 
 EDGES = (0.2, 0.4, 0.6)
 
@@ -31,21 +31,17 @@ def weakest_gap(model: Any, tokenizer: Any, row: dict[str, Any]) -> float:
 
     messages = row["messages"]
     tools = json.loads(row.get("tools") or "[]") or None
-    template = tokenizer.chat_template
     weakest = 1.0
     for k, message in enumerate(messages):
         if message["role"] != "assistant":
             continue
-        prompt = tokenizer.apply_chat_template(messages[:k], tools=tools, chat_template=template, tokenize=False,
-                                               add_generation_prompt=True)
-        completion = completion_text(tokenizer, messages, k, tools, template)
-        start = len(tokenizer(prompt, add_special_tokens=False)["input_ids"])
-        ids = tokenizer(prompt + completion, add_special_tokens=False)["input_ids"]
-        if len(ids) <= start:
+        prompt, completion = turn_ids(tokenizer, messages, k, tools, tokenizer.chat_template)
+        if not completion:
             continue
         with torch.no_grad():
-            probs = torch.softmax(model(torch.tensor([ids], device=model.device)).logits[0, start - 1:-1].float(), -1)
-        own = torch.tensor(ids[start:], device=probs.device)
+            logits = model(torch.tensor([prompt + completion], device=model.device)).logits
+        probs = torch.softmax(logits[0, len(prompt) - 1:-1].float(), -1)
+        own = torch.tensor(completion, device=probs.device)
         p_own = probs.gather(1, own[:, None])[:, 0]
         rival = probs.scatter(1, own[:, None], -1.0).max(dim=1).values
         weakest = min(weakest, float((p_own - rival).min()))

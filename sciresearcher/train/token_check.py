@@ -75,6 +75,14 @@ def completion_text(tokenizer: Any, messages: list[dict[str, Any]], k: int, tool
     return text.removesuffix("\n")
 
 
+def turn_ids(tokenizer: Any, messages: list[dict[str, Any]], k: int, tools: list[dict[str, Any]] | None,
+             template: str | None) -> tuple[list[int], list[int]]:
+    """Assistant turn k as the policy met it: the prompt ids it saw (the template over messages[:k] with the
+    generation prompt) and the completion ids it produced (`completion_text`), each tokenised on its own."""
+    prompt = _ids(tokenizer, _render(tokenizer, messages[:k], tools, template, generation_prompt=True))
+    return prompt, _ids(tokenizer, completion_text(tokenizer, messages, k, tools, template))
+
+
 def check_row(tokenizer: Any, row: dict[str, Any], *, training_template: str | None = None,
               inference_template: str | None = None) -> Divergence | None:
     """The first divergence of a `{"messages", "tools"}` row trained as one sequence, or None when exact."""
@@ -92,11 +100,10 @@ def check_row(tokenizer: Any, row: dict[str, Any], *, training_template: str | N
     for k, msg in enumerate(messages):
         if msg["role"] != "assistant":
             continue
-        prompt = _ids(tokenizer, _render(tokenizer, messages[:k], tools, infer_template, generation_prompt=True))
+        prompt, completion = turn_ids(tokenizer, messages, k, tools, infer_template)
         at = _first_diff(prompt, ids)
         if at is not None:
             return Divergence(k, "prompt", at, _snippet(tokenizer, prompt, at), _snippet(tokenizer, ids, at))
-        completion = _ids(tokenizer, completion_text(tokenizer, messages, k, tools, infer_template))
         produced = ids[len(prompt):len(prompt) + len(completion)]
         at = _first_diff(completion, produced)
         if at is not None:
@@ -118,12 +125,11 @@ def check_prompt_completion_row(tokenizer: Any, row: dict[str, Any], *, template
     template = template or tokenizer.chat_template
     messages = list(row["prompt"]) + list(row["completion"])
     k = len(row["prompt"])
-    prompt = _ids(tokenizer, _render(tokenizer, row["prompt"], tools, template, generation_prompt=True))
+    prompt, completion = turn_ids(tokenizer, messages, k, tools, template)
     full = _ids(tokenizer, _render(tokenizer, messages, tools, template, generation_prompt=False))
     at = _first_diff(prompt, full)
     if at is not None:
         return Divergence(k, "prompt", at, _snippet(tokenizer, prompt, at), _snippet(tokenizer, full, at))
-    completion = _ids(tokenizer, completion_text(tokenizer, messages, k, tools, template))
     at = _first_diff(completion, full[len(prompt):])
     if at is not None:
         pos = len(prompt) + at
