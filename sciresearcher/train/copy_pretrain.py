@@ -57,6 +57,9 @@ class CopyPretrainConfig(BaseModel):
                                 "span replaced by a made-up word, the same in both copies (0: none)")
     seed: int = 0
     threads: int | None = Field(None, ge=1, description="torch CPU threads (none: torch's default)")
+    compile: bool = Field(False, description="torch.compile the forward and loss (every batch has the same shape: "
+                          "one compilation, ~15 s, then ~25% faster steps on a CPU); eager, with a warning, if it "
+                          "cannot compile (no C compiler)")
 
 
 def learning_rate_at(step: int, config: CopyPretrainConfig) -> float:
@@ -149,14 +152,28 @@ def pretrain_copying(model_dir: str | Path, texts: Sequence[str], config: CopyPr
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=0.0)
     accuracies: list[float] = []
+
+    def masked_loss(ids: Any, mask: Any) -> tuple[Any, Any]:
+        logits = model(ids).logits[:, :-1]
+        losses = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), ids[:, 1:].reshape(-1),
+                                                   reduction="none")
+        return (losses * mask.reshape(-1)).sum() / mask.sum(), logits
+
+    loss_fn: Callable[[Any, Any], tuple[Any, Any]] = torch.compile(masked_loss) if config.compile else masked_loss
+    compiled = config.compile
     started = time.time()
     for step in range(1, config.steps + 1):
         seqs, masks = copy_batch(token_texts, rng, config, tokenizer)
         ids, mask = torch.tensor(seqs), torch.tensor(masks)[:, 1:].float()
-        logits = model(ids).logits[:, :-1]
-        losses = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), ids[:, 1:].reshape(-1),
-                                                   reduction="none")
-        loss = (losses * mask.reshape(-1)).sum() / mask.sum()
+        try:
+            loss, logits = loss_fn(ids, mask)
+        except Exception as exc:  # only the first step compiles; eager computes the same loss
+            if not (compiled and step == 1):
+                raise
+            log.warning("copy pretraining: torch.compile failed (%s: %s); training eagerly", type(exc).__name__,
+                        str(exc).splitlines()[0] if str(exc) else "")
+            loss_fn, compiled = masked_loss, False
+            loss, logits = loss_fn(ids, mask)
         for group in optimizer.param_groups:
             group["lr"] = learning_rate_at(step, config)
         optimizer.zero_grad()
@@ -171,7 +188,8 @@ def pretrain_copying(model_dir: str | Path, texts: Sequence[str], config: CopyPr
     model.save_pretrained(str(model_dir))
     window = max(1, min(10, len(accuracies) // 4))
     figures = {"steps": config.steps, "copy_accuracy_first": sum(accuracies[:window]) / window,
-               "copy_accuracy_last": sum(accuracies[-window:]) / window, "seconds": time.time() - started}
+               "copy_accuracy_last": sum(accuracies[-window:]) / window, "seconds": time.time() - started,
+               "compiled": compiled}
     log.info("copy pretraining: %d steps, copy accuracy %.3f -> %.3f in %.0fs", config.steps,
              figures["copy_accuracy_first"], figures["copy_accuracy_last"], figures["seconds"])
     return figures

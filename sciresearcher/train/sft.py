@@ -204,6 +204,7 @@ def build_sft_trainer(config: SFTRunConfig, rows: list[dict[str, Any]] | None = 
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
+    from sciresearcher.train.right_padding import drop_right_padding_mask
     from sciresearcher.train.rows import read_sft_rows, row_layout, validate_sft_rows
 
     model_dir = check_model_dir(config.model)
@@ -232,8 +233,10 @@ def build_sft_trainer(config: SFTRunConfig, rows: list[dict[str, Any]] | None = 
         **config.trainer_overrides,
     )
     log.info("%d SFT rows from %s", len(rows), config.dataset)
-    return SFTTrainer(model=str(model_dir), args=args, train_dataset=Dataset.from_list(rows),
-                      processing_class=tokenizer, peft_config=peft_config(config.lora), callbacks=[step_logger()])
+    trainer = SFTTrainer(model=str(model_dir), args=args, train_dataset=Dataset.from_list(rows),
+                         processing_class=tokenizer, peft_config=peft_config(config.lora), callbacks=[step_logger()])
+    drop_right_padding_mask(trainer.model)  # the collator pads on the right: causal attention alone suffices
+    return trainer
 
 
 def plot_loss(log_history: list[dict[str, Any]], path: Path, title: str = "training loss") -> Path | None:

@@ -104,3 +104,40 @@ def test_the_rate_warms_up_then_holds_or_anneals_to_zero():
     assert learning_rate_at(1, CopyPretrainConfig(steps=5, warmup_steps=0)) == pytest.approx(3e-3)
     with pytest.raises(ValueError, match="schedule"):
         CopyPretrainConfig(steps=5, schedule="linear")
+
+
+def _copy_run(tmp_path: Path, tiny_model_dir: Path, name: str, **kw) -> tuple[dict, list[float]]:
+    model = tmp_path / name
+    shutil.copytree(tiny_model_dir, model)
+    rng = random.Random(1)
+    texts = [" ".join(rng.choice(["kinase", "ligand", "sodium", "carbon"]) + str(rng.randint(0, 99))
+                      for _ in range(80)) for _ in range(10)]
+    config = CopyPretrainConfig(steps=4, batch_size=4, seq_len=64, min_span=6, max_span=16, threads=1, **kw)
+    seen: list[float] = []
+    return pretrain_copying(model, texts, config, on_step=lambda step, acc: seen.append(acc)), seen
+
+
+def test_compiled_copy_pretraining_takes_the_same_steps_as_eager(tmp_path: Path, tiny_model_dir: Path):
+    eager, eager_seen = _copy_run(tmp_path, tiny_model_dir, "eager")
+    compiled, compiled_seen = _copy_run(tmp_path, tiny_model_dir, "compiled", compile=True)
+    assert eager["compiled"] is False and compiled["compiled"] is True
+    assert compiled_seen == pytest.approx(eager_seen, abs=0.02)  # same batches, same updates, other float order
+
+
+def test_copy_pretraining_trains_eagerly_when_it_cannot_compile(tmp_path: Path, tiny_model_dir: Path,
+                                                                monkeypatch: pytest.MonkeyPatch,
+                                                                caplog: pytest.LogCaptureFixture):
+    import torch._dynamo
+    import torch._inductor.config as inductor
+    from torch._inductor.codecache import CppCodeCache, PyCodeCache
+
+    torch._dynamo.reset()  # forget graphs compiled by earlier tests in this process
+    PyCodeCache.cache_clear()
+    CppCodeCache.cache_clear()
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "inductor"))  # nothing compiled before
+    monkeypatch.setattr(inductor, "fx_graph_cache", False)
+    monkeypatch.setattr(inductor.cpp, "cxx", (str(tmp_path / "no-such-c++"),))  # as on a machine without one
+    _, eager_seen = _copy_run(tmp_path, tiny_model_dir, "eager")
+    figures, seen = _copy_run(tmp_path, tiny_model_dir, "fallback", compile=True)
+    assert figures["compiled"] is False and seen == eager_seen
+    assert "torch.compile failed" in caplog.text and "training eagerly" in caplog.text
