@@ -91,6 +91,9 @@ class GRPORunConfig(BaseModel):
                                             "all fail (off-policy guidance, guidance.py)")
     top_entropy_quantile: float = Field(1.0, gt=0, le=1, description="policy loss on this top share of completion "
                                         "tokens by entropy only (Wang et al. 2025, 'Beyond the 80/20 rule'; 1: all)")
+    loop_stop: int = Field(0, ge=0, description="end a completion whose last N+ tokens repeat one phrase 3 times "
+                           "over, as truncated (what it would be at max_completion_length), instead of decoding the "
+                           "budget (0: off; at least 3; transformers generation only): train/grpo_loop_stop.py")
     trainer_overrides: dict[str, Any] = Field(default_factory=dict, description="extra GRPOConfig arguments")
 
 
@@ -116,6 +119,9 @@ def build_grpo_trainer(config: GRPORunConfig, *, environment_factory: Callable[[
     from trl import GRPOConfig, GRPOTrainer
 
     model_dir = check_model_dir(config.model)
+    if config.loop_stop and (config.loop_stop < 3 or config.vllm.enabled or config.trainer_overrides.get("use_vllm")):
+        raise TrainingError(f"grpo.loop_stop {config.loop_stop}: it needs at least 3 tokens and transformers generation",
+                          hint="set loop_stop: 0 (off) with vLLM, or a span of 3+ tokens (the demo uses 96)")
     tokenizer = with_response_parser(load_tokenizer(model_dir))
     tasks = tasks if tasks is not None else read_tasks(config.dataset, what="GRPO task file")
     per_batch = config.per_device_train_batch_size * config.gradient_accumulation_steps // max(1, config.num_generations)
@@ -167,10 +173,10 @@ def build_grpo_trainer(config: GRPORunConfig, *, environment_factory: Callable[[
 
         trainer_cls, extra = guided_grpo_trainer(GRPOTrainer), {"guidance": config.guidance}
     try:
-        return trainer_cls(model=str(model_dir), reward_funcs=reward_funcs, args=args,
-                           train_dataset=Dataset.from_list(task_rows(tasks, config.system_prompt)),
-                           processing_class=tokenizer, peft_config=peft_config(config.lora),
-                           environment_factory=environment_factory, callbacks=[step_logger("grpo")], **extra)
+        trainer = trainer_cls(model=str(model_dir), reward_funcs=reward_funcs, args=args,
+                              train_dataset=Dataset.from_list(task_rows(tasks, config.system_prompt)),
+                              processing_class=tokenizer, peft_config=peft_config(config.lora),
+                              environment_factory=environment_factory, callbacks=[step_logger("grpo")], **extra)
     except ValueError as exc:
         if "divisible" in str(exc) or "num_generations" in str(exc):
             raise TrainingError(f"GRPO batch setup: {exc}", hint="per_device_train_batch_size x "
@@ -179,6 +185,11 @@ def build_grpo_trainer(config: GRPORunConfig, *, environment_factory: Callable[[
             raise TrainingError(f"the tokenizer's chat template cannot run tools in GRPO: {exc}",
                                 hint="use a model whose template TRL supports (Qwen3, ...)") from exc
         raise
+    if config.loop_stop:
+        from sciresearcher.train.grpo_loop_stop import with_loop_stop
+
+        with_loop_stop(trainer.model, config.loop_stop)
+    return trainer
 
 
 def run_grpo(config: GRPORunConfig, *, environment_factory: Callable[[], Any] | None = None,
