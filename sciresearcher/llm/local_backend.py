@@ -96,8 +96,9 @@ class LocalClient(ManagedClient):
 
     def end_ids(self) -> set[int]:
         """The token ids that end a reply (the generation config's eos ids)."""
-        eos = self.hf_model.generation_config.eos_token_id
-        return set(eos) if isinstance(eos, list) else {eos}
+        from sciresearcher.llm.loop_stop import end_ids
+
+        return end_ids(self.hf_model.generation_config)
 
     def _reply(self, new: list[int], stop_at: int | None = None) -> tuple[str, int, bool]:
         """(text, tokens kept, ended with an end-of-turn token) of the tokens generated after a prompt: cut at

@@ -21,6 +21,12 @@ from typing import Any
 from sciresearcher.errors import ConfigError
 
 
+def end_ids(generation_config: Any) -> set[int]:
+    """The token ids that end a reply: a generation config's `eos_token_id` (one id, a list, or none)."""
+    eos = getattr(generation_config, "eos_token_id", None)
+    return set() if eos is None else {eos} if isinstance(eos, int) else set(eos)
+
+
 def _criterion_base() -> type:
     from transformers import StoppingCriteria
 

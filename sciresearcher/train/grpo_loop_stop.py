@@ -26,7 +26,7 @@ def with_loop_stop(model: Any, min_span: int) -> Any:
     end without an end token; returns the model."""
     from transformers import StoppingCriteriaList
 
-    from sciresearcher.llm.loop_stop import LoopStop
+    from sciresearcher.llm.loop_stop import LoopStop, end_ids
 
     if getattr(model, "_sciresearcher_loop_stop", None) is not None:
         return model
@@ -35,10 +35,8 @@ def with_loop_stop(model: Any, min_span: int) -> Any:
     def generate_with_loop_stop(*args: Any, **kwargs: Any) -> Any:
         input_ids = kwargs["input_ids"] if "input_ids" in kwargs else args[0]
         config = kwargs.get("generation_config") or getattr(model, "generation_config", None)
-        end_ids = getattr(config, "eos_token_id", None)
-        end_ids = [] if end_ids is None else [end_ids] if isinstance(end_ids, int) else list(end_ids)
         width = input_ids.shape[1]
-        stop = LoopStop(width, min_span, end_ids)
+        stop = LoopStop(width, min_span, end_ids(config))
         kwargs["stopping_criteria"] = StoppingCriteriaList([*(kwargs.get("stopping_criteria") or []), stop])
         output = generate(*args, **kwargs)
         sequences = output if hasattr(output, "shape") else output.sequences
