@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 
 LOCK_DIRS = (Path("/run/sciresearcher-sandbox-uids"), Path("/var/lock/sciresearcher-sandbox-uids"))
 SPAN = 65536
+# uids this process already reported as running processes no live session owns: a leftover stays busy for every
+# later claim, and a closing session's uid can look the same for a moment (its lock is free while the kernel still
+# tears its processes down), so each is said once, not once per claim (a synthesis claims ~1,000 sessions)
+_reported: set[int] = set()
 
 
 def _lock_dir() -> Path:
@@ -98,10 +102,11 @@ def claim_uid(base: int) -> tuple[int, list[int]]:
     locks = _lock_dir()
     legacy = Path(tempfile.gettempdir()) / "sciresearcher-sandbox-uids"
     busy = uids_in_use()
-    orphaned = 0
+    orphaned: list[int] = []
     for uid in range(base, base + SPAN):
         if uid in busy or _has_account(uid):
-            orphaned += uid in busy and not _held_by_live_session(locks / str(uid))
+            if uid in busy and not _held_by_live_session(locks / str(uid)):
+                orphaned.append(uid)
             continue
         fd = _lock(locks / str(uid), create=True)
         if fd is None:
@@ -112,7 +117,9 @@ def claim_uid(base: int) -> tuple[int, list[int]]:
             for f in held:
                 os.close(f)
             continue
-        if orphaned:  # the uids of live sessions are busy as a matter of course: only leftovers are news
-            log.info("sandbox: skipped %d uid(s) from %d that have processes no live session owns", orphaned, base)
+        news = [u for u in orphaned if u not in _reported]
+        if news:  # the uids of live sessions are busy as a matter of course: only leftovers are news
+            _reported.update(news)
+            log.info("sandbox: skipped %d uid(s) from %d that have processes no live session owns", len(news), base)
         return uid, held
     raise SandboxError("no free sandbox uid", hint="too many live sessions; close some")

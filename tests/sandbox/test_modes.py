@@ -122,6 +122,11 @@ def test_a_uid_with_processes_the_session_did_not_start_is_skipped_not_killed(co
             assert sb._uid != base
         assert bystander.poll() is None, "a session killed a process it did not start"
         assert f"skipped 1 uid(s) from {base} that have processes no live session owns" in caplog.text
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="sciresearcher.sandbox"), \
+                SandboxSession(config.model_copy(update={"uid_base": base})) as again:
+            assert again.run_sync("1").ok and again._uid != base
+        assert "no live session owns" not in caplog.text, "the same leftover was reported twice"
     finally:
         bystander.kill()
         bystander.wait()
