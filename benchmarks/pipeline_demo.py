@@ -17,7 +17,8 @@ flips go one way); SFT's solved tasks by how firmly it holds its own trajectory 
 between its token and the strongest rival) with how many of each GRPO lost (the thin ones are where its losses come
 from); and each model's solved tasks per task shape (which routine it has not learned). With
 `--sampled N`, the SFT model is also rolled out N times per task at GRPO's temperature: the pass rates of the tasks its
-greedy answer solves and of those it gets wrong say which tasks GRPO can learn anything on. The last line is
+greedy answer solves and of those it gets wrong (the never-solved ones per shape) say which tasks GRPO can learn
+anything on. The last line is
 `base_acc=<x> sft_acc=<y> grpo_acc=<z> minutes=<m>` (means over seeds; minutes per seed).
 
     .venv/bin/python benchmarks/pipeline_demo.py --seeds 3 [--out DIR] [--split validation] [--sampled 8]
@@ -81,10 +82,9 @@ def graded(runs: dict[str, Any], model: str, split: str) -> dict[str, bool]:
 def by_shape(out: Path, split: str, runs: dict[str, Any]) -> dict[str, dict[str, list[int]]]:
     """Solved / total per task shape (the synthesis template) for each model: which routine a model has not learned
     (e.g. `element_atoms` at 0 when held-out element names are not copied into the search)."""
-    tasks_file = stage_dirs(out)["split"] / f"{split}.jsonl"
-    if not tasks_file.is_file():
+    shape = task_shapes(out, split)
+    if not shape:
         return {}
-    shape = {t.id: t.metadata.get("template") or "other" for t in read_tasks(tasks_file)}
     counts: dict[str, dict[str, list[int]]] = {}
     for model in runs:
         for task_id, correct in graded(runs, model, split).items():
@@ -92,6 +92,14 @@ def by_shape(out: Path, split: str, runs: dict[str, Any]) -> dict[str, dict[str,
             cell[0] += correct
             cell[1] += 1
     return counts
+
+
+def task_shapes(out: Path, split: str) -> dict[str, str]:
+    """Task id -> its shape (the synthesis template) for a split of the pipeline run in `out` ({} without one)."""
+    tasks_file = stage_dirs(out).get("split", out / "missing") / f"{split}.jsonl"
+    if not tasks_file.is_file():
+        return {}
+    return {t.id: t.metadata.get("template") or "other" for t in read_tasks(tasks_file)}
 
 
 def grpo_against_sft(runs: dict[str, Any], split: str) -> dict[str, Any]:
@@ -131,15 +139,24 @@ def grpo_prompts(grpo_dir: Path) -> int | None:
         return None
 
 
-def split_by_greedy(greedy: dict[str, bool], rates: dict[str, float]) -> dict[str, dict[str, Any]]:
+def split_by_greedy(greedy: dict[str, bool], rates: dict[str, float],
+                    shapes: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
     """Sampled pass rates of the tasks the greedy answer gets right, and of those it gets wrong: for each, the mean
     pass rate, how many tasks have mixed outcomes (a GRPO group with reward spread: something to learn) and how many
-    no solved sample at all (a group with no spread: nothing to learn from)."""
+    no solved sample at all (a group with no spread: nothing to learn from); with `shapes` (task id -> shape), the
+    never-solved ones per shape too (which routine is out of GRPO's reach)."""
     out: dict[str, dict[str, Any]] = {}
     for name, want in (("greedy_right", True), ("greedy_wrong", False)):
-        r = [rates[t] for t, ok in greedy.items() if ok == want and t in rates]
+        ids = [t for t, ok in greedy.items() if ok == want and t in rates]
+        r = [rates[t] for t in ids]
         out[name] = {"tasks": len(r), "pass": sum(r) / len(r) if r else None,
                      "mixed": sum(1 for x in r if 0 < x < 1), "never": sum(1 for x in r if x == 0)}
+        if shapes is not None:
+            never: dict[str, int] = {}
+            for t in ids:
+                if rates[t] == 0:
+                    never[shapes.get(t, "other")] = never.get(shapes.get(t, "other"), 0) + 1
+            out[name]["never_by_shape"] = dict(sorted(never.items()))
     return out
 
 
@@ -163,7 +180,7 @@ def sampled_signal(out: Path, split: str, samples: int) -> dict[str, Any]:
     asyncio.run(run_eval(cfg, run_dir, show_progress=False))
     rates = pass_rates(read_trajectories([run_dir / "trajectories.jsonl"]))
     return {"samples": samples, "temperature": recipe.grpo.temperature,
-            **split_by_greedy(graded(runs, "sft", split), rates)}
+            **split_by_greedy(graded(runs, "sft", split), rates, task_shapes(out, split))}
 
 
 def stage_states(out: Path) -> dict[str, dict[str, Any]]:
@@ -242,7 +259,9 @@ def main() -> None:
             print(f"  sft sampled {w['samples']}x at temperature {w['temperature']}: on the {right['tasks']} tasks its "
                   f"greedy answer solves, pass rate {_fmt(right['pass'], 2)}, {right['mixed']} with mixed outcomes "
                   f"(GRPO's signal); on the {wrong['tasks']} it gets wrong, pass rate {_fmt(wrong['pass'], 2)}, "
-                  f"{wrong['never']} never solved (no reward spread: out of GRPO's reach)", flush=True)
+                  f"{wrong['never']} never solved (no reward spread: out of GRPO's reach"
+                  + (": " + ", ".join(f"{k} {v}" for k, v in wrong["never_by_shape"].items())
+                     if wrong.get("never_by_shape") else "") + ")", flush=True)
         print("  turns cut at the eval's max_tokens: " + ", ".join(
             f"{m} {_fmt(a.get('cut_turns'), 2)}" for m, a in accs.items()), flush=True)
         print("  solved by task shape: " + "; ".join(

@@ -72,6 +72,35 @@ def _query(task: Task, doc_id: str, sentence: str) -> str:
     return goal
 
 
+_FUNCTION_WORDS = {"of", "for", "the", "a", "an", "in", "at", "near", "to", "and", "with", "by", "on"}
+
+
+def _echo(task: Task, query: str) -> str:
+    """`query` led by the question's own words around its entity: the longest tail of the query the question also
+    says (`iron near room temperature`), from two words before its first content word in the question, then the
+    rest of the query ('density of iron near room temperature' -> 'piece of iron near room temperature density').
+    A student then starts the query with words that stand right before the name in the question, and copying the
+    question forward from there writes the name. A query with no tail in the question is returned as it is."""
+    words = query.split()
+    said = re.findall(r"[^\s]+", task.question)
+    bare = [w.lower().strip("?,.;:()") for w in said]
+    for k in range(len(words), 0, -1):
+        tail = [w.lower() for w in words[-k:]]
+        content = next((j for j, w in enumerate(tail) if w not in _FUNCTION_WORDS and len(w) > 2), None)
+        if content is None:
+            continue
+        at = next((i for i in range(len(bare) - k, -1, -1) if bare[i:i + k] == tail), None)
+        if at is None:
+            continue
+        start = max(0, at + content - 2)
+        span = [w.strip("?,.;:()") for w in said[start:at + k]]
+        rest = words[:-k]
+        while rest and rest[-1].lower() in _FUNCTION_WORDS:
+            rest = rest[:-1]
+        return " ".join(span + rest)
+    return query
+
+
 def _first(text: str, value: float | str) -> tuple[int, float | str] | None:
     """(offset, value as written) of the first place `text` states `value` (the number read, not the task's copy
     of it), or None."""
@@ -102,12 +131,13 @@ class ReferencePolicy:
     backend = "reference"
     model = "reference-policy"
 
-    def __init__(self, tasks: list[Task], query: Literal["fact", "question"] = "fact") -> None:
-        """`query`: what the first search asks: each cited fact without its number ("fact"), or the question
+    def __init__(self, tasks: list[Task], query: Literal["fact", "question", "echo"] = "fact") -> None:
+        """`query`: what the first search asks: each cited fact without its number ("fact"), the question
         word for word ("question": a student then copies the question, names and ids included, instead of
-        composing a query around a name it has to recall)."""
-        if query not in ("fact", "question"):
-            raise ValueError(f"query must be 'fact' or 'question', not {query!r}")
+        composing a query around a name it has to recall), or a fact query without a record id led by the
+        question's own words around the entity ("echo": 'piece of iron near room temperature density')."""
+        if query not in ("fact", "question", "echo"):
+            raise ValueError(f"query must be 'fact', 'question' or 'echo', not {query!r}")
         self._by_question = {render_question(t).strip(): t for t in tasks}
         self.query = query
 
@@ -145,7 +175,10 @@ class ReferencePolicy:
         if not done["search"]:
             if self.query == "question":
                 return self._calls(turn, [("search", {"query": task.question})])
-            return self._calls(turn, [("search", {"query": q}) for q in self._fact_queries(task, docs, sentences)])
+            queries = self._fact_queries(task, docs, sentences)
+            if self.query == "echo":  # a query with a record id has a copyable cue already (the id's prefix)
+                queries = [q if re.search(r"\d", q) else _echo(task, q) for q in queries]
+            return self._calls(turn, [("search", {"query": q}) for q in dict.fromkeys(queries)])
         if not done["read"]:
             listed = " ".join(text for _, text in done["search"])
             missing = [d for d in docs if d not in listed]

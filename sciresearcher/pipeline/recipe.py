@@ -59,9 +59,10 @@ class TeacherConfig(_Strict):
     policy: Literal["model", "reference"] = Field(
         "model", description="model: the LLM in rollout.llm; reference: the offline reference policy (not a model: it "
         "solves computational tasks from their evidence chain with the real tools)")
-    reference_query: Literal["fact", "question"] = Field(
-        "fact", description="the reference policy's first search: each cited fact without its number, or the "
-        "question word for word (then the fact of any cited document it did not find)")
+    reference_query: Literal["fact", "question", "echo"] = Field(
+        "fact", description="the reference policy's first search: each cited fact without its number, the "
+        "question word for word (then the fact of any cited document it did not find), or a fact query led by the "
+        "question's own words around its entity (echo)")
     rollout: RolloutConfig = Field(default_factory=RolloutConfig,
                                    description="tools.knowledge.index is the training index (set by the pipeline)")
 

@@ -53,13 +53,14 @@ def test_fact_goal_drops_the_number():
         "molar mass of water")
 
 
-@pytest.mark.parametrize("query", ["fact", "question"])
+@pytest.mark.parametrize("query", ["fact", "question", "echo"])
 def test_reference_policy_solves_tasks_with_the_real_tools(world, tmp_path: Path, query: str):
     tasks_file, index = world
     tasks = read_tasks(tasks_file)
     summary = asyncio.run(run_teacher(tasks, _config(index), tmp_path / "r", llm=ReferencePolicy(tasks, query=query),
                                       show_progress=False))
     assert summary["accuracy"] == 1.0 and summary["tasks"] == len(tasks)
+    echoed = 0
     for line in (tmp_path / "r" / "trajectories.jsonl").read_text().splitlines():
         traj = json.loads(line)
         names = [c["function"]["name"] for m in traj["messages"] if m["role"] == "assistant"
@@ -68,6 +69,8 @@ def test_reference_policy_solves_tasks_with_the_real_tools(world, tmp_path: Path
         first = json.loads(traj["messages"][2]["tool_calls"][0]["function"]["arguments"])["query"]
         task = next(t for t in tasks if t.id == traj["task_id"])
         assert (first == task.question) == (query == "question"), first
+        if query == "echo":  # led by the question's own words where the question states the query's tail
+            echoed += " ".join(first.split()[:3]) in task.question and not re.search(r"\d", first)
         assert traj["policy"]["backend"] == "reference" and traj["counters"]["tool_errors"] == 0
         read_outputs = [m["content"] for m in traj["messages"] if m["role"] == "tool" and m["name"] == "read"]
         assert all("Most relevant sentences" in text for text in read_outputs)  # real reader output
@@ -89,6 +92,7 @@ def test_reference_policy_solves_tasks_with_the_real_tools(world, tmp_path: Path
         # the last number before the answer line is the printed value: no formula constant to copy by mistake
         before = final.split("\nAnswer:")[0]
         assert re.findall(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", before)[-1] == printed.strip(), final
+    assert (echoed > 0) == (query == "echo")
 
 
 def test_reference_policy_gives_up_when_search_cannot_find_the_source(world, tmp_path: Path):
@@ -125,5 +129,16 @@ def test_a_question_search_that_misses_a_cited_document_searches_its_fact(world,
 
 
 def test_reference_policy_refuses_an_unknown_query_kind():
-    with pytest.raises(ValueError, match="'fact' or 'question'"):
+    with pytest.raises(ValueError, match="'fact', 'question' or 'echo'"):
         ReferencePolicy([], query="keywords")  # type: ignore[arg-type]
+
+
+def test_an_echo_query_starts_with_the_words_before_the_name_in_the_question():
+    from sciresearcher.data.reference_policy import _echo
+    from sciresearcher.records import Task
+
+    task = Task(id="t", answer="1", question="How many iron atoms (in units of 10^23) are in a 32.2 cm^3 piece of "
+                "iron near room temperature? Give the answer in 1e23 atoms.")
+    assert _echo(task, "density of iron near room temperature") == "piece of iron near room temperature density"
+    assert _echo(task, "standard atomic weight of iron") == "piece of iron standard atomic weight"
+    assert _echo(task, "melting point of water") == "melting point of water"  # nothing the question says

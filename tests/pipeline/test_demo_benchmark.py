@@ -76,6 +76,10 @@ def test_sampled_pass_rates_are_split_by_the_greedy_answer() -> None:
     assert _bench().split_by_greedy(greedy, rates) == {
         "greedy_right": {"tasks": 2, "pass": 0.75, "mixed": 1, "never": 0},
         "greedy_wrong": {"tasks": 3, "pass": 0.25 / 3, "mixed": 1, "never": 2}}
+    shapes = {"a": "mm_rate", "c": "element_atoms", "d": "element_atoms"}  # "e" has no shape on record
+    by_shape = _bench().split_by_greedy(greedy, rates, shapes)
+    assert by_shape["greedy_wrong"]["never_by_shape"] == {"element_atoms": 1, "other": 1}
+    assert by_shape["greedy_right"]["never_by_shape"] == {}
 
 
 def test_no_margins_without_an_sft_model_or_its_run(tmp_path: Path) -> None:
