@@ -37,6 +37,7 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from statistics import mean
 from typing import Any
@@ -96,8 +97,9 @@ def by_shape(out: Path, split: str, runs: dict[str, Any]) -> dict[str, dict[str,
 
 def task_shapes(out: Path, split: str) -> dict[str, str]:
     """Task id -> its shape (the synthesis template) for a split of the pipeline run in `out` ({} without one)."""
-    tasks_file = stage_dirs(out).get("split", out / "missing") / f"{split}.jsonl"
-    if not tasks_file.is_file():
+    split_dir = stage_dirs(out).get("split")
+    tasks_file = split_dir / f"{split}.jsonl" if split_dir else None
+    if tasks_file is None or not tasks_file.is_file():
         return {}
     return {t.id: t.metadata.get("template") or "other" for t in read_tasks(tasks_file)}
 
@@ -152,10 +154,7 @@ def split_by_greedy(greedy: dict[str, bool], rates: dict[str, float],
         out[name] = {"tasks": len(r), "pass": sum(r) / len(r) if r else None,
                      "mixed": sum(1 for x in r if 0 < x < 1), "never": sum(1 for x in r if x == 0)}
         if shapes is not None:
-            never: dict[str, int] = {}
-            for t in ids:
-                if rates[t] == 0:
-                    never[shapes.get(t, "other")] = never.get(shapes.get(t, "other"), 0) + 1
+            never = Counter(shapes.get(t, "other") for t in ids if rates[t] == 0)
             out[name]["never_by_shape"] = dict(sorted(never.items()))
     return out
 

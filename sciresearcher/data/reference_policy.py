@@ -82,8 +82,8 @@ def _echo(task: Task, query: str) -> str:
     A student then starts the query with words that stand right before the name in the question, and copying the
     question forward from there writes the name. A query with no tail in the question is returned as it is."""
     words = query.split()
-    said = re.findall(r"[^\s]+", task.question)
-    bare = [w.lower().strip("?,.;:()") for w in said]
+    said = [w.strip("?,.;:()") for w in task.question.split()]
+    bare = [w.lower() for w in said]
     for k in range(len(words), 0, -1):
         tail = [w.lower() for w in words[-k:]]
         content = next((j for j, w in enumerate(tail) if w not in _FUNCTION_WORDS and len(w) > 2), None)
@@ -93,7 +93,7 @@ def _echo(task: Task, query: str) -> str:
         if at is None:
             continue
         start = max(0, at + content - 2)
-        span = [w.strip("?,.;:()") for w in said[start:at + k]]
+        span = said[start:at + k]
         rest = words[:-k]
         while rest and rest[-1].lower() in _FUNCTION_WORDS:
             rest = rest[:-1]
