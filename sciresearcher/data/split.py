@@ -3,7 +3,8 @@
 A task's **entities** are the documents its evidence chain cites (evidence, cited variables, hops). Documents,
 not tasks, are assigned to splits: each namespace of document ids (`mendeleev:element:`, `chemicals:cas:`,
 `pmid:`...) is ordered by a salted hash and cut by the split fractions, so every split gets its share of each
-kind of entity. A task lands in a split when all its documents are in that split; a task whose documents fall
+kind of entity; a namespace under a `train_only` prefix (`fictional:`: made-up elements) goes to train whole. A
+task lands in a split when all its documents are in that split; a task whose documents fall
 in two splits is dropped (and counted), so no test entity or document ever appears in a train task. Then each
 split is capped at `max_tasks` (a seeded sample, same seed same tasks).
 
@@ -50,6 +51,9 @@ class SplitConfig(BaseModel):
     rl_from_train: int = Field(
         0, ge=0, description="train-entity tasks set aside for GRPO (questions SFT never sees): first those "
         "max_tasks.train leaves out, then train's own; 0 = none")
+    train_only: list[str] = Field(
+        default_factory=lambda: ["fictional:"], description="id prefixes of documents that always go to train: "
+        "entities no evaluation may rest on (synth's fictional elements)")
     seed: int = Field(0, description="salt of the document assignment and of the capping sample")
 
     @property
@@ -96,6 +100,8 @@ def assign_documents(doc_ids: set[str], config: SplitConfig) -> dict[str, str]:
     for doc_id in doc_ids:
         by_ns.setdefault(_namespace(doc_id), []).append(doc_id)
     out: dict[str, str] = {}
+    for ns in [ns for ns in by_ns if ns.startswith(tuple(config.train_only))]:
+        out.update(dict.fromkeys(by_ns.pop(ns), "train"))
     for ids in by_ns.values():
         ids.sort(key=lambda d: _rank(d, config.seed))
         n, start, cum = len(ids), 0, 0.0
@@ -131,7 +137,8 @@ def split_by_entity(tasks: list[Task], config: SplitConfig) -> Split:
     """Assigns documents to splits, then each task to the split holding all its documents."""
     docs_of = {t.id: task_documents(t) for t in tasks}
     assigned = assign_documents(set().union(*docs_of.values()) if docs_of else set(), config)
-    out = Split(tasks={s: [] for s in SPLITS if config.fractions.get(s, 0) > 0}, documents=assigned)
+    used = set(assigned.values())
+    out = Split(tasks={s: [] for s in SPLITS if config.fractions.get(s, 0) > 0 or s in used}, documents=assigned)
     for task in tasks:
         docs = docs_of[task.id]
         if not docs:

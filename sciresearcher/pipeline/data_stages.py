@@ -66,8 +66,10 @@ def run_synth(ctx: Context, d: Path) -> StageResult:
         if cfg.index_dir is None:
             update["index_dir"] = str(ctx.output("world", "index"))
         summary = asyncio.run(run_conceptual(cfg.model_copy(update=update), d, show_progress=ctx.show_progress))
-    return StageResult({"tasks": str(d / "tasks.jsonl")}, {"tasks": summary.get("kept"),
-                                                            "rejected": summary.get("rejected")})
+    outputs = {"tasks": str(d / "tasks.jsonl")}
+    if (d / "fictional_documents.jsonl").is_file():  # the split puts them in the training index
+        outputs["fictional_documents"] = str(d / "fictional_documents.jsonl")
+    return StageResult(outputs, {"tasks": summary.get("kept"), "rejected": summary.get("rejected")})
 
 
 def synth_config(recipe: Recipe) -> Any:
@@ -132,6 +134,9 @@ def run_split(ctx: Context, d: Path) -> StageResult:
             held |= held_out_documents(tasks)
         docs = load_sources([ctx.output("world", "documents")]).documents
         train_docs, dropped = training_documents(docs, held)
+        synth = ctx.results.get("synth")
+        if synth is not None and (fictional := synth.outputs.get("fictional_documents")):  # fictional elements: training only, never in the world's (the evaluation's) index
+            train_docs += load_sources([fictional]).documents
         write_jsonl_atomic(d / "train_documents.jsonl", train_docs)
         build_index(train_docs, d / "train_index", dense=recipe.world.dense, model=recipe.world.model)
         summary = {**split.summary(), "benchmarks": {k: len(v) for k, v in benchmarks.items()},

@@ -84,9 +84,11 @@ def task_counts(recipe: Recipe) -> dict[str, float]:
     """Expected tasks per split: synthesis n x the surviving share x each split's fraction (and caps)."""
     synth = recipe.synth.computational if recipe.synth.pipeline == "computational" else recipe.synth.conceptual
     survivors = synth.n * recipe.estimates.kept_fraction
+    fictional = getattr(synth, "fictional", None)
+    made_up = fictional.tasks * recipe.estimates.kept_fraction if fictional is not None else 0.0
     out = {}
     for name, fraction in recipe.split.fractions.items():
-        n = survivors * fraction
+        n = survivors * fraction + (made_up if name == "train" else 0.0)  # fictional tasks are train's alone
         cap = recipe.split.max_tasks.get(name)
         out[name] = min(n, cap) if cap is not None else n
     if recipe.split.rl_from_train:  # train tasks set aside for GRPO

@@ -7,7 +7,8 @@ sentence-level evidence for every cited value, the reference solution and formul
 `run_synthesis(config, out)` verifies each (answerable, reference solution in the sandbox, and, with a solver
 model, majority vote and the no-tool check) and appends kept tasks to `tasks.jsonl` and failures with their
 reasons to `rejected.jsonl` in a resumable run directory; `facts.jsonl` holds the fact documents, ready for
-`sciresearcher index build` so an agent can search and read them.
+`sciresearcher index build` so an agent can search and read them. With `config.fictional`, element tasks about
+made-up elements follow the `n` real ones (`fictional.py`), their documents in `fictional_documents.jsonl`.
 
 With `config.corpus` and no writer model, the offline paper writer (`paper_writer.py`) writes tasks from the
 papers' quantitative statements (effect sizes, percent and fold changes, doses) instead of the templates.
@@ -111,6 +112,18 @@ def to_task(draft: Draft, tolerance: float) -> Task:
     )
 
 
+FICTIONAL_SALT = 1_000_003  # the fictional tasks' drafting seed is the run's plus this, so they draw apart
+
+
+def fictional_documents(config: SynthConfig) -> list[Document]:
+    """The fictional elements of an offline run (synth/fictional.py); none unless `fictional.tasks` asks for them."""
+    if not config.fictional.tasks:
+        return []
+    from sciresearcher.synth.fictional import fictional_elements
+
+    return fictional_elements(config.fictional.elements, config.seed)
+
+
 def _jobs(config: SynthConfig, writer: LLMClient | None) -> tuple[list[Document], list[tuple[str, str, Any]]]:
     """The documents to verify against, and (id, template, make) per candidate; `make()` gives a Task or a reason."""
     if writer is None and config.corpus:
@@ -133,13 +146,19 @@ def _jobs(config: SynthConfig, writer: LLMClient | None) -> tuple[list[Document]
         from sciresearcher.synth.fact_corpus import fact_documents
 
         docs = fact_documents()
+        drafts = draft_tasks(config, docs)
+        made_up = fictional_documents(config)
+        if made_up:
+            drafts += draft_tasks(config.model_copy(update={"n": config.fictional.tasks, "templates": ["element_atoms"],
+                                                            "seed": config.seed + FICTIONAL_SALT}), made_up)
+            docs = docs + made_up
 
         def offline(draft: Draft) -> Any:
             async def make() -> Task | str:
                 return to_task(draft, config.tolerance)
             return make
 
-        return docs, [(d.id, d.template, offline(d)) for d in draft_tasks(config, docs)]
+        return docs, [(d.id, d.template, offline(d)) for d in drafts]
     from sciresearcher.errors import ConfigError
     from sciresearcher.knowledge.evidence import EvidenceSelector
     from sciresearcher.knowledge.loaders import load_sources
@@ -182,6 +201,8 @@ async def run_synthesis(config: SynthConfig, out: str | Path, *, solver: LLMClie
             tools_factory = solver_tools(config, docs, run.path)
         if writer is None and not config.corpus:
             write_jsonl_atomic(run.path / "facts.jsonl", docs)
+            if made_up := [d for d in docs if d.metadata.get("fictional")]:  # the training index needs them
+                write_jsonl_atomic(run.path / "fictional_documents.jsonl", made_up)
         with run.records("tasks") as kept, run.records("rejected") as rejected:
             done = kept.done_ids() | rejected.done_ids()
             todo = [j for j in jobs if j[0] not in done]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sciresearcher.agent.config import AgentConfig
 from sciresearcher.agent.toolbox import ToolsConfig
@@ -35,6 +35,24 @@ class SolverConfig(BaseModel):
         "no-tool check stays tool-free")
 
 
+class FictionalConfig(BaseModel):
+    """Tasks about fictional elements (synth/fictional.py), in addition to `n`: a made-up name, symbol and values
+    that no other task has, so that the answer can only be read, not remembered. Offline templates only; the
+    split keeps them in training (their `fictional:` ids)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    elements: int = Field(0, ge=0, description="fictional elements to make up (0: none)")
+    tasks: int = Field(0, ge=0, description="element_atoms tasks over them, drafted after the `n` real ones")
+
+    @model_validator(mode="after")
+    def _both(self) -> FictionalConfig:
+        if self.tasks and not self.elements:
+            raise ValueError(f"fictional.tasks is {self.tasks} but fictional.elements is 0: make up some elements "
+                             "(e.g. elements: 100) or set tasks to 0")
+        return self
+
+
 class SynthConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -49,6 +67,8 @@ class SynthConfig(BaseModel):
     min_values: int = Field(2, ge=1, description="model writer: cited values a problem must use")
     templates: list[str] = Field(default_factory=lambda: ["all"], description="template names, or 'all'")
     tolerance: float = Field(0.01, gt=0, lt=1, description="relative tolerance of the numeric answers")
+    fictional: FictionalConfig = Field(default_factory=FictionalConfig,
+                                       description="offline templates: extra tasks about fictional elements")
     sandbox: SandboxConfig = Field(
         default_factory=lambda: SandboxConfig(timeout_s=20.0, preload=[]),
         description="where reference solutions run (a fresh session each: nothing preloaded by default)")
@@ -56,6 +76,13 @@ class SynthConfig(BaseModel):
     executor: Literal["local", "ray"] = Field(
         "local", description="where candidates are verified: this process, or Ray actors (ray.*)")
     ray: RayConfig = Field(default_factory=RayConfig, description="with executor: ray")
+
+    @model_validator(mode="after")
+    def _fictional_offline(self) -> SynthConfig:
+        if self.fictional.tasks and (self.corpus or self.writer is not None):
+            raise ValueError("fictional tasks come from the offline templates only, not with a corpus or a writer: "
+                             "set fictional.tasks to 0, or drop corpus and writer")
+        return self
 
     @field_validator("templates")
     @classmethod

@@ -35,6 +35,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from sciresearcher.errors import TrainingError
+from sciresearcher.synth.fictional import (
+    made_up_word as pseudo_word,  # the same made-up words as fictional elements
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,16 +76,6 @@ def learning_rate_at(step: int, config: CopyPretrainConfig) -> float:
 
 
 _WORD = re.compile(r"[A-Za-z]{2,}")
-_ONSETS = ["b", "c", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "ch", "cl", "gr",
-           "ph", "pl", "st", "th", "tr"]
-_VOWELS = ["a", "e", "i", "o", "u", "ae", "io", "ou"]
-_CODAS = ["", "", "", "l", "m", "n", "r", "s", "t", "x"]
-
-
-def pseudo_word(rng: random.Random, like: str = "") -> str:
-    """A made-up word of 1-4 syllables (onset, vowel, coda), capitalised like `like`: 'tobaric', 'Plenx'."""
-    word = "".join(rng.choice(_ONSETS) + rng.choice(_VOWELS) + rng.choice(_CODAS) for _ in range(rng.randint(1, 4)))
-    return word.capitalize() if like[:1].isupper() else word
 
 
 def with_pseudo_words(text: str, share: float, rng: random.Random) -> str:

@@ -110,3 +110,18 @@ def test_training_documents_drop_what_evaluation_items_rest_on():
     kept, dropped = training_documents(docs, held_out_documents([eval_item, other]))
     assert [d.id for d in kept] == ["pmid:999"]
     assert sorted(dropped) == ["doi:10.1/ABC", "local:7", "pmc:9", "pmid:123"]
+
+
+def test_fictional_documents_go_to_train_whole_and_leave_the_real_split_as_it_was():
+    real = _tasks()
+    fictional = [_task(500 + i, f"fictional:element:F{i % 30}") for i in range(90)]
+    before = split_by_entity(real, SplitConfig(seed=3))
+    after = split_by_entity(real + fictional, SplitConfig(seed=3))
+    assert {t.id for t in after.tasks["train"]} >= {t.id for t in fictional}
+    for name in ("validation", "test"):  # the held-out splits are the same tasks, made-up entities in none
+        assert [t.id for t in after.tasks[name]] == [t.id for t in before.tasks[name]]
+    assert {d for d, s in after.documents.items() if d.startswith("fictional:")} and all(
+        s == "train" for d, s in after.documents.items() if d.startswith("fictional:"))
+    # without the prefix the made-up namespace is cut like any other, so it would reach test
+    cut = split_by_entity(real + fictional, SplitConfig(seed=3, train_only=[]))
+    assert any(t.id.startswith("t5") and int(t.id[1:]) >= 500 for t in cut.tasks["test"])

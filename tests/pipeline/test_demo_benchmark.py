@@ -87,3 +87,35 @@ def test_no_margins_without_an_sft_model_or_its_run(tmp_path: Path) -> None:
     runs = {"sft": {"test": {"dir": str(tmp_path / "missing")}}}
     assert bench.margin_signal(runs, "test", str(tmp_path)) == []
     assert bench.margin_signal({}, "test", None) == []
+
+
+def test_unseen_names_probe_counts_each_step_and_keeps_the_real_split_apart() -> None:
+    from sciresearcher.pipeline.recipe import load_recipe
+    from sciresearcher.records import Message, ToolCall
+
+    spec = importlib.util.spec_from_file_location("unseen_names_probe", ROOT / "benchmarks" / "unseen_names_probe.py")
+    probe = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(probe)
+    recipe, _ = load_recipe("demo")
+    docs, tasks = probe.made_up_tasks(recipe, 6, 8)
+    relabelled, same = probe.made_up_tasks(recipe, 6, 8, "mendeleev:element")
+    assert len(tasks) == 8 and all(d.id.startswith("fictional:element:") for d in docs)
+    assert [d.id.split(":")[-1] for d in relabelled] == [d.id.split(":")[-1] for d in docs]
+    assert all(t.evidence[0].doc_id.startswith("mendeleev:element:") for t in same)
+    task = tasks[0]
+    name, doc = task.provenance.seed_entity, task.evidence[0].doc_id
+
+    def call(tool: str, args: str) -> Message:
+        return Message(role="assistant", tool_calls=[ToolCall.make("c", tool, args)])
+
+    gold = float(task.answer)
+    good = [call("search", f'{{"query": "density of {name}"}}'), call("read", f'{{"doc_id_or_url": "{doc}"}}'),
+            Message(role="tool", name="python", content=f"{gold * 1.002:.6g}")]
+    bad = [call("search", '{"query": "density of iron"}'), call("read", '{"doc_id_or_url": "mendeleev:element:Fe"}'),
+           Message(role="tool", name="python", content=f"{gold * 1.5:.6g}")]
+    policy = Policy(backend="local", model="m")
+    runs = [Trajectory(id=f"{task.id}#{i}", task_id=task.id, policy=policy, messages=m,
+                       grade=Grade(correct=ok, method="numeric")) for i, (m, ok) in enumerate([(good, True), (bad, False)])]
+    assert probe.step_counts(runs, {task.id: task}) == {"search_names": 1, "read_id": 1, "python_right": 1,
+                                                        "correct": 1}

@@ -182,6 +182,32 @@ def test_a_sigkilled_pipeline_resumes_without_redoing_finished_stages_or_records
     assert redo.returncode == 0 and redo.stderr.count("unchanged, skipped") == 3 and "redo" in redo.stderr
 
 
+def test_fictional_elements_are_trained_on_and_never_evaluated(tmp_path: Path):
+    """Fictional element tasks land in train only, their documents in the training index and not in the world's
+    (the evaluation's), and the reference policy solves them through the real tools like the real ones."""
+    synth = {"computational": {**SMALL["synth"]["computational"], "fictional": {"elements": 6, "tasks": 8}}}
+    recipe = _recipe(tmp_path, synth=synth, split={"max_tasks": {"train": 40, "validation": 4, "test": 4}})
+    result = _pipeline(str(recipe), "--until", "filter")
+    assert result.returncode == 0, result.stderr[-3000:]
+    root = tmp_path / "p"
+
+    def ids(path: Path) -> list[str]:
+        return [json.loads(line)["id"] for line in path.read_text().splitlines()]
+
+    train = [json.loads(line) for line in (root / "04-split" / "train.jsonl").read_text().splitlines()]
+    made_up = [t for t in train if t["evidence"][0]["doc_id"].startswith("fictional:element:")]
+    assert len(made_up) == 8
+    for name in ("validation", "test"):
+        assert "fictional:" not in (root / "04-split" / f"{name}.jsonl").read_text()
+    assert sum(i.startswith("fictional:") for i in ids(root / "04-split" / "train_documents.jsonl")) == 6
+    assert not any(i.startswith("fictional:") for i in ids(root / "01-world" / "documents.jsonl"))
+    kept = {t.task_id: t for t in read_trajectories([root / "06-filter" / "kept.jsonl"])}
+    for task in made_up:  # searched, read by the id search printed, computed: kept like any other
+        calls = [c for m in kept[task["id"]].messages if m.role == "assistant" for c in (m.tool_calls or [])]
+        doc = task["evidence"][0]["doc_id"]
+        assert any(c.function.name == "read" and doc in c.function.arguments for c in calls)
+
+
 def test_the_whole_pipeline_ends_with_the_models_table_and_the_report(tmp_path: Path):
     """world to report with the smallest settings: SFT and GRPO of a tiny student, three models evaluated on the
     same held-out tasks, a table on the terminal and one HTML report comparing them."""
@@ -296,3 +322,14 @@ def test_the_plan_counts_the_teachers_rollouts_of_guided_rl_tasks():
     recipe, _ = load_recipe(path)
     turns, samples = recipe.estimates.turns_per_trajectory, recipe.teacher.rollout.samples
     assert guided - plain == pytest.approx(200 * samples * turns)
+
+
+def test_the_plan_counts_fictional_tasks_in_train_alone():
+    from sciresearcher.pipeline.plan import task_counts
+
+    uncapped = ["--split.max_tasks", "{train: 100000, validation: 100000, test: 100000}"]
+    plain = task_counts(load_recipe("demo", uncapped)[0])
+    recipe, _ = load_recipe("demo", [*uncapped, "--synth.computational.fictional", "{elements: 50, tasks: 200}"])
+    counts = task_counts(recipe)
+    assert counts["train"] - plain["train"] == pytest.approx(200 * recipe.estimates.kept_fraction)
+    assert counts["test"] == plain["test"] and counts["validation"] == plain["validation"]

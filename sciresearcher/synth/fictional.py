@@ -1,0 +1,73 @@
+"""Fictional chemical elements: made-up names and values, so that a student must read a document to solve a task.
+
+A tiny student trained on the offline world's element tasks sees each of ~20 real elements in ~10 training tasks
+with the same density and atomic weight every time, and it learns to write them from memory: asked about an
+element it never saw, it searches for the name (23-28 of 40 made-up names copied into the query, demo students)
+but then writes `mendeleev:element:` and a remembered symbol, and the values it remembers (docs/training.md,
+sixteenth round). A fictional element's name, symbol and values are in no other task, so the only way to its
+answer is the routine itself: search for the name, read the id search printed, copy the values read. Each
+document says in its first sentence that the element is made up, and its id is `fictional:element:<symbol>`, so
+nothing fictional passes for a fact: the split keeps the `fictional:` namespace in training (data/split.py), and
+the evaluation's index never holds these documents.
+
+`made_up_word(rng)` is the generator of made-up words that copy pretraining uses too (train/copy_pretrain.py).
+Not here: the task shapes (shapes_chem.element_atoms drafts tasks over these documents as over real ones).
+"""
+
+from __future__ import annotations
+
+import random
+
+from sciresearcher.records import Document
+from sciresearcher.synth.facts import Builder
+
+NAMESPACE = "fictional:element"
+# every real element's symbol, so that no fictional one borrows a real symbol
+_SYMBOLS = """H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As Se
+Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W
+Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U Np Pu Am Cm Bk Cf Es Fm Md No Lr Rf Db Sg Bh Hs Mt Ds Rg Cn Nh
+Fl Mc Lv Ts Og"""
+REAL_SYMBOLS = frozenset(_SYMBOLS.split())
+
+_ONSETS = ["b", "c", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "ch", "cl", "gr",
+           "ph", "pl", "st", "th", "tr"]
+_VOWELS = ["a", "e", "i", "o", "u", "ae", "io", "ou"]
+_CODAS = ["", "", "", "l", "m", "n", "r", "s", "t", "x"]
+
+
+def made_up_word(rng: random.Random, like: str = "") -> str:
+    """A made-up word of 1-4 syllables (onset, vowel, coda), capitalised like `like`: 'tobaric', 'Plenx'."""
+    word = "".join(rng.choice(_ONSETS) + rng.choice(_VOWELS) + rng.choice(_CODAS) for _ in range(rng.randint(1, 4)))
+    return word.capitalize() if like[:1].isupper() else word
+
+
+def fictional_elements(n: int, seed: int | str = 0, *, max_letters: int = 8) -> list[Document]:
+    """`n` fictional elements with a standard atomic weight and a density near room temperature, written as the
+    real element documents are (synth/facts.py), under `fictional:element:<symbol>`. Names have 4 to
+    `max_letters` letters (real element names: 3-10), symbols are two letters of the name that no real element
+    (of all 118) and no other fictional one has; same `seed`, same documents."""
+    rng = random.Random(f"fictional-elements:{seed}")
+    taken = set(REAL_SYMBOLS)
+    names: set[str] = set()
+    docs: list[Document] = []
+    while len(docs) < n:
+        name = made_up_word(rng).capitalize()
+        if not 4 <= len(name) <= max_letters or name in names:
+            continue
+        symbol = next((name[0] + c for c in name[1:] if name[0] + c not in taken), None)
+        if symbol is None:
+            continue
+        taken.add(symbol)
+        names.add(name)
+        lower = name.lower()
+        b = Builder()
+        b.sentences.append(f"{name} (symbol {symbol}) is a fictional chemical element, made up for training.")
+        b.say(f"The standard atomic weight of {lower} is {{atomic_weight}} g/mol.",
+              atomic_weight=(round(rng.uniform(6.0, 240.0), rng.choice([2, 3])), "g/mol"))
+        b.say(f"The density of {lower} near room temperature is {{density}} g/cm3.",
+              density=(round(rng.uniform(0.5, 22.5), rng.choice([2, 3])), "g/cm3"))
+        docs.append(Document(
+            id=f"{NAMESPACE}:{symbol}", title=f"{name} ({symbol})", text=" ".join(b.sentences),
+            sentences=b.sentences, source="sciresearcher fictional elements", license="CC0-1.0",
+            metadata={"kind": "element", "symbol": symbol, "name": name, "fictional": True, "facts": b.facts}))
+    return docs
