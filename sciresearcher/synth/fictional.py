@@ -1,11 +1,11 @@
 """Fictional chemical elements: made-up names and values, so that a student must read a document to solve a task.
 
 A tiny student trained on the offline world's element tasks sees each of ~20 real elements in ~10 training tasks
-with the same density and atomic weight every time, and it learns to write them from memory: asked about an
-element it never saw, it searches for the name (23-28 of 40 made-up names copied into the query, demo students)
-but then writes `mendeleev:element:` and a remembered symbol, and the values it remembers (docs/training.md,
-sixteenth round). A fictional element's name, symbol and values are in no other task, so the only way to its
-answer is the routine itself: search for the name, read the id search printed, copy the values read. Each
+with the same id and values every time: asked about an element it never saw, the demo's students copy the name
+into their search (29-36 of 40 made-up names) but write `mendeleev:element:` whatever id search printed, and after
+a right read rarely copy the values (docs/training.md, sixteenth round). A fictional element's name, symbol and
+values are in no other task, so the only way to its answer is the routine itself: search for the name, read the
+id search printed, copy the values read (benchmarks/unseen_names_probe.py asks a trained student to). Each
 document says in its first sentence that the element is made up, and its id is `fictional:element:<symbol>`, so
 nothing fictional passes for a fact: the split keeps the `fictional:` namespace in training (data/split.py), and
 the evaluation's index never holds these documents.
