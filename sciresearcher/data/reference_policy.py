@@ -14,7 +14,8 @@ researcher would:
    answer rounded as it will be written (4 significant digits);
 4. answer in the final-answer format with the printed value and its unit, citing the documents by id: the
    explanation names the documents and the printed value (not the formula, whose constants a copying student
-   took for the answer), and the answer line repeats that value, the last number before it.
+   took for the answer), and the answer line repeats that value, the last number before it; with
+   `printed="labelled"` python prints `Answer: <value>` and the answer line copies it after the same words.
 
 If search does not list a cited document, or read does not return its value, the policy answers that it
 could not find the evidence: the trajectory is graded wrong and rejection sampling drops it. Its
@@ -36,6 +37,7 @@ from sciresearcher.llm.base import ChatResult
 from sciresearcher.records import Message, Task, ToolCall, Usage
 
 _NUMBER = re.compile(r"[-−]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+_LABEL = "Answer: "  # printed="labelled": what python prints before the result, as the answer line writes it
 
 
 def fact_goal(sentence: str) -> str:
@@ -131,15 +133,24 @@ class ReferencePolicy:
     backend = "reference"
     model = "reference-policy"
 
-    def __init__(self, tasks: list[Task], query: Literal["fact", "question", "echo"] = "fact") -> None:
+    def __init__(self, tasks: list[Task], query: Literal["fact", "question", "echo"] = "fact",
+                 printed: Literal["plain", "labelled"] = "plain") -> None:
         """`query`: what the first search asks: each cited fact without its number ("fact"), the question
         word for word ("question": a student then copies the question, names and ids included, instead of
         composing a query around a name it has to recall), or a fact query without a record id led by the
-        question's own words around the entity ("echo": 'piece of iron near room temperature density')."""
+        question's own words around the entity ("echo": 'piece of iron near room temperature density').
+
+        `printed`: how python prints the result and the answer takes it: the bare number, repeated in the
+        explanation and the answer line ("plain"), or `Answer: 4.658`, which the answer line copies after the
+        same `Answer: ` ("labelled": the number's first digit then has a cue to copy from; after the bare
+        `<tool_response>` it has none, and a student that misses it writes `1.41` for 21.41)."""
         if query not in ("fact", "question", "echo"):
             raise ValueError(f"query must be 'fact', 'question' or 'echo', not {query!r}")
+        if printed not in ("plain", "labelled"):
+            raise ValueError(f"printed must be 'plain' or 'labelled', not {printed!r}")
         self._by_question = {render_question(t).strip(): t for t in tasks}
         self.query = query
+        self.printed = printed
 
     def _task(self, messages: list[Message]) -> Task:
         user = next((m for m in messages if m.role == "user"), None)
@@ -201,17 +212,21 @@ class ReferencePolicy:
                 if found is None:
                     return self._give_up(task, f"read did not return the value of {name} from {v['doc_id']}")
                 values[name] = found[1]
-            return self._calls(turn, [("python", {"code": self._code(task, values, reads=[t for _, t in done["read"]])})])
+            code = self._code(task, values, reads=[t for _, t in done["read"]],
+                              label=_LABEL if self.printed == "labelled" else "")
+            return self._calls(turn, [("python", {"code": code})])
         output = done["python"][-1][1].strip()
-        if not _NUMBER.fullmatch(output.splitlines()[-1].strip() if output else ""):
+        printed = output.splitlines()[-1].strip() if output else ""
+        if self.printed == "labelled":
+            printed = printed.removeprefix(_LABEL)
+        if not _NUMBER.fullmatch(printed):
             return self._give_up(task, "the computation printed no number")
         docs = ", ".join(dict.fromkeys(v["doc_id"] for v in cited.values()))
         unit = f" {task.unit}" if task.unit else ""
-        printed = output.splitlines()[-1].strip()
         # the explanation says where the number came from, not the formula: the formula's constants (1000,
         # 6.022e23) sat right before "Answer:" and a copying student wrote them as its answer
-        text = (f"Explanation: from the values read from {docs}, python printed {printed}\n"
-                f"Answer: {printed}{unit}\nConfidence: 90%")
+        said = "python printed the answer" if self.printed == "labelled" else f"python printed {printed}"
+        text = f"Explanation: from the values read from {docs}, {said}\nAnswer: {printed}{unit}\nConfidence: 90%"
         return Message(role="assistant", content=text)
 
     @staticmethod
@@ -219,7 +234,7 @@ class ReferencePolicy:
         return list(dict.fromkeys(_query(task, d, sentences.get(d, "")) for d in docs))
 
     @staticmethod
-    def _code(task: Task, values: dict[str, float | str], reads: list[str]) -> str:
+    def _code(task: Task, values: dict[str, float | str], reads: list[str], label: str = "") -> str:
         """The task's formula over the values read (cited) and the values the question gives, printing the
         answer already rounded as the answer is written (4 significant digits): the solution's imports and
         intermediate steps, without its comments (which quote the sources) and with the values as read.
@@ -245,7 +260,7 @@ class ReferencePolicy:
             (imports if code.startswith(("import ", "from ")) else steps).append(code)
         ordered = sorted({**values, **given}.items(), key=stated)  # stable: ties keep the solution's order
         lines = [f"{name} = {value!r}" for name, value in ordered]
-        return "\n".join([*imports, *lines, *steps, f'print(f"{{{_expression(task)}:.4g}}")']) + "\n"
+        return "\n".join([*imports, *lines, *steps, f'print(f"{label}{{{_expression(task)}:.4g}}")']) + "\n"
 
     @staticmethod
     def _calls(turn: int, calls: list[tuple[str, dict[str, Any]]]) -> Message:

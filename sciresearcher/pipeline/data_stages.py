@@ -165,7 +165,8 @@ def run_teacher_stage(ctx: Context, d: Path) -> StageResult:
     if recipe.teacher.policy == "reference":
         from sciresearcher.data.reference_policy import ReferencePolicy
 
-        llm = ReferencePolicy(tasks, query=recipe.teacher.reference_query)
+        llm = ReferencePolicy(tasks, query=recipe.teacher.reference_query,
+                              printed=recipe.teacher.reference_printed)
     summary = asyncio.run(run_teacher(tasks, cfg, d, source=str(ctx.output("split", "train")), llm=llm,
                                       show_progress=ctx.show_progress))
     return StageResult({"trajectories": str(d / "trajectories.jsonl")},

@@ -63,6 +63,9 @@ class TeacherConfig(_Strict):
         "fact", description="the reference policy's first search: each cited fact without its number, the "
         "question word for word (then the fact of any cited document it did not find), or a fact query led by the "
         "question's own words around its entity (echo)")
+    reference_printed: Literal["plain", "labelled"] = Field(
+        "plain", description="how the reference policy's python prints the result: the bare number (plain), or "
+        "`Answer: <value>`, which its answer line then copies after the same words (labelled)")
     rollout: RolloutConfig = Field(default_factory=RolloutConfig,
                                    description="tools.knowledge.index is the training index (set by the pipeline)")
 

@@ -128,6 +128,28 @@ def test_a_question_search_that_misses_a_cited_document_searches_its_fact(world,
         assert turns[0] == ["search"] and set(turns[1]) == {"search"} and "read" in turns[2], turns
 
 
+def test_a_labelled_print_gives_the_answer_lines_first_digit_a_cue(world, tmp_path: Path):
+    """printed="labelled": python prints `Answer: <value>` and the answer line copies it after the same words; the
+    explanation then names no number, so `Answer: ` is followed by the value exactly where python printed it."""
+    tasks_file, index = world
+    tasks = read_tasks(tasks_file)
+    summary = asyncio.run(run_teacher(tasks, _config(index), tmp_path / "r",
+                                      llm=ReferencePolicy(tasks, printed="labelled"), show_progress=False))
+    assert summary["accuracy"] == 1.0
+    for line in (tmp_path / "r" / "trajectories.jsonl").read_text().splitlines():
+        traj = json.loads(line)
+        code = json.loads([c for m in traj["messages"] if m["role"] == "assistant" for c in (m.get("tool_calls") or [])
+                           ][-1]["function"]["arguments"])["code"]
+        assert code.rstrip().splitlines()[-1].startswith('print(f"Answer: {')
+        printed = [m["content"] for m in traj["messages"] if m["role"] == "tool" and m["name"] == "python"][-1].strip()
+        final = traj["messages"][-1]["content"]
+        assert re.fullmatch(r"Answer: -?\d[\d.e+-]*", printed), printed
+        explanation, answer = final.split("\nAnswer: ")
+        assert answer.startswith(printed.removeprefix("Answer: ")) and not re.search(r"\d", explanation.split(", python")[1])
+    with pytest.raises(ValueError, match="'plain' or 'labelled'"):
+        ReferencePolicy([], printed="bare")  # type: ignore[arg-type]
+
+
 def test_reference_policy_refuses_an_unknown_query_kind():
     with pytest.raises(ValueError, match="'fact', 'question' or 'echo'"):
         ReferencePolicy([], query="keywords")  # type: ignore[arg-type]
