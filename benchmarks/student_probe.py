@@ -55,7 +55,7 @@ def reference_trajectories(pipeline: Path, recipe: Any, tasks_file: Path, out: P
         cfg = rollout.model_copy(update={"seed": recipe.seed,
                                          "tools": tools_with_index(recipe, stage_dir(pipeline, "world") / "index")})
         policy = ReferencePolicy(tasks, query=recipe.teacher.reference_query,
-                              printed=recipe.teacher.reference_printed)
+                                 printed=recipe.teacher.reference_printed)
         asyncio.run(run_teacher(tasks, cfg, out, llm=policy, show_progress=False))
     return out / "trajectories.jsonl"
 

@@ -23,14 +23,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 STEPS = ("search_names", "read_id", "python_right", "correct")
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
 def made_up_tasks(recipe: Any, elements: int, tasks: int, namespace: str | None = None) -> tuple[list[Any], list[Any]]:
@@ -48,8 +46,10 @@ def made_up_tasks(recipe: Any, elements: int, tasks: int, namespace: str | None 
 
 def _holds(text: str, task: Any) -> bool:
     """Whether `text` prints a number within the task's relative tolerance of its answer."""
-    gold = float(task.answer)
-    return any(abs(float(x) - gold) <= task.tolerance * abs(gold) for x in _NUMBER.findall(text))
+    from sciresearcher.grade.numeric import close
+    from sciresearcher.synth.numbers import numbers_in
+
+    return any(close(x, float(task.answer), task.tolerance) for x in numbers_in(text, words=False))
 
 
 def step_counts(trajectories: list[Any], tasks: dict[str, Any]) -> dict[str, int]:

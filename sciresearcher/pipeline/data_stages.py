@@ -134,8 +134,9 @@ def run_split(ctx: Context, d: Path) -> StageResult:
             held |= held_out_documents(tasks)
         docs = load_sources([ctx.output("world", "documents")]).documents
         train_docs, dropped = training_documents(docs, held)
+        # fictional elements: in the training index only, never in the world's (the evaluation's)
         synth = ctx.results.get("synth")
-        if synth is not None and (fictional := synth.outputs.get("fictional_documents")):  # fictional elements: training only, never in the world's (the evaluation's) index
+        if synth is not None and (fictional := synth.outputs.get("fictional_documents")):
             train_docs += load_sources([fictional]).documents
         write_jsonl_atomic(d / "train_documents.jsonl", train_docs)
         build_index(train_docs, d / "train_index", dense=recipe.world.dense, model=recipe.world.model)
