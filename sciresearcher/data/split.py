@@ -3,7 +3,8 @@
 A task's **entities** are the documents its evidence chain cites (evidence, cited variables, hops). Documents,
 not tasks, are assigned to splits: each namespace of document ids (`mendeleev:element:`, `chemicals:cas:`,
 `pmid:`...) is ordered by a salted hash and cut by the split fractions, so every split gets its share of each
-kind of entity; a namespace under a `train_only` prefix (`fictional:`: made-up elements) goes to train whole. A
+kind of entity; a namespace under a `train_only` prefix (`fictional:`: made-up elements) goes to train whole (or,
+with `train_only_rl`, a share of it to `rl`: made-up entities only GRPO sees). A
 task lands in a split when all its documents are in that split; a task whose documents fall
 in two splits is dropped (and counted), so no test entity or document ever appears in a train task. Then each
 split is capped at `max_tasks` (a seeded sample, same seed same tasks).
@@ -13,7 +14,9 @@ student solves most of its own training tasks (it has memorised their names and 
 reinforces recall. Two ways to fill it: a share of the entities (`fractions.rl`: entities no SFT trajectory cites,
 so the reward measures what the test split does, but SFT sees fewer entities), or `rl_from_train: N` (N tasks
 about the train entities whose questions SFT never sees: drawn first from the tasks `max_tasks.train` leaves out,
-so SFT's tasks stay the same, then from train's own). Its documents are training documents: they stay in the
+so SFT's tasks stay the same, then from train's own), or `train_only_rl` (a share of the made-up entities: names
+neither SFT nor any evaluation saw, so GRPO practises copying unseen names, the test split's failure, while SFT
+keeps every real entity). Its documents are training documents: they stay in the
 training index, where GRPO's tools search them.
 
 `held_out_documents(tasks)` names the documents evaluation items rest on (evidence ids, PMIDs, DOIs) and
@@ -54,12 +57,15 @@ class SplitConfig(BaseModel):
     train_only: list[str] = Field(
         default_factory=lambda: ["fictional:"], description="id prefixes of documents that always go to train: "
         "entities no evaluation may rest on (synth's fictional elements)")
+    train_only_rl: float = Field(
+        0.0, ge=0.0, le=1.0, description="share of the train_only documents (made-up entities) that go to the rl "
+        "split instead of train: entities SFT never trains on, for GRPO; 0 = all to train, 1 = all to rl")
     seed: int = Field(0, description="salt of the document assignment and of the capping sample")
 
     @property
     def has_rl(self) -> bool:
-        """Whether an `rl` split is filled (entities of its own, or train tasks set aside)."""
-        return self.fractions.get("rl", 0) > 0 or self.rl_from_train > 0
+        """Whether an `rl` split is filled (entities of its own, made-up ones, or train tasks set aside)."""
+        return self.fractions.get("rl", 0) > 0 or self.rl_from_train > 0 or self.train_only_rl > 0
 
     @model_validator(mode="after")
     def _check(self) -> SplitConfig:
@@ -68,9 +74,16 @@ class SplitConfig(BaseModel):
             raise ValueError(f"unknown split name(s) {unknown}; splits are {', '.join(SPLITS)}")
         if any(v < 0 for v in self.fractions.values()) or not 0.999 <= sum(self.fractions.values()) <= 1.001:
             raise ValueError(f"split fractions must be >= 0 and sum to 1 (got {self.fractions})")
-        if self.rl_from_train and self.fractions.get("rl", 0) > 0:
-            raise ValueError("the rl split comes either from entities of its own (fractions.rl) or from train "
-                             "tasks (rl_from_train), not both: set one of them to 0")
+        sources = [name for name, on in (("fractions.rl", self.fractions.get("rl", 0) > 0),
+                                         ("rl_from_train", self.rl_from_train > 0),
+                                         ("train_only_rl", self.train_only_rl > 0)) if on]
+        if len(sources) > 1:
+            raise ValueError(f"the rl split comes from one source, got {' and '.join(sources)}: entities of its own "
+                             "(fractions.rl), train tasks (rl_from_train) or made-up entities (train_only_rl); "
+                             "set the others to 0")
+        if self.train_only_rl and not self.train_only:
+            raise ValueError("train_only_rl sends a share of the train_only documents to rl, but train_only is "
+                             "empty: name their id prefixes (e.g. ['fictional:']) or set train_only_rl to 0")
         return self
 
 
@@ -94,14 +107,17 @@ def _rank(doc_id: str, seed: int) -> bytes:
 
 
 def assign_documents(doc_ids: set[str], config: SplitConfig) -> dict[str, str]:
-    """doc id -> split: within each id namespace, documents in salted-hash order cut by the fractions."""
+    """doc id -> split: within each id namespace, documents in salted-hash order cut by the fractions (a
+    `train_only` namespace: its first `train_only_rl` share to rl, the rest to train)."""
     names = [s for s in SPLITS if config.fractions.get(s, 0) > 0]
     by_ns: dict[str, list[str]] = {}
     for doc_id in doc_ids:
         by_ns.setdefault(_namespace(doc_id), []).append(doc_id)
     out: dict[str, str] = {}
     for ns in [ns for ns in by_ns if ns.startswith(tuple(config.train_only))]:
-        out.update(dict.fromkeys(by_ns.pop(ns), "train"))
+        ids = sorted(by_ns.pop(ns), key=lambda d: _rank(d, config.seed))
+        cut = round(config.train_only_rl * len(ids))
+        out.update({doc_id: "rl" if i < cut else "train" for i, doc_id in enumerate(ids)})
     for ids in by_ns.values():
         ids.sort(key=lambda d: _rank(d, config.seed))
         n, start, cum = len(ids), 0, 0.0

@@ -87,12 +87,15 @@ def task_counts(recipe: Recipe) -> dict[str, float]:
     fictional = getattr(synth, "fictional", None)
     made_up = fictional.tasks * recipe.estimates.kept_fraction if fictional is not None else 0.0
     out = {}
+    to_rl = recipe.split.train_only_rl  # a share of the fictional tasks goes to rl, the rest to train
     for name, fraction in recipe.split.fractions.items():
-        n = survivors * fraction + (made_up if name == "train" else 0.0)  # fictional tasks are train's alone
+        n = survivors * fraction + (made_up * (1 - to_rl) if name == "train" else 0.0)  # fictional: training only
         cap = recipe.split.max_tasks.get(name)
         out[name] = min(n, cap) if cap is not None else n
     if recipe.split.rl_from_train:  # train tasks set aside for GRPO
         out["rl"] = out.get("rl", 0) + recipe.split.rl_from_train
+    if to_rl:
+        out["rl"] = out.get("rl", 0) + made_up * to_rl
     return out
 
 

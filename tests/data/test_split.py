@@ -80,7 +80,7 @@ def test_rl_from_train_takes_what_the_train_cap_leaves_out_first():
     more = split_by_entity(_tasks(), capped.model_copy(update={"rl_from_train": left + 5}))
     assert len(more.tasks["rl"]) == left + 5 and len(more.tasks["train"]) == 55
     assert not {t.id for t in more.tasks["rl"]} & {t.id for t in more.tasks["train"]}
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ValueError, match="fractions.rl and rl_from_train"):
         SplitConfig(fractions={"train": 0.55, "rl": 0.15, "validation": 0.15, "test": 0.15}, rl_from_train=5)
 
 
@@ -125,3 +125,27 @@ def test_fictional_documents_go_to_train_whole_and_leave_the_real_split_as_it_wa
     # without the prefix the made-up namespace is cut like any other, so it would reach test
     cut = split_by_entity(real + fictional, SplitConfig(seed=3, train_only=[]))
     assert any(t.id.startswith("t5") and int(t.id[1:]) >= 500 for t in cut.tasks["test"])
+
+
+def test_train_only_rl_sends_a_share_of_the_made_up_entities_to_rl_and_none_to_evaluation():
+    real = _tasks()
+    fictional = [_task(500 + i, f"fictional:element:F{i % 30}") for i in range(90)]
+    before = split_by_entity(real + fictional, SplitConfig(seed=3))
+    after = split_by_entity(real + fictional, SplitConfig(seed=3, train_only_rl=0.3))
+    assert SplitConfig(train_only_rl=0.3).has_rl
+    made_up = {d: s for d, s in after.documents.items() if d.startswith("fictional:")}
+    assert sum(s == "rl" for s in made_up.values()) == 9 and set(made_up.values()) == {"train", "rl"}
+    rl_docs = {d for d, s in made_up.items() if s == "rl"}
+    assert {t.id for t in after.tasks["rl"]} == {t.id for t in fictional if t.evidence[0].doc_id in rl_docs}
+    assert not {t.id for t in after.tasks["rl"]} & {t.id for t in after.tasks["train"]}
+    for name in ("validation", "test"):  # evaluation is untouched; real entities never reach rl
+        assert [t.id for t in after.tasks[name]] == [t.id for t in before.tasks[name]]
+    assert [t.id for t in after.tasks["train"] if int(t.id[1:]) < 500] == [
+        t.id for t in before.tasks["train"] if int(t.id[1:]) < 500]
+
+
+def test_train_only_rl_is_one_source_of_the_rl_split_and_needs_train_only():
+    with pytest.raises(ValueError, match="rl_from_train and train_only_rl"):
+        SplitConfig(rl_from_train=5, train_only_rl=0.2)
+    with pytest.raises(ValueError, match="train_only is empty"):
+        SplitConfig(train_only=[], train_only_rl=0.2)

@@ -208,6 +208,30 @@ def test_fictional_elements_are_trained_on_and_never_evaluated(tmp_path: Path):
         assert any(c.function.name == "read" and doc in c.function.arguments for c in calls)
 
 
+def test_train_only_rl_gives_grpo_made_up_elements_that_sft_never_sees(tmp_path: Path):
+    """`split.train_only_rl`: half the made-up elements go to the rl split; with guidance the teacher solves their
+    tasks too, and the filter keeps those trajectories as guidance, never as SFT's."""
+    synth = {"computational": {**SMALL["synth"]["computational"], "fictional": {"elements": 6, "tasks": 8}}}
+    recipe = _recipe(tmp_path, synth=synth, split={"max_tasks": {"train": 40, "validation": 4, "test": 4},
+                                                   "train_only_rl": 0.5},
+                     grpo={"guidance": {"when": "all_failed"}})
+    result = _pipeline(str(recipe), "--until", "filter")
+    assert result.returncode == 0, result.stderr[-3000:]
+    root = tmp_path / "p"
+    tasks = {name: [json.loads(line) for line in (root / "04-split" / f"{name}.jsonl").read_text().splitlines()]
+             for name in ("train", "rl", "validation", "test")}
+    rl_docs = {t["evidence"][0]["doc_id"] for t in tasks["rl"]}
+    train_docs = {t["evidence"][0]["doc_id"] for t in tasks["train"]}
+    assert tasks["rl"] and all(d.startswith("fictional:element:") for d in rl_docs)
+    assert any(d.startswith("fictional:element:") for d in train_docs) and not rl_docs & train_docs
+    for name in ("validation", "test"):
+        assert not any(t["evidence"][0]["doc_id"].startswith("fictional:") for t in tasks[name])
+    rl_ids = {t["id"] for t in tasks["rl"]}
+    kept_rl = {json.loads(line)["task_id"] for line in (root / "06-filter" / "guidance.jsonl").open()}
+    kept_sft = {json.loads(line)["task_id"] for line in (root / "06-filter" / "kept.jsonl").open()}
+    assert kept_rl == rl_ids and not kept_sft & rl_ids
+
+
 def test_the_whole_pipeline_ends_with_the_models_table_and_the_report(tmp_path: Path):
     """world to report with the smallest settings: SFT and GRPO of a tiny student, three models evaluated on the
     same held-out tasks, a table on the terminal and one HTML report comparing them."""
@@ -333,3 +357,9 @@ def test_the_plan_counts_fictional_tasks_in_train_alone():
     counts = task_counts(recipe)
     assert counts["train"] - plain["train"] == pytest.approx(200 * recipe.estimates.kept_fraction)
     assert counts["test"] == plain["test"] and counts["validation"] == plain["validation"]
+    # a quarter of them to rl (made-up entities only GRPO sees): train keeps the rest
+    recipe, _ = load_recipe("demo", [*uncapped, "--synth.computational.fictional", "{elements: 50, tasks: 200}",
+                                     "--split.train_only_rl", "0.25"])
+    to_rl = task_counts(recipe)
+    assert to_rl["rl"] == pytest.approx(50 * recipe.estimates.kept_fraction)
+    assert to_rl["train"] - plain["train"] == pytest.approx(150 * recipe.estimates.kept_fraction)
