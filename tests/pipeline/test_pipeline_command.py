@@ -232,6 +232,14 @@ def test_train_only_rl_gives_grpo_made_up_elements_that_sft_never_sees(tmp_path:
     assert kept_rl == rl_ids and not kept_sft & rl_ids
 
 
+def test_an_rl_split_left_empty_stops_the_pipeline_at_the_split_with_what_to_change(tmp_path: Path):
+    recipe = _recipe(tmp_path, split={"max_tasks": {"train": 14, "validation": 4, "test": 4}, "train_only_rl": 0.5})
+    result = _pipeline(str(recipe), "--until", "export")  # no made-up elements: nothing for train_only_rl to send
+    assert result.returncode != 0
+    assert "no task landed in it" in result.stderr and "synth.computational.fictional" in result.stderr
+    assert not (tmp_path / "p" / "05-teacher").exists()
+
+
 def test_the_whole_pipeline_ends_with_the_models_table_and_the_report(tmp_path: Path):
     """world to report with the smallest settings: SFT and GRPO of a tiny student, three models evaluated on the
     same held-out tasks, a table on the terminal and one HTML report comparing them."""
