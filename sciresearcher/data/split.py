@@ -63,9 +63,16 @@ class SplitConfig(BaseModel):
     seed: int = Field(0, description="salt of the document assignment and of the capping sample")
 
     @property
+    def rl_sources(self) -> list[str]:
+        """The settings that fill the `rl` split: entities of its own, train tasks set aside, or made-up ones."""
+        return [name for name, on in (("fractions.rl", self.fractions.get("rl", 0) > 0),
+                                      ("rl_from_train", self.rl_from_train > 0),
+                                      ("train_only_rl", self.train_only_rl > 0)) if on]
+
+    @property
     def has_rl(self) -> bool:
-        """Whether an `rl` split is filled (entities of its own, made-up ones, or train tasks set aside)."""
-        return self.fractions.get("rl", 0) > 0 or self.rl_from_train > 0 or self.train_only_rl > 0
+        """Whether an `rl` split is filled."""
+        return bool(self.rl_sources)
 
     @model_validator(mode="after")
     def _check(self) -> SplitConfig:
@@ -74,10 +81,7 @@ class SplitConfig(BaseModel):
             raise ValueError(f"unknown split name(s) {unknown}; splits are {', '.join(SPLITS)}")
         if any(v < 0 for v in self.fractions.values()) or not 0.999 <= sum(self.fractions.values()) <= 1.001:
             raise ValueError(f"split fractions must be >= 0 and sum to 1 (got {self.fractions})")
-        sources = [name for name, on in (("fractions.rl", self.fractions.get("rl", 0) > 0),
-                                         ("rl_from_train", self.rl_from_train > 0),
-                                         ("train_only_rl", self.train_only_rl > 0)) if on]
-        if len(sources) > 1:
+        if len(sources := self.rl_sources) > 1:
             raise ValueError(f"the rl split comes from one source, got {' and '.join(sources)}: entities of its own "
                              "(fractions.rl), train tasks (rl_from_train) or made-up entities (train_only_rl); "
                              "set the others to 0")
@@ -106,27 +110,32 @@ def _rank(doc_id: str, seed: int) -> bytes:
     return hashlib.blake2b(f"{seed}:{doc_id}".encode(), digest_size=8).digest()
 
 
+def _cut(ids: list[str], shares: dict[str, float], seed: int) -> dict[str, str]:
+    """doc id -> split: `ids` in salted-hash order, cut by `shares` (split -> share, in order; the last split takes
+    what rounding leaves)."""
+    ordered = sorted(ids, key=lambda d: _rank(d, seed))
+    names = [name for name, share in shares.items() if share > 0]
+    out: dict[str, str] = {}
+    n, start, cum = len(ordered), 0, 0.0
+    for i, name in enumerate(names):
+        cum += shares[name]
+        end = n if i == len(names) - 1 else round(cum * n)
+        out.update(dict.fromkeys(ordered[start:end], name))
+        start = end
+    return out
+
+
 def assign_documents(doc_ids: set[str], config: SplitConfig) -> dict[str, str]:
     """doc id -> split: within each id namespace, documents in salted-hash order cut by the fractions (a
     `train_only` namespace: its first `train_only_rl` share to rl, the rest to train)."""
-    names = [s for s in SPLITS if config.fractions.get(s, 0) > 0]
+    fractions = {name: config.fractions.get(name, 0.0) for name in SPLITS}
+    made_up = {"rl": config.train_only_rl, "train": 1.0 - config.train_only_rl}
     by_ns: dict[str, list[str]] = {}
     for doc_id in doc_ids:
         by_ns.setdefault(_namespace(doc_id), []).append(doc_id)
     out: dict[str, str] = {}
-    for ns in [ns for ns in by_ns if ns.startswith(tuple(config.train_only))]:
-        ids = sorted(by_ns.pop(ns), key=lambda d: _rank(d, config.seed))
-        cut = round(config.train_only_rl * len(ids))
-        out.update({doc_id: "rl" if i < cut else "train" for i, doc_id in enumerate(ids)})
-    for ids in by_ns.values():
-        ids.sort(key=lambda d: _rank(d, config.seed))
-        n, start, cum = len(ids), 0, 0.0
-        for i, name in enumerate(names):
-            cum += config.fractions[name]
-            end = n if i == len(names) - 1 else round(cum * n)
-            for doc_id in ids[start:end]:
-                out[doc_id] = name
-            start = end
+    for ns, ids in by_ns.items():
+        out.update(_cut(ids, made_up if ns.startswith(tuple(config.train_only)) else fractions, config.seed))
     return out
 
 

@@ -128,8 +128,8 @@ def run_split(ctx: Context, d: Path) -> StageResult:
     with RunDir(d, cfg) as run:
         split = split_by_entity(read_tasks(ctx.output("clean", "tasks")), cfg)
         if cfg.has_rl and not split.tasks.get("rl"):  # GRPO would get no prompts; say why before any training
-            raise ConfigError("the recipe asks for an rl split (split.fractions.rl, rl_from_train or train_only_rl) "
-                              "but no task landed in it", hint="train_only_rl needs synth.computational.fictional "
+            raise ConfigError(f"the recipe asks for an rl split (split.{', '.join(cfg.rl_sources)}) but no task "
+                              "landed in it", hint="train_only_rl needs synth.computational.fictional "
                               "tasks; fractions.rl and rl_from_train need more tasks: raise synth's n or the share")
         outputs = {name: str(write_tasks(d / f"{name}.jsonl", tasks)) for name, tasks in split.tasks.items()}
         held = held_out_documents([t for name, ts in split.tasks.items() if name not in TRAINING_SPLITS for t in ts])
