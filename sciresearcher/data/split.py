@@ -3,8 +3,8 @@
 A task's **entities** are the documents its evidence chain cites (evidence, cited variables, hops). Documents,
 not tasks, are assigned to splits: each namespace of document ids (`mendeleev:element:`, `chemicals:cas:`,
 `pmid:`...) is ordered by a salted hash and cut by the split fractions, so every split gets its share of each
-kind of entity; a namespace under a `train_only` prefix (`fictional:`: made-up elements) goes to train whole (or,
-with `train_only_rl`, a share of it to `rl`: made-up entities only GRPO sees). A
+kind of entity; a namespace under a `train_only` prefix (`fictional:`: made-up elements and stocks) goes to train
+whole (or, with `train_only_rl`, a share of it to `rl`: made-up entities only GRPO sees). A
 task lands in a split when all its documents are in that split; a task whose documents fall
 in two splits is dropped (and counted), so no test entity or document ever appears in a train task. Then each
 split is capped at `max_tasks` (a seeded sample, same seed same tasks).

@@ -85,7 +85,7 @@ def task_counts(recipe: Recipe) -> dict[str, float]:
     synth = recipe.synth.computational if recipe.synth.pipeline == "computational" else recipe.synth.conceptual
     survivors = synth.n * recipe.estimates.kept_fraction
     fictional = getattr(synth, "fictional", None)
-    made_up = fictional.tasks * recipe.estimates.kept_fraction if fictional is not None else 0.0
+    made_up = fictional.any_tasks * recipe.estimates.kept_fraction if fictional is not None else 0.0
     out = {}
     to_rl = recipe.split.train_only_rl  # a share of the fictional tasks goes to rl, the rest to train
     for name, fraction in recipe.split.fractions.items():

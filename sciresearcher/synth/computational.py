@@ -8,7 +8,8 @@ sentence-level evidence for every cited value, the reference solution and formul
 model, majority vote and the no-tool check) and appends kept tasks to `tasks.jsonl` and failures with their
 reasons to `rejected.jsonl` in a resumable run directory; `facts.jsonl` holds the fact documents, ready for
 `sciresearcher index build` so an agent can search and read them. With `config.fictional`, element tasks about
-made-up elements follow the `n` real ones (`fictional.py`), their documents in `fictional_documents.jsonl`.
+made-up elements and serial_dilution tasks about made-up stock records follow the `n` real ones (`fictional.py`),
+their documents in `fictional_documents.jsonl`.
 
 With `config.corpus` and no writer model, the offline paper writer (`paper_writer.py`) writes tasks from the
 papers' quantitative statements (effect sizes, percent and fold changes, doses) instead of the templates.
@@ -115,13 +116,14 @@ def to_task(draft: Draft, tolerance: float) -> Task:
 FICTIONAL_SALT = 1_000_003  # the fictional tasks' drafting seed is the run's plus this, so they draw apart
 
 
-def fictional_documents(config: SynthConfig) -> list[Document]:
-    """The fictional elements of an offline run (synth/fictional.py); none unless `fictional.tasks` asks for them."""
-    if not config.fictional.tasks:
-        return []
-    from sciresearcher.synth.fictional import fictional_elements
+def fictional_documents(config: SynthConfig) -> tuple[list[Document], list[Document]]:
+    """The fictional elements and stock records of an offline run (synth/fictional.py); each only when tasks are
+    asked about it."""
+    from sciresearcher.synth.fictional import fictional_elements, fictional_stocks
 
-    return fictional_elements(config.fictional.elements, config.seed)
+    made_up = config.fictional
+    return (fictional_elements(made_up.elements, config.seed) if made_up.tasks else [],
+            fictional_stocks(made_up.stocks, config.seed) if made_up.stock_tasks else [])
 
 
 def _jobs(config: SynthConfig, writer: LLMClient | None) -> tuple[list[Document], list[tuple[str, str, Any]]]:
@@ -147,11 +149,14 @@ def _jobs(config: SynthConfig, writer: LLMClient | None) -> tuple[list[Document]
 
         docs = fact_documents()
         drafts = draft_tasks(config, docs)
-        made_up = fictional_documents(config)
-        if made_up:
-            drafts += draft_tasks(config.model_copy(update={"n": config.fictional.tasks, "templates": ["element_atoms"],
-                                                            "seed": config.seed + FICTIONAL_SALT}), made_up)
-            docs = docs + made_up
+        elements, stocks = fictional_documents(config)
+        for made_up, n, template, salt in ((elements, config.fictional.tasks, "element_atoms", FICTIONAL_SALT),
+                                           (stocks, config.fictional.stock_tasks, "serial_dilution",
+                                            2 * FICTIONAL_SALT)):
+            if made_up:
+                drafts += draft_tasks(config.model_copy(update={"n": n, "templates": [template],
+                                                                "seed": config.seed + salt}), made_up)
+                docs = docs + made_up
 
         def offline(draft: Draft) -> Any:
             async def make() -> Task | str:

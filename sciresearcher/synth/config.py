@@ -36,21 +36,31 @@ class SolverConfig(BaseModel):
 
 
 class FictionalConfig(BaseModel):
-    """Tasks about fictional elements (synth/fictional.py), in addition to `n`: a made-up name, symbol and values
-    that no other task has, so that the answer can only be read, not remembered. Offline templates only; the
-    split keeps them in training (their `fictional:` ids)."""
+    """Tasks about fictional elements and stock records (synth/fictional.py), in addition to `n`: a made-up name,
+    symbol, code and values that no other task has, so that the answer can only be read, not remembered. Offline
+    templates only; the split keeps them in training (their `fictional:` ids)."""
 
     model_config = ConfigDict(extra="forbid")
 
     elements: int = Field(0, ge=0, description="fictional elements to make up (0: none)")
     tasks: int = Field(0, ge=0, description="element_atoms tasks over them, drafted after the `n` real ones")
+    stocks: int = Field(0, ge=0, le=5000, description="fictional reagent stock records to make up (0: none)")
+    stock_tasks: int = Field(0, ge=0, description="serial_dilution tasks over them, drafted after the element ones")
 
     @model_validator(mode="after")
     def _both(self) -> FictionalConfig:
         if self.tasks and not self.elements:
             raise ValueError(f"fictional.tasks is {self.tasks} but fictional.elements is 0: make up some elements "
                              "(e.g. elements: 100) or set tasks to 0")
+        if self.stock_tasks and not self.stocks:
+            raise ValueError(f"fictional.stock_tasks is {self.stock_tasks} but fictional.stocks is 0: make up some "
+                             "stock records (e.g. stocks: 50) or set stock_tasks to 0")
         return self
+
+    @property
+    def any_tasks(self) -> int:
+        """How many fictional tasks are asked for, of every kind."""
+        return self.tasks + self.stock_tasks
 
 
 class SynthConfig(BaseModel):
@@ -68,7 +78,7 @@ class SynthConfig(BaseModel):
     templates: list[str] = Field(default_factory=lambda: ["all"], description="template names, or 'all'")
     tolerance: float = Field(0.01, gt=0, lt=1, description="relative tolerance of the numeric answers")
     fictional: FictionalConfig = Field(default_factory=FictionalConfig,
-                                       description="offline templates: extra tasks about fictional elements")
+                                       description="offline templates: extra tasks about fictional elements and stocks")
     sandbox: SandboxConfig = Field(
         default_factory=lambda: SandboxConfig(timeout_s=20.0, preload=[]),
         description="where reference solutions run (a fresh session each: nothing preloaded by default)")
@@ -79,9 +89,9 @@ class SynthConfig(BaseModel):
 
     @model_validator(mode="after")
     def _fictional_offline(self) -> SynthConfig:
-        if self.fictional.tasks and (self.corpus or self.writer is not None):
+        if self.fictional.any_tasks and (self.corpus or self.writer is not None):
             raise ValueError("fictional tasks come from the offline templates only, not with a corpus or a writer: "
-                             "set fictional.tasks to 0, or drop corpus and writer")
+                             "set fictional.tasks and fictional.stock_tasks to 0, or drop corpus and writer")
         return self
 
     @field_validator("templates")

@@ -1,4 +1,4 @@
-"""Fictional chemical elements: made-up names and values, so that a student must read a document to solve a task.
+"""Fictional chemical elements and reagent stocks: made-up names and values, so that a student must read a document.
 
 A tiny student trained on the offline world's element tasks sees each of ~20 real elements in ~10 training tasks
 with the same id and values every time: asked about an element it never saw, the demo's students copy the name
@@ -10,6 +10,11 @@ document says in its first sentence that the element is made up, and its id is `
 nothing fictional passes for a fact: the split keeps the `fictional:` namespace in training (data/split.py), and
 the evaluation's index never holds these documents.
 
+Fictional stock records (`fictional_stocks`) do the same for `serial_dilution`, the demo's other failure on held-out
+entities (docs/training.md, seventeenth round): a stock code and a concentration no other task has, under
+`fictional:stock:<code>`, written as the seeded stock records are (records_bio.py) with a second sentence saying
+the record is made up.
+
 `made_up_word(rng)` is the generator of made-up words that copy pretraining uses too (train/copy_pretrain.py).
 Not here: the task shapes (shapes_chem.element_atoms drafts tasks over these documents as over real ones).
 """
@@ -20,8 +25,11 @@ import random
 
 from sciresearcher.records import Document
 from sciresearcher.synth.facts import Builder
+from sciresearcher.synth.records_bio import REAGENTS
 
 NAMESPACE = "fictional:element"
+STOCK_NAMESPACE = "fictional:stock"
+STOCK_CODES = range(5000, 10000)  # real stock records are ST-0000 on (records_bio.py: 60), so none shares a code
 # every real element's symbol, so that no fictional one borrows a real symbol
 _SYMBOLS = """H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As Se
 Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W
@@ -70,4 +78,26 @@ def fictional_elements(n: int, seed: int | str = 0, *, max_letters: int = 8) -> 
             id=f"{NAMESPACE}:{symbol}", title=f"{name} ({symbol})", text=" ".join(b.sentences),
             sentences=b.sentences, source="sciresearcher fictional elements", license="CC0-1.0",
             metadata={"kind": "element", "symbol": symbol, "name": name, "fictional": True, "facts": b.facts}))
+    return docs
+
+
+def fictional_stocks(n: int, seed: int | str = 0) -> list[Document]:
+    """`n` fictional reagent stock records, written as the seeded ones are (`Stock record ST-xxxx: the <reagent>
+    stock solution was <c> mM.`, a real reagent, a concentration from the same range) under
+    `fictional:stock:<code>`, with codes from ST-5000 on that no real record has; same `seed`, same documents."""
+    if n > len(STOCK_CODES):
+        raise ValueError(f"at most {len(STOCK_CODES)} fictional stock records (asked for {n})")
+    rng = random.Random(f"fictional-stocks:{seed}")
+    docs: list[Document] = []
+    for number in rng.sample(STOCK_CODES, n):
+        reagent, code = rng.choice(REAGENTS), f"ST-{number}"
+        b = Builder()
+        b.say(f"Stock record {code}: the {reagent} stock solution was {{conc}} mM.", None,
+              conc=(round(10 ** rng.uniform(1, 3.3), 1), "mM"))
+        b.sentences.append(f"Stock record {code} is fictional, made up for training.")
+        docs.append(Document(
+            id=f"{STOCK_NAMESPACE}:{code}", title=f"Stock record {code}: {reagent}", text=" ".join(b.sentences),
+            sentences=b.sentences, source="sciresearcher fictional records", license="CC0-1.0",
+            metadata={"kind": "record", "record": "stock", "code": code, "reagent": reagent, "entity": code,
+                      "fictional": True, "facts": b.facts}))
     return docs

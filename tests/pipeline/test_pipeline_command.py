@@ -208,10 +208,11 @@ def test_fictional_elements_are_trained_on_and_never_evaluated(tmp_path: Path):
         assert any(c.function.name == "read" and doc in c.function.arguments for c in calls)
 
 
-def test_train_only_rl_gives_grpo_made_up_elements_that_sft_never_sees(tmp_path: Path):
-    """`split.train_only_rl`: half the made-up elements go to the rl split; with guidance the teacher solves their
-    tasks too, and the filter keeps those trajectories as guidance, never as SFT's."""
-    synth = {"computational": {**SMALL["synth"]["computational"], "fictional": {"elements": 6, "tasks": 8}}}
+def test_train_only_rl_gives_grpo_made_up_elements_and_stocks_that_sft_never_sees(tmp_path: Path):
+    """`split.train_only_rl`: half the made-up elements and stock records go to the rl split; with guidance the
+    teacher solves their tasks too, and the filter keeps those trajectories as guidance, never as SFT's."""
+    synth = {"computational": {**SMALL["synth"]["computational"],
+                               "fictional": {"elements": 6, "tasks": 8, "stocks": 4, "stock_tasks": 6}}}
     recipe = _recipe(tmp_path, synth=synth, split={"max_tasks": {"train": 40, "validation": 4, "test": 4},
                                                    "train_only_rl": 0.5},
                      grpo={"guidance": {"when": "all_failed"}})
@@ -222,8 +223,10 @@ def test_train_only_rl_gives_grpo_made_up_elements_that_sft_never_sees(tmp_path:
              for name in ("train", "rl", "validation", "test")}
     rl_docs = {t["evidence"][0]["doc_id"] for t in tasks["rl"]}
     train_docs = {t["evidence"][0]["doc_id"] for t in tasks["train"]}
-    assert tasks["rl"] and all(d.startswith("fictional:element:") for d in rl_docs)
-    assert any(d.startswith("fictional:element:") for d in train_docs) and not rl_docs & train_docs
+    for kind in ("element", "stock"):  # each namespace of made-up entities is cut on its own
+        assert any(d.startswith(f"fictional:{kind}:") for d in rl_docs)
+        assert any(d.startswith(f"fictional:{kind}:") for d in train_docs)
+    assert all(d.startswith("fictional:") for d in rl_docs) and not rl_docs & train_docs
     for name in ("validation", "test"):
         assert not any(t["evidence"][0]["doc_id"].startswith("fictional:") for t in tasks[name])
     rl_ids = {t["id"] for t in tasks["rl"]}
