@@ -65,8 +65,12 @@ def grpo_signal(summary_file: Path) -> dict[str, Any]:
         values = [float(h[key]) for h in rows if key in h]
         return sum(values) / len(values) if values else None
 
-    return {"steps": len(history), "reward_first": avg("reward", history[:quarter]),
-            "reward_last": avg("reward", history[-quarter:]), "zero_std_groups": avg("frac_reward_zero_std", history),
+    outcome = "rewards/outcome_reward/mean"  # the outcome alone, not a weighted sum with a shaped reward
+    outcome = outcome if any(outcome in h for h in history) else "reward"
+    return {"steps": len(history), "reward_first": avg(outcome, history[:quarter]),
+            "reward_last": avg(outcome, history[-quarter:]),
+            "copy_first": avg("rewards/copy_reward/mean", history[:quarter]),
+            "copy_last": avg("rewards/copy_reward/mean", history[-quarter:]), "zero_std_groups": avg("frac_reward_zero_std", history),
             "reward_std": avg("reward_std", history), "clip_ratio": avg("clip_ratio/region_mean", history),
             "tool_calls": avg("tools/call_frequency", history), "truncated": avg("completions/clipped_ratio", history),
             "guided_groups": avg("guidance/groups_guided", history)}
@@ -244,7 +248,9 @@ def main() -> None:
               f"no reward spread {_fmt(g.get('zero_std_groups'), 2)}, reward std {_fmt(g.get('reward_std'), 3)}, "
               f"clipped {_fmt(g.get('clip_ratio'), 3)}, cut before the answer {_fmt(g.get('truncated'), 2)}"
               + (f", groups given the teacher's trajectory {_fmt(g['guided_groups'], 2)}"
-                 if g.get("guided_groups") is not None else ""), flush=True)
+                 if g.get("guided_groups") is not None else "")
+              + (f", values copied {_fmt(g['copy_first'])} -> {_fmt(g['copy_last'])}"
+                 if g.get("copy_first") is not None else ""), flush=True)
         if d := r["grpo_against_sft"]:
             print(f"  grpo against sft on the same {d['tasks']} tasks: {d['gained']} gained, {d['lost']} lost "
                   f"(McNemar exact p={d['p_value']:.2f})", flush=True)

@@ -30,7 +30,12 @@ from sciresearcher.llm.config import LLMConfig
 from sciresearcher.records import Task
 from sciresearcher.tasks.files import read_tasks
 from sciresearcher.train.guidance import GuidanceConfig
-from sciresearcher.train.rewards import final_text, make_judge_reward, outcome_reward  # noqa: F401 (re-export)
+from sciresearcher.train.rewards import (  # noqa: F401 (final_text re-exported)
+    copy_reward,
+    final_text,
+    make_judge_reward,
+    outcome_reward,
+)
 from sciresearcher.train.sft import (
     LoraConfig,
     attach_callbacks,
@@ -89,6 +94,9 @@ class GRPORunConfig(BaseModel):
     vllm: VLLMSettings = Field(default_factory=VLLMSettings, description="vLLM generation (colocate or server)")
     guidance: GuidanceConfig | None = Field(None, description="a teacher's solved trajectory in groups whose samples "
                                             "all fail (off-policy guidance, guidance.py)")
+    copy_reward: float = Field(0.0, ge=0.0, le=1.0, description="weight of the copy reward beside the outcome "
+                               "reward (rewards.copy_reward: the share of the task's values the python code assigns "
+                               "right); 0: outcome only")
     top_entropy_quantile: float = Field(1.0, gt=0, le=1, description="policy loss on this top share of completion "
                                         "tokens by entropy only (Wang et al. 2025, 'Beyond the 80/20 rule'; 1: all)")
     loop_stop: int = Field(0, ge=0, description="end a completion whose last N+ tokens repeat one phrase 3 times "
@@ -135,6 +143,17 @@ def build_grpo_trainer(config: GRPORunConfig, *, environment_factory: Callable[[
 
         environment_factory = research_environment_factory(config.tools)
     device = device_settings(config.use_cpu, config.bf16, config.gradient_checkpointing)
+    weights: dict[str, Any] = {}
+    if reward_funcs is None:
+        reward_funcs = [outcome_reward]
+        if config.judge_llm is not None:
+            from sciresearcher.grade.judge import HLEJudge
+            from sciresearcher.llm import make_client
+
+            reward_funcs = [make_judge_reward(HLEJudge(make_client(config.judge_llm)))]
+        if config.copy_reward:
+            reward_funcs.append(copy_reward)
+            weights = {"reward_weights": [1.0, config.copy_reward]}
     try:
         args = GRPOConfig(
             output_dir=config.output_dir,
@@ -150,18 +169,12 @@ def build_grpo_trainer(config: GRPORunConfig, *, environment_factory: Callable[[
             **schedule_args(config),
             **device,
             **grpo_vllm_args(config.vllm),
+            **weights,
             **config.trainer_overrides,
         )
     except ValueError as exc:
         raise TrainingError(f"TRL rejected the GRPO settings: {exc}", hint="for batch sizes: per_device_train_batch_size"
                             " x gradient_accumulation_steps x processes must be a multiple of num_generations") from exc
-    if reward_funcs is None:
-        reward_funcs = [outcome_reward]
-        if config.judge_llm is not None:
-            from sciresearcher.grade.judge import HLEJudge
-            from sciresearcher.llm import make_client
-
-            reward_funcs = [make_judge_reward(HLEJudge(make_client(config.judge_llm)))]
     trainer_cls: Any = GRPOTrainer
     extra: dict[str, Any] = {}
     if config.guidance is not None:

@@ -186,3 +186,51 @@ def test_judge_llm_config_selects_the_judge_reward(tiny_model_dir, tmp_path):
                                                                  "base_url": "http://127.0.0.1:9/v1"})
     trainer = build_grpo_trainer(config, tasks=[TASK])
     assert trainer.reward_func_names == ["judge_reward"]  # built without contacting the judge
+
+
+def _dilution_task():
+    import random
+
+    from sciresearcher.synth.computational import docs_by_kind, to_task
+    from sciresearcher.synth.records_bio import bio_records
+    from sciresearcher.synth.shapes_bio import serial_dilution
+
+    return to_task(serial_dilution(random.Random(3), docs_by_kind(bio_records())), 0.01)
+
+
+def _python_turn(code: str, as_text: bool = False) -> dict:
+    args = json.dumps({"code": code}) if as_text else {"code": code}
+    return {"role": "assistant", "content": "", "tool_calls": [{"type": "function",
+                                                                 "function": {"name": "python", "arguments": args}}]}
+
+
+def test_copy_reward_is_the_share_of_the_task_values_the_code_assigns_by_name():
+    from sciresearcher.train.rewards import copy_reward, values_copied
+
+    task = _dilution_task()
+    values = {name: v["value"] for name, v in task.metadata["variables"].items()}
+    assert set(values) == {"a", "A", "b", "B", "c"}  # four given in the question, the stock's read from its record
+    right = "import math\n" + "\n".join(f"{n} = {v!r}" for n, v in values.items()) + "\nprint(c * a)\n"
+    one_wrong = right.replace(f"a = {values['a']!r}", f"a = {values['a'] * 10!r}")
+    read_missed = "\n".join(f"{n} = {v:g}" for n, v in values.items() if n != "c") + "\nc = 100.0  # guessed"
+    # a code that sprays guesses for a name gets the last one it assigns, as Python would use
+    spray = right + f"\nc = {values['c'] + 1!r}\n"
+    searched = {"role": "assistant", "content": "", "tool_calls": [
+        {"type": "function", "function": {"name": "search", "arguments": {"query": f"c = {values['c']!r}"}}}]}
+    completions = [[_python_turn(right)], [_python_turn(one_wrong, as_text=True)], [_python_turn(read_missed)],
+                   [_python_turn(spray)], [searched, {"role": "assistant", "content": "Answer: 3"}],
+                   [_python_turn("a = (1")],
+                   [{"role": "assistant", "tool_calls": [{"function": {"name": "python", "arguments": '{"code": a = 5'}}]}]]
+    assert copy_reward(completions, task=[task.model_dump_json()] * len(completions)) == \
+        [1.0, 0.8, 0.8, 0.8, 0.0, 0.0, 0.0]
+    assert values_copied(TASK, [_python_turn("x = 42")]) is None  # no variables: left out of the reward
+
+
+def test_copy_reward_weight_adds_the_shaped_reward_beside_the_outcome(tiny_model_dir, tmp_path):
+    trainer = build_grpo_trainer(_config(tiny_model_dir, tmp_path / "c", copy_reward=0.3), tasks=[TASK])
+    assert trainer.reward_func_names == ["outcome_reward", "copy_reward"]
+    assert trainer.reward_weights.tolist() == pytest.approx([1.0, 0.3])
+    plain = build_grpo_trainer(_config(tiny_model_dir, tmp_path / "o"), tasks=[TASK])
+    assert plain.reward_func_names == ["outcome_reward"]
+    with pytest.raises(ValueError, match="copy_reward"):
+        _config(tiny_model_dir, tmp_path / "bad", copy_reward=1.5)
