@@ -374,3 +374,10 @@ def test_the_plan_counts_fictional_tasks_in_train_alone():
     to_rl = task_counts(recipe)
     assert to_rl["rl"] == pytest.approx(50 * recipe.estimates.kept_fraction)
     assert to_rl["train"] - plain["train"] == pytest.approx(150 * recipe.estimates.kept_fraction)
+    # made-up stock records' tasks count with the elements' (both are cut by train_only_rl)
+    recipe, _ = load_recipe("demo", [*uncapped, "--synth.computational.fictional",
+                                     "{elements: 50, tasks: 200, stocks: 20, stock_tasks: 40}",
+                                     "--split.train_only_rl", "0.25"])
+    both = task_counts(recipe)
+    assert both["rl"] == pytest.approx(60 * recipe.estimates.kept_fraction)
+    assert both["train"] - plain["train"] == pytest.approx(180 * recipe.estimates.kept_fraction)
