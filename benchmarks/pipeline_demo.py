@@ -70,7 +70,8 @@ def grpo_signal(summary_file: Path) -> dict[str, Any]:
     return {"steps": len(history), "reward_first": avg(outcome, history[:quarter]),
             "reward_last": avg(outcome, history[-quarter:]),
             "copy_first": avg("rewards/copy_reward/mean", history[:quarter]),
-            "copy_last": avg("rewards/copy_reward/mean", history[-quarter:]), "zero_std_groups": avg("frac_reward_zero_std", history),
+            "copy_last": avg("rewards/copy_reward/mean", history[-quarter:]),
+            "zero_std_groups": avg("frac_reward_zero_std", history),
             "reward_std": avg("reward_std", history), "clip_ratio": avg("clip_ratio/region_mean", history),
             "tool_calls": avg("tools/call_frequency", history), "truncated": avg("completions/clipped_ratio", history),
             "guided_groups": avg("guidance/groups_guided", history)}

@@ -63,7 +63,9 @@ def python_code(completion: Any) -> list[str]:
     """The code of every python call in a (multi-turn) completion, in order (arguments as a dict or JSON text)."""
     codes = []
     for message in completion if isinstance(completion, list) else []:
-        for call in message.get("tool_calls") or [] if message.get("role") == "assistant" else []:
+        if message.get("role") != "assistant":
+            continue
+        for call in message.get("tool_calls") or []:
             function = call.get("function") or {}
             if function.get("name") != "python":
                 continue
