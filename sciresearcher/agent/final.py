@@ -71,6 +71,12 @@ def parse_confidence(value: str) -> float | None:
     return number if 0.0 <= number <= 1.0 else None
 
 
+def _confidence_after(text: str, label: re.Match[str]) -> float | None:
+    """The confidence on the first line after its label; None when the reply ends at the label (a cut reply)."""
+    lines = text[label.end() :].strip().splitlines()
+    return parse_confidence(lines[0]) if lines else None
+
+
 def parse_final_answer(text: str) -> FinalAnswer:
     """Parses a final reply into a FinalAnswer; `answer` is None when nothing answer-like is found."""
     raw = text or ""
@@ -83,7 +89,7 @@ def parse_final_answer(text: str) -> FinalAnswer:
         conf = _CONFIDENCE.search(rest)
         answer = _strip(rest[: conf.start()] if conf else rest)
         if conf:
-            confidence = parse_confidence(rest[conf.end() :].strip().splitlines()[0] if rest[conf.end():].strip() else "")
+            confidence = _confidence_after(rest, conf)
         expl = _EXPLANATION.search(body[: last.start()])
         explanation = _strip(body[expl.end() : last.start()]) if expl else _strip(body[: last.start()])
         # An answer spanning several paragraphs is usually answer + chatter; keep the first paragraph.
@@ -97,7 +103,7 @@ def parse_final_answer(text: str) -> FinalAnswer:
         explanation = body
         conf = _CONFIDENCE.search(body)
         if conf:
-            confidence = parse_confidence(body[conf.end() :].strip().splitlines()[0])
+            confidence = _confidence_after(body, conf)
     return FinalAnswer(answer=answer, explanation=explanation, confidence=confidence, raw=raw)
 
 

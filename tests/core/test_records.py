@@ -80,6 +80,8 @@ def test_usage_adds():
     ("Answer: A\nAnswer: B\nConfidence: 50%", "B", 0.5),
     ("just a sentence", "just a sentence", None),
     ("", None, None),
+    ("Answer: 3 uM\nConfidence:", "3 uM", None),  # a reply cut at the label
+    ("python printed 0.2825\nConfidence: ", "Confidence:", None),  # no answer label either: no crash
 ])
 def test_parse_final_answer(text, answer, conf):
     final = parse_final_answer(text)
