@@ -179,8 +179,10 @@ def serial_dilution(rng: random.Random, docs: Docs) -> Draft | None:
     rec = rng.choice(docs["stock"])
     v1, v_1 = float(rng.choice((5, 10, 20, 50))), float(rng.choice((1, 2, 5, 10)))
     v2, v_2 = float(rng.choice((2, 5, 10, 25))), float(rng.choice((0.5, 1, 2)))
-    q = (f"{v1:g} uL of the {rec.metadata['reagent']} stock of record {rec.metadata['code']} is diluted to "
-         f"{v_1:g} mL, then {v2:g} uL of that is diluted to {v_2:g} mL. What is the final concentration, in uM?")
+    # every number follows a word that finds it ("twice:", "to", "then"): a question opening on its first volume gave
+    # that number nothing before it, and the demo's student wrote a volume it remembered instead (docs/training.md)
+    q = (f"The {rec.metadata['reagent']} stock of record {rec.metadata['code']} is diluted twice: {v1:g} uL of it to "
+         f"{v_1:g} mL, then {v2:g} uL of that to {v_2:g} mL. What is the final concentration, in uM?")
     return _bio("serial_dilution", q, "c * 1000 * (a / (A * 1000)) * (b / (B * 1000))", "uM",
                 facts_of(rec, c="conc"), {"a": v1, "A": v_1, "b": v2, "B": v_2}, rec.metadata["code"], conversions=3,
                 state={"dilution": [v1 / (v_1 * 1000), v2 / (v_2 * 1000)]})
