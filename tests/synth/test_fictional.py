@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import pytest
 from pydantic import ValidationError
@@ -65,6 +66,10 @@ def test_fictional_stock_tasks_are_serial_dilutions_that_pass_verification(tmp_p
     made_up = [t for t in tasks if t.evidence[0].doc_id.startswith("fictional:")]
     assert len(made_up) == 6 and {t.metadata["template"] for t in made_up} == {"serial_dilution"}
     assert all(t.evidence[0].doc_id.startswith(f"{STOCK_NAMESPACE}:ST-") for t in made_up)
+    for task in made_up:  # every volume follows a word a copying student can find it by; none opens the question
+        given = [v["value"] for v in task.metadata["variables"].values() if v.get("given")]
+        assert len(given) == 4 and task.question[0].isalpha(), task.question
+        assert all(re.search(rf"[a-z:] {value:g} [um]L\b", task.question) for value in given), task.question
     written = [json.loads(line)["id"] for line in (tmp_path / "run" / "fictional_documents.jsonl").open()]
     assert len(written) == 5 and all(i.startswith(STOCK_NAMESPACE) for i in written)  # no element was asked for
 
