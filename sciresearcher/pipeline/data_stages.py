@@ -111,6 +111,15 @@ def _benchmark_tasks(recipe: Recipe) -> dict[str, list[Any]]:
     return out
 
 
+def _split_off(docs: list[Any], ids: set[str]) -> tuple[list[Any], list[Any]]:
+    """(`docs` without those named in `ids` (by id, PMID or DOI), those), each in `docs`' order."""
+    from sciresearcher.data.split import training_documents
+
+    kept, named = training_documents(docs, ids)
+    named_ids = set(named)
+    return kept, [doc for doc in docs if doc.id in named_ids]
+
+
 def run_split(ctx: Context, d: Path) -> StageResult:
     from sciresearcher.data.split import (
         TRAINING_SPLITS,
@@ -142,14 +151,23 @@ def run_split(ctx: Context, d: Path) -> StageResult:
         synth = ctx.results.get("synth")
         if synth is not None and (fictional := synth.outputs.get("fictional_documents")):
             train_docs += load_sources([fictional]).documents
+        # the rl split's own entities (GRPO alone sees them) stay out of the student's texts before GRPO (its
+        # tokenizer and copy pretraining read train_documents) and the teacher's index: they are in GRPO's only
+        train_docs, rl_docs = _split_off(train_docs, held_out_documents(split.tasks.get("rl", []))
+                                         - held_out_documents(split.tasks.get("train", [])))
         write_jsonl_atomic(d / "train_documents.jsonl", train_docs)
         build_index(train_docs, d / "train_index", dense=recipe.world.dense, model=recipe.world.model)
+        if rl_docs:
+            build_index(train_docs + rl_docs, d / "rl_index", dense=recipe.world.dense, model=recipe.world.model)
+            outputs["rl_index"] = str(d / "rl_index")
         summary = {**split.summary(), "benchmarks": {k: len(v) for k, v in benchmarks.items()},
-                   "training_index": {"documents": len(train_docs), "held_out": len(dropped)},
+                   "training_index": {"documents": len(train_docs), "held_out": len(dropped),
+                                      "rl_only": sorted(doc.id for doc in rl_docs)},
                    "held_out_documents": sorted(dropped)}
         run.write_json("summary.json", summary)
     outputs.update(train_index=str(d / "train_index"), train_documents=str(d / "train_documents.jsonl"))
-    figures = {**{k: v for k, v in summary["tasks"].items()}, "index_docs": len(train_docs)}
+    figures = {**{k: v for k, v in summary["tasks"].items()}, "index_docs": len(train_docs),
+               **({"rl_only_docs": len(rl_docs)} if rl_docs else {})}
     return StageResult(outputs, figures)
 
 
@@ -157,25 +175,34 @@ def run_split(ctx: Context, d: Path) -> StageResult:
 
 
 def run_teacher_stage(ctx: Context, d: Path) -> StageResult:
+    """The teacher on the train split over the training index; with GRPO's guidance, also on the rl split's tasks,
+    over GRPO's index, in `d/rl` (a run of its own, so SFT's trajectories do not depend on the rl split)."""
     from sciresearcher.data.teacher import run_teacher
     from sciresearcher.tasks.files import read_tasks
 
     recipe = ctx.recipe
-    tasks = read_tasks(ctx.output("split", "train"))
-    if guides_rl(recipe):  # GRPO's guidance needs the teacher's trajectories of the rl split's tasks too
-        tasks += read_tasks(ctx.output("split", "rl"))
     rollout = recipe.teacher.rollout
-    cfg = rollout.model_copy(update={"seed": recipe.seed, "tools": training_tools(ctx, rollout.tools)})
-    llm = None
-    if recipe.teacher.policy == "reference":
-        from sciresearcher.data.reference_policy import ReferencePolicy
 
-        llm = ReferencePolicy(tasks, query=recipe.teacher.reference_query,
-                              printed=recipe.teacher.reference_printed)
-    summary = asyncio.run(run_teacher(tasks, cfg, d, source=str(ctx.output("split", "train")), llm=llm,
-                                      show_progress=ctx.show_progress))
-    return StageResult({"trajectories": str(d / "trajectories.jsonl")},
-                       {"trajectories": summary.get("n_samples"), "accuracy": rounded(summary.get("accuracy"))})
+    def teach(split: str, out: Path, *, rl: bool) -> dict[str, Any]:
+        tasks = read_tasks(ctx.output("split", split))
+        cfg = rollout.model_copy(update={"seed": recipe.seed, "tools": training_tools(ctx, rollout.tools, rl=rl)})
+        llm = None
+        if recipe.teacher.policy == "reference":
+            from sciresearcher.data.reference_policy import ReferencePolicy
+
+            llm = ReferencePolicy(tasks, query=recipe.teacher.reference_query,
+                                  printed=recipe.teacher.reference_printed)
+        return asyncio.run(run_teacher(tasks, cfg, out, source=str(ctx.output("split", split)), llm=llm,
+                                       show_progress=ctx.show_progress))
+
+    summary = teach("train", d, rl=False)
+    outputs = {"trajectories": str(d / "trajectories.jsonl")}
+    figures = {"trajectories": summary.get("n_samples"), "accuracy": rounded(summary.get("accuracy"))}
+    if guides_rl(recipe):  # GRPO's guidance: the teacher's trajectories of the rl split's tasks
+        rl = teach("rl", d / "rl", rl=True)
+        outputs["rl_trajectories"] = str(d / "rl" / "trajectories.jsonl")
+        figures.update(rl_trajectories=rl.get("n_samples"), rl_accuracy=rounded(rl.get("accuracy")))
+    return StageResult(outputs, figures)
 
 
 # ---------------------------------------------------------------------------------------------------- filter
@@ -188,7 +215,9 @@ def run_filter(ctx: Context, d: Path) -> StageResult:
     from sciresearcher.tasks.files import read_tasks
 
     cfg = ctx.recipe.filter.model_copy(update={"tasks": str(ctx.output("split", "train"))})
-    trajectories = read_trajectories([ctx.output("teacher", "trajectories")])
+    teacher = ctx.results["teacher"].outputs
+    trajectories = read_trajectories([Path(teacher[name]) for name in ("trajectories", "rl_trajectories")
+                                      if name in teacher])
     task_map = {t.id: t for t in read_tasks(cfg.tasks)}
     rl_map = {t.id: t for t in read_tasks(ctx.output("split", "rl"))} if guides_rl(ctx.recipe) else {}
     eval_sets = load_eval_sets(cfg.screen.eval_sets) if cfg.screen else None

@@ -95,7 +95,8 @@ def _filter_prompts(ctx: Context, d: Path, tasks: list[Any], cfg: Any) -> tuple[
     pool = tasks if cfg.pool is None else _seeded_subset(tasks, cfg.pool, recipe.seed)
     d.mkdir(parents=True, exist_ok=True)
     pool_file = write_tasks(d / "pool.jsonl", pool)
-    cfg_eval = eval_config(recipe, "sft", str(ctx.output("sft", "model")), training_tools(ctx, recipe.grpo.tools),
+    tools = training_tools(ctx, recipe.grpo.tools, rl=True)
+    cfg_eval = eval_config(recipe, "sft", str(ctx.output("sft", "model")), tools,
                            temperature=cfg.temperature, samples=cfg.samples, benchmark=str(pool_file))
     _set_threads(recipe)
     asyncio.run(run_eval_harness(cfg_eval, d / "rollouts", show_progress=ctx.show_progress))
@@ -142,7 +143,7 @@ def grpo_run_config(ctx: Context, d: Path, dataset: str) -> Any:
         data["guidance"]["trajectories"] = str(ctx.output("export", rows))
     return GRPORunConfig(**{**data, "model": str(ctx.output("sft", "model")), "dataset": dataset,
                             "output_dir": str(d), "seed": recipe.seed,
-                            "tools": training_tools(ctx, recipe.grpo.tools).model_dump(mode="json")})
+                            "tools": training_tools(ctx, recipe.grpo.tools, rl=True).model_dump(mode="json")})
 
 
 def run_grpo_stage(ctx: Context, d: Path) -> StageResult:

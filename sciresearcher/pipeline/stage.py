@@ -62,9 +62,12 @@ def write_tasks(path: Path, tasks: list[Any]) -> Path:
     return write_jsonl_atomic(path, tasks)
 
 
-def training_tools(ctx: Context, tools: Any) -> Any:
-    """The recipe's tools over the TRAINING index (no evaluation item's documents in it)."""
-    knowledge = tools.knowledge.model_copy(update={"index": ctx.output("split", "train_index")})
+def training_tools(ctx: Context, tools: Any, *, rl: bool = False) -> Any:
+    """The recipe's tools over the TRAINING index (no evaluation item's documents in it); with `rl`, over GRPO's
+    (the same documents and those of the rl split's own entities, which only GRPO sees), where the split made one."""
+    split = ctx.results.get("split")
+    name = "rl_index" if rl and split is not None and "rl_index" in split.outputs else "train_index"
+    knowledge = tools.knowledge.model_copy(update={"index": ctx.output("split", name)})
     return tools.model_copy(update={"knowledge": knowledge})
 
 

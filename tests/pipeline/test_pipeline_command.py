@@ -233,6 +233,20 @@ def test_train_only_rl_gives_grpo_made_up_elements_and_stocks_that_sft_never_see
     kept_rl = {json.loads(line)["task_id"] for line in (root / "06-filter" / "guidance.jsonl").open()}
     kept_sft = {json.loads(line)["task_id"] for line in (root / "06-filter" / "kept.jsonl").open()}
     assert kept_rl == rl_ids and not kept_sft & rl_ids
+    teacher = {name: {json.loads(line)["task_id"] for line in (root / "05-teacher" / name).open()}
+               for name in ("trajectories.jsonl", "rl/trajectories.jsonl")}
+    assert teacher["rl/trajectories.jsonl"] == rl_ids and not teacher["trajectories.jsonl"] & rl_ids
+    # the rl entities' documents: not in the student's texts before GRPO (train_documents feeds its tokenizer and
+    # copy pretraining), only in GRPO's index, which the guided teacher searched to solve the rl tasks
+    student_docs = {json.loads(line)["id"] for line in (root / "04-split" / "train_documents.jsonl").open()}
+    assert train_docs <= student_docs and not rl_docs & student_docs
+    split = json.loads((root / "04-split" / "stage.json").read_text())
+    assert split["outputs"]["rl_index"] == str(root / "04-split" / "rl_index")
+    assert split["figures"]["rl_only_docs"] == len(rl_docs)
+    def indexed(name: str) -> set[str]:
+        return {json.loads(line)["id"] for line in (root / "04-split" / name / "documents.jsonl").open()}
+
+    assert indexed("rl_index") == student_docs | rl_docs and indexed("train_index") == student_docs
 
 
 def test_an_rl_split_left_empty_stops_the_pipeline_at_the_split_with_what_to_change(tmp_path: Path):
@@ -273,9 +287,10 @@ def test_the_whole_pipeline_ends_with_the_models_table_and_the_report(tmp_path: 
     grpo_tasks = [json.loads(line)["id"] for line in (root / "10-grpo" / "tasks.jsonl").read_text().splitlines()]
     assert len(rates) == 2 and set(rates) <= set(ids["rl"])  # the pool: 2 of the rl tasks, each rolled out once
     assert grpo_tasks == [t for t in ids["rl"] if t in rates and rates[t] == 0.0]
-    # the teacher rolled out the rl tasks too; their trajectories are guidance rows, never SFT rows
-    teacher_tasks = {json.loads(line)["task_id"] for line in (root / "05-teacher" / "trajectories.jsonl").open()}
-    assert set(ids["rl"]) <= teacher_tasks
+    # the teacher rolled out the rl tasks too, in a run of their own; their trajectories are guidance rows, never
+    # SFT rows
+    teacher_tasks = {json.loads(line)["task_id"] for line in (root / "05-teacher" / "rl" / "trajectories.jsonl").open()}
+    assert set(ids["rl"]) == teacher_tasks
     kept_rl = {json.loads(line)["task_id"] for line in (root / "06-filter" / "guidance.jsonl").open()}
     kept_sft = {json.loads(line)["task_id"] for line in (root / "06-filter" / "kept.jsonl").open()}
     assert kept_rl and kept_rl <= set(ids["rl"]) and not kept_sft & set(ids["rl"])
@@ -334,8 +349,12 @@ def test_guided_grpo_reads_the_exports_sft_rows(tmp_path: Path):
     rl_guided, _ = load_recipe(_recipe(tmp_path, split={"rl_from_train": 3}, grpo={"guidance": {}}))
     assert teacher.config(rl_guided)["guides_rl"] is True and "guides_rl" not in teacher.config(recipe)
     unguided, _ = load_recipe(_recipe(tmp_path))
-    assert grpo_run_config(Context(unguided, tmp_path / "r.yaml", tmp_path, dict(results)), tmp_path / "g",
-                           "t.jsonl").guidance is None
+    cfg = grpo_run_config(Context(unguided, tmp_path / "r.yaml", tmp_path, dict(results)), tmp_path / "g", "t.jsonl")
+    assert cfg.guidance is None and cfg.tools.knowledge.index == tmp_path / "04-split" / "index"
+    # GRPO searches the index with the rl split's own entities where the split made one
+    rl_split = {**results, "split": StageResult({**results["split"].outputs, "rl_index": "rl_index"}, {})}
+    cfg = grpo_run_config(Context(unguided, tmp_path / "r.yaml", tmp_path, rl_split), tmp_path / "g", "t.jsonl")
+    assert cfg.tools.knowledge.index == Path("rl_index")
 
 
 def test_the_plan_counts_the_teachers_rollouts_of_guided_rl_tasks():
