@@ -16,8 +16,9 @@ so the reward measures what the test split does, but SFT sees fewer entities), o
 about the train entities whose questions SFT never sees: drawn first from the tasks `max_tasks.train` leaves out,
 so SFT's tasks stay the same, then from train's own), or `train_only_rl` (a share of the made-up entities: names
 neither SFT nor any evaluation saw, so GRPO practises copying unseen names, the test split's failure, while SFT
-keeps every real entity). Its documents are training documents: they stay in the
-training index, where GRPO's tools search them.
+keeps every real entity). Its documents are training documents, never held out; the pipeline's split stage
+keeps those of its own entities (documents no train task cites) out of what the student reads before GRPO
+(tokenizer, copy pretraining) and out of the teacher's index, in GRPO's index alone (`rl_index`).
 
 `held_out_documents(tasks)` names the documents evaluation items rest on (evidence ids, PMIDs, DOIs) and
 `training_documents(docs, held_out)` drops them from a corpus, so the index that teacher rollouts and GRPO
@@ -38,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sciresearcher.records import Document, Task
 
 SPLITS = ("train", "rl", "validation", "test")
-TRAINING_SPLITS = ("train", "rl")  # their documents stay in the training index
+TRAINING_SPLITS = ("train", "rl")  # their documents are never held out of training
 
 
 class SplitConfig(BaseModel):
