@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +158,9 @@ def run_split(ctx: Context, d: Path) -> StageResult:
                                          - held_out_documents(split.tasks.get("train", [])))
         write_jsonl_atomic(d / "train_documents.jsonl", train_docs)
         build_index(train_docs, d / "train_index", dense=recipe.world.dense, model=recipe.world.model)
-        if rl_docs:
+        if rl_docs:  # the training index extended: only the rl documents are indexed (and embedded) anew
+            shutil.rmtree(d / "rl_index", ignore_errors=True)
+            shutil.copytree(d / "train_index", d / "rl_index")
             build_index(train_docs + rl_docs, d / "rl_index", dense=recipe.world.dense, model=recipe.world.model)
             outputs["rl_index"] = str(d / "rl_index")
         summary = {**split.summary(), "benchmarks": {k: len(v) for k, v in benchmarks.items()},

@@ -243,10 +243,10 @@ def test_train_only_rl_gives_grpo_made_up_elements_and_stocks_that_sft_never_see
     split = json.loads((root / "04-split" / "stage.json").read_text())
     assert split["outputs"]["rl_index"] == str(root / "04-split" / "rl_index")
     assert split["figures"]["rl_only_docs"] == len(rl_docs)
-    def indexed(name: str) -> set[str]:
-        return {json.loads(line)["id"] for line in (root / "04-split" / name / "documents.jsonl").open()}
-
-    assert indexed("rl_index") == student_docs | rl_docs and indexed("train_index") == student_docs
+    indexed = {name: [json.loads(line)["id"] for line in (root / "04-split" / name / "documents.jsonl").open()]
+               for name in ("train_index", "rl_index")}  # the rl index: the training one, extended
+    assert set(indexed["train_index"]) == student_docs and set(indexed["rl_index"]) == student_docs | rl_docs
+    assert indexed["rl_index"][:len(indexed["train_index"])] == indexed["train_index"]
 
 
 def test_an_rl_split_left_empty_stops_the_pipeline_at_the_split_with_what_to_change(tmp_path: Path):
@@ -287,8 +287,7 @@ def test_the_whole_pipeline_ends_with_the_models_table_and_the_report(tmp_path: 
     grpo_tasks = [json.loads(line)["id"] for line in (root / "10-grpo" / "tasks.jsonl").read_text().splitlines()]
     assert len(rates) == 2 and set(rates) <= set(ids["rl"])  # the pool: 2 of the rl tasks, each rolled out once
     assert grpo_tasks == [t for t in ids["rl"] if t in rates and rates[t] == 0.0]
-    # the teacher rolled out the rl tasks too, in a run of their own; their trajectories are guidance rows, never
-    # SFT rows
+    # the teacher rolled out the rl tasks in a run of their own; their trajectories are guidance rows, never SFT's
     teacher_tasks = {json.loads(line)["task_id"] for line in (root / "05-teacher" / "rl" / "trajectories.jsonl").open()}
     assert set(ids["rl"]) == teacher_tasks
     kept_rl = {json.loads(line)["task_id"] for line in (root / "06-filter" / "guidance.jsonl").open()}
