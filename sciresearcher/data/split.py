@@ -3,8 +3,10 @@
 A task's **entities** are the documents its evidence chain cites (evidence, cited variables, hops). Documents,
 not tasks, are assigned to splits: each namespace of document ids (`mendeleev:element:`, `chemicals:cas:`,
 `pmid:`...) is ordered by a salted hash and cut by the split fractions, so every split gets its share of each
-kind of entity; a namespace under a `train_only` prefix (`fictional:`: made-up elements and stocks) goes to train
-whole (or, with `train_only_rl`, a share of it to `rl`: made-up entities only GRPO sees). A
+kind of entity; a namespace under a `train_only` prefix (`fictional:`: made-up elements and stocks), and the
+documents named `made_up` (the synthesis's made-up ones, whatever their ids), go to train whole (or, with
+`train_only_rl`, a share of each namespace of them to `rl`: made-up entities only GRPO sees), apart from the real
+documents of their namespace, whose cut they do not move. A
 task lands in a split when all its documents are in that split; a task whose documents fall
 in two splits is dropped (and counted), so no test entity or document ever appears in a train task. Then each
 split is capped at `max_tasks` (a seeded sample, same seed same tasks).
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,17 +129,20 @@ def _cut(ids: list[str], shares: dict[str, float], seed: int) -> dict[str, str]:
     return out
 
 
-def assign_documents(doc_ids: set[str], config: SplitConfig) -> dict[str, str]:
-    """doc id -> split: within each id namespace, documents in salted-hash order cut by the fractions (a
-    `train_only` namespace: its first `train_only_rl` share to rl, the rest to train)."""
+def assign_documents(doc_ids: set[str], config: SplitConfig, made_up: Collection[str] = ()) -> dict[str, str]:
+    """doc id -> split: within each id namespace, documents in salted-hash order cut by the fractions; made-up
+    documents (a `train_only` namespace, or named in `made_up`), per namespace on their own: the first
+    `train_only_rl` share to rl, the rest to train."""
     fractions = {name: config.fractions.get(name, 0.0) for name in SPLITS}
-    made_up = {"rl": config.train_only_rl, "train": 1.0 - config.train_only_rl}
-    by_ns: dict[str, list[str]] = {}
+    made_up_shares = {"rl": config.train_only_rl, "train": 1.0 - config.train_only_rl}
+    named = set(made_up)
+    by_ns: dict[tuple[bool, str], list[str]] = {}
     for doc_id in doc_ids:
-        by_ns.setdefault(_namespace(doc_id), []).append(doc_id)
+        ns = _namespace(doc_id)
+        by_ns.setdefault((doc_id in named or ns.startswith(tuple(config.train_only)), ns), []).append(doc_id)
     out: dict[str, str] = {}
-    for ns, ids in by_ns.items():
-        out.update(_cut(ids, made_up if ns.startswith(tuple(config.train_only)) else fractions, config.seed))
+    for (is_made_up, _), ids in by_ns.items():
+        out.update(_cut(ids, made_up_shares if is_made_up else fractions, config.seed))
     return out
 
 
@@ -159,10 +165,11 @@ class Split:
                 "capped": self.capped}
 
 
-def split_by_entity(tasks: list[Task], config: SplitConfig) -> Split:
-    """Assigns documents to splits, then each task to the split holding all its documents."""
+def split_by_entity(tasks: list[Task], config: SplitConfig, made_up: Collection[str] = ()) -> Split:
+    """Assigns documents to splits, then each task to the split holding all its documents; `made_up`: ids of
+    made-up documents outside the `train_only` prefixes (training only, see `assign_documents`)."""
     docs_of = {t.id: task_documents(t) for t in tasks}
-    assigned = assign_documents(set().union(*docs_of.values()) if docs_of else set(), config)
+    assigned = assign_documents(set().union(*docs_of.values()) if docs_of else set(), config, made_up)
     used = set(assigned.values())
     out = Split(tasks={s: [] for s in SPLITS if config.fractions.get(s, 0) > 0 or s in used}, documents=assigned)
     for task in tasks:

@@ -136,7 +136,12 @@ def run_split(ctx: Context, d: Path) -> StageResult:
     recipe = ctx.recipe
     cfg = recipe.split.model_copy(update={"seed": recipe.seed})
     with RunDir(d, cfg) as run:
-        split = split_by_entity(read_tasks(ctx.output("clean", "tasks")), cfg)
+        # made-up elements and stocks: training only, known by the synthesis's list (their ids may have the real
+        # documents' form); in the training index only, never in the world's (the evaluation's)
+        synth = ctx.results.get("synth")
+        made_up = (load_sources([fictional]).documents
+                   if synth is not None and (fictional := synth.outputs.get("fictional_documents")) else [])
+        split = split_by_entity(read_tasks(ctx.output("clean", "tasks")), cfg, {doc.id for doc in made_up})
         if cfg.has_rl and not split.tasks.get("rl"):  # GRPO would get no prompts; say why before any training
             raise ConfigError(f"the recipe asks for an rl split (split.{', '.join(cfg.rl_sources)}) but no task "
                               "landed in it", hint="train_only_rl needs synth.computational.fictional "
@@ -148,10 +153,7 @@ def run_split(ctx: Context, d: Path) -> StageResult:
             held |= held_out_documents(tasks)
         docs = load_sources([ctx.output("world", "documents")]).documents
         train_docs, dropped = training_documents(docs, held)
-        # fictional elements: in the training index only, never in the world's (the evaluation's)
-        synth = ctx.results.get("synth")
-        if synth is not None and (fictional := synth.outputs.get("fictional_documents")):
-            train_docs += load_sources([fictional]).documents
+        train_docs += made_up
         # the rl split's own entities (GRPO alone sees them) stay out of the student's texts before GRPO (its
         # tokenizer and copy pretraining read train_documents) and the teacher's index: they are in GRPO's only
         train_docs, rl_docs = _split_off(train_docs, held_out_documents(split.tasks.get("rl", []))

@@ -38,10 +38,14 @@ class SolverConfig(BaseModel):
 class FictionalConfig(BaseModel):
     """Tasks about fictional elements and stock records (synth/fictional.py), in addition to `n`: a made-up name,
     symbol, code and values that no other task has, so that the answer can only be read, not remembered. Offline
-    templates only; the split keeps them in training (their `fictional:` ids)."""
+    templates only; the split keeps them in training (it knows them by the synthesis's list of them)."""
 
     model_config = ConfigDict(extra="forbid")
 
+    ids: Literal["fictional", "real"] = Field(
+        "fictional", description="their document ids: fictional (`fictional:element:<symbol>`, `fictional:stock:"
+        "<code>`) or real (the real documents' form, `mendeleev:element:<symbol>`, `record:stock:<code>`, with "
+        "symbols and codes no real one has), so a student that reads real ids by their form can read these")
     elements: int = Field(0, ge=0, description="fictional elements to make up (0: none)")
     tasks: int = Field(0, ge=0, description="element_atoms tasks over them, drafted after the `n` real ones")
     stocks: int = Field(0, ge=0, le=5000, description="fictional reagent stock records to make up (0: none)")

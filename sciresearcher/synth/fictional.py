@@ -8,7 +8,11 @@ values are in no other task, so the only way to its answer is the routine itself
 id search printed, copy the values read (benchmarks/unseen_names_probe.py asks a trained student to). Each
 document says in its first sentence that the element is made up, and its id is `fictional:element:<symbol>`, so
 nothing fictional passes for a fact: the split keeps the `fictional:` namespace in training (data/split.py), and
-the evaluation's index never holds these documents.
+the evaluation's index never holds these documents. `namespace=REAL_FORM["element"]` writes the ids in the real
+elements' form instead (`mendeleev:element:<symbol>`, a symbol no real element has): a student that has learnt
+to read real ids by their form can read these, where a `fictional:` id is one it has never copied (docs/training.md,
+twentieth round); the text still says the element is made up, and the split knows these documents by the
+synthesis's list of made-up ones, whatever their ids.
 
 Fictional stock records (`fictional_stocks`) do the same for `serial_dilution`, the demo's other failure on held-out
 entities (docs/training.md, seventeenth round): a stock code and a concentration no other task has, under
@@ -29,6 +33,8 @@ from sciresearcher.synth.records_bio import REAGENTS
 
 NAMESPACE = "fictional:element"
 STOCK_NAMESPACE = "fictional:stock"
+# the real documents' id namespaces (synth/facts.py, records_bio.py), for made-up documents written in their form
+REAL_FORM = {"element": "mendeleev:element", "stock": "record:stock"}
 STOCK_CODES = range(5000, 10000)  # real stock records are ST-0000 on (records_bio.py: 60), so none shares a code
 # every real element's symbol, so that no fictional one borrows a real symbol
 _SYMBOLS = """H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As Se
@@ -49,9 +55,10 @@ def made_up_word(rng: random.Random, like: str = "") -> str:
     return word.capitalize() if like[:1].isupper() else word
 
 
-def fictional_elements(n: int, seed: int | str = 0, *, max_letters: int = 8) -> list[Document]:
+def fictional_elements(n: int, seed: int | str = 0, *, max_letters: int = 8,
+                       namespace: str = NAMESPACE) -> list[Document]:
     """`n` fictional elements with a standard atomic weight and a density near room temperature, written as the
-    real element documents are (synth/facts.py), under `fictional:element:<symbol>`. Names have 4 to
+    real element documents are (synth/facts.py), under `<namespace>:<symbol>` (`fictional:element:`). Names have 4 to
     `max_letters` letters (real element names: 3-10), symbols are two letters of the name that no real element
     (of all 118) and no other fictional one has; same `seed`, same documents."""
     rng = random.Random(f"fictional-elements:{seed}")
@@ -75,16 +82,16 @@ def fictional_elements(n: int, seed: int | str = 0, *, max_letters: int = 8) -> 
         b.say(f"The density of {lower} near room temperature is {{density}} g/cm3.",
               density=(round(rng.uniform(0.5, 22.5), rng.choice([2, 3])), "g/cm3"))
         docs.append(Document(
-            id=f"{NAMESPACE}:{symbol}", title=f"{name} ({symbol})", text=" ".join(b.sentences),
+            id=f"{namespace}:{symbol}", title=f"{name} ({symbol})", text=" ".join(b.sentences),
             sentences=b.sentences, source="sciresearcher fictional elements", license="CC0-1.0",
             metadata={"kind": "element", "symbol": symbol, "name": name, "fictional": True, "facts": b.facts}))
     return docs
 
 
-def fictional_stocks(n: int, seed: int | str = 0) -> list[Document]:
+def fictional_stocks(n: int, seed: int | str = 0, *, namespace: str = STOCK_NAMESPACE) -> list[Document]:
     """`n` fictional reagent stock records, written as the seeded ones are (`Stock record ST-xxxx: the <reagent>
     stock solution was <c> mM.`, a real reagent, a concentration from the same range) under
-    `fictional:stock:<code>`, with codes from ST-5000 on that no real record has; same `seed`, same documents."""
+    `<namespace>:<code>` (`fictional:stock:`), with codes from ST-5000 on that no real record has; same `seed`, same documents."""
     if n > len(STOCK_CODES):
         raise ValueError(f"at most {len(STOCK_CODES)} fictional stock records (asked for {n})")
     rng = random.Random(f"fictional-stocks:{seed}")
@@ -96,7 +103,7 @@ def fictional_stocks(n: int, seed: int | str = 0) -> list[Document]:
               conc=(round(10 ** rng.uniform(1, 3.3), 1), "mM"))
         b.sentences.append(f"Stock record {code} is fictional, made up for training.")
         docs.append(Document(
-            id=f"{STOCK_NAMESPACE}:{code}", title=f"Stock record {code}: {reagent}", text=" ".join(b.sentences),
+            id=f"{namespace}:{code}", title=f"Stock record {code}: {reagent}", text=" ".join(b.sentences),
             sentences=b.sentences, source="sciresearcher fictional records", license="CC0-1.0",
             metadata={"kind": "record", "record": "stock", "code": code, "reagent": reagent, "entity": code,
                       "fictional": True, "facts": b.facts}))

@@ -149,3 +149,22 @@ def test_train_only_rl_is_one_source_of_the_rl_split_and_needs_train_only():
         SplitConfig(rl_from_train=5, train_only_rl=0.2)
     with pytest.raises(ValueError, match="train_only is empty"):
         SplitConfig(train_only=[], train_only_rl=0.2)
+
+
+def test_made_up_documents_in_the_real_form_are_known_by_name_and_leave_the_real_cut_as_it_was():
+    """Made-up elements whose ids have the real ones' form (`mendeleev:element:<symbol>`) share the real elements'
+    namespace: named as made up, they are cut on their own (train, or rl with train_only_rl), never reach
+    evaluation, and every real element keeps the split it has without them."""
+    real = _tasks()
+    made_up_ids = [f"mendeleev:element:M{i}" for i in range(30)]
+    fictional = [_task(500 + i, made_up_ids[i % 30]) for i in range(90)]
+    before = split_by_entity(real, SplitConfig(seed=3))
+    for share, splits in ((0.0, {"train"}), (0.3, {"train", "rl"})):
+        after = split_by_entity(real + fictional, SplitConfig(seed=3, train_only_rl=share), set(made_up_ids))
+        assert {after.documents[d] for d in made_up_ids} == splits
+        assert {d: s for d, s in after.documents.items() if d not in made_up_ids} == before.documents
+        for name in ("validation", "test"):
+            assert [t.id for t in after.tasks[name]] == [t.id for t in before.tasks[name]]
+    # not named, they are real-looking ids like any other: cut into every split, evaluation included
+    unnamed = split_by_entity(real + fictional, SplitConfig(seed=3))
+    assert {unnamed.documents[d] for d in made_up_ids} == {"train", "validation", "test"}

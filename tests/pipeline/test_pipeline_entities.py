@@ -94,3 +94,30 @@ def test_an_rl_split_left_empty_stops_the_pipeline_at_the_split_with_what_to_cha
     assert result.returncode != 0
     assert "no task landed in it" in result.stderr and "synth.computational.fictional" in result.stderr
     assert not (tmp_path / "p" / "05-teacher").exists()
+
+
+def test_made_up_entities_with_real_form_ids_stay_training_only(
+    tmp_path: Path, small_recipe: Callable[..., Path], run_pipeline: Callable[..., CompletedProcess[str]],
+    small: dict[str, Any],
+):
+    """`synth.computational.fictional.ids: real`: made-up elements and stocks under the real documents' id form
+    are still known as made up by the split (the synthesis's list): half to rl, half to train, none to evaluation,
+    the rl ones in GRPO's index alone."""
+    synth = {"computational": {**small["synth"]["computational"], "fictional": {
+        "ids": "real", "elements": 6, "tasks": 8, "stocks": 4, "stock_tasks": 6}}}
+    recipe = small_recipe(synth=synth, split={"max_tasks": {"train": 40, "validation": 4, "test": 4},
+                                              "train_only_rl": 0.5})
+    result = run_pipeline(str(recipe), "--until", "split")
+    assert result.returncode == 0, result.stderr[-3000:]
+    root = tmp_path / "p"
+    made_up = {json.loads(line)["id"] for line in (root / "02-synth" / "fictional_documents.jsonl").open()}
+    assert len(made_up) == 10 and all(i.startswith(("mendeleev:element:", "record:stock:ST-")) for i in made_up)
+    docs = {name: {e["doc_id"] for line in (root / "04-split" / f"{name}.jsonl").open()
+                   for e in json.loads(line)["evidence"]} for name in ("train", "rl", "validation", "test")}
+    assert docs["rl"] and docs["rl"] <= made_up and docs["train"] & made_up
+    assert not (docs["validation"] | docs["test"]) & made_up
+    student = {json.loads(line)["id"] for line in (root / "04-split" / "train_documents.jsonl").open()}
+    rl_index = {json.loads(line)["id"] for line in (root / "04-split" / "rl_index" / "documents.jsonl").open()}
+    assert not student & docs["rl"] and docs["rl"] <= rl_index and docs["train"] & made_up <= student
+    world = {json.loads(line)["id"] for line in (root / "01-world" / "documents.jsonl").open()}
+    assert not world & made_up

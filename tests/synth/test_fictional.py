@@ -15,6 +15,7 @@ from sciresearcher.synth.config import SynthConfig
 from sciresearcher.synth.facts import fact
 from sciresearcher.synth.fictional import (
     NAMESPACE,
+    REAL_FORM,
     REAL_SYMBOLS,
     STOCK_NAMESPACE,
     fictional_elements,
@@ -90,6 +91,22 @@ def test_fictional_tasks_follow_the_real_ones_and_pass_verification(tmp_path):
              for line in (tmp_path / "run" / "fictional_documents.jsonl").read_text().splitlines()}
     assert len(names) == 5 and all(t.provenance.seed_entity in {n.lower() for n in names} for t in made_up)
     assert not (tmp_path / "plain" / "fictional_documents.jsonl").exists()
+
+
+def test_made_up_ids_in_the_real_form_have_symbols_and_codes_no_real_document_has(tmp_path):
+    """`fictional.ids: real`: the same made-up documents under the real ones' namespaces, verified like them."""
+    config = SynthConfig(n=2, seed=3, templates=["element_atoms"],
+                         fictional={"ids": "real", "elements": 4, "tasks": 4, "stocks": 3, "stock_tasks": 3})
+    summary = asyncio.run(run_synthesis(config, tmp_path / "run", show_progress=False))
+    assert summary["kept"] == 9 and summary["rejected"] == 0
+    written = {json.loads(line)["id"]: json.loads(line) for line in (tmp_path / "run" / "fictional_documents.jsonl").open()}
+    plain = fictional_elements(4, 3) + fictional_stocks(3, 3)
+    assert sorted(written) == sorted(d.id.replace(NAMESPACE, REAL_FORM["element"]).replace(
+        STOCK_NAMESPACE, REAL_FORM["stock"]) for d in plain)  # the same documents, other ids
+    real_ids = {d.id for d in bio_records()} | {f"mendeleev:element:{s}" for s in REAL_SYMBOLS}
+    assert not set(written) & real_ids and all("fictional" in " ".join(d["sentences"]) for d in written.values())
+    cited = {t.evidence[0].doc_id for t in read_tasks(tmp_path / "run" / "tasks.jsonl")}
+    assert set(written) <= cited and not any(i.startswith("fictional:") for i in cited)
 
 
 def test_fictional_settings_that_cannot_work_are_refused():
