@@ -43,7 +43,7 @@ from sciresearcher.sandbox.confine import (
     python_for,
     run_quiet,
 )
-from sciresearcher.sandbox.process import describe_exit, seed_matplotlib_cache, spawn, thread_pool
+from sciresearcher.sandbox.process import as_uid, describe_exit, seed_matplotlib_cache, spawn, thread_pool
 from sciresearcher.sandbox.protocol import (
     FrameReader,
     ProtocolError,
@@ -191,7 +191,8 @@ class SandboxSession:
         if self._uid is not None:
             kill = shutil.which("kill")
             if kill:  # every process left with this session's uid, wherever it went (setsid, reparenting)
-                run_quiet([kill, "-9", "-1"], user=self._uid, group=self._uid, extra_groups=[], timeout=5)
+                argv, as_user = as_uid([kill, "-9", "-1"], self._uid)
+                run_quiet(argv, timeout=5, **as_user)
         try:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:

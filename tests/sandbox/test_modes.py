@@ -158,3 +158,23 @@ def test_a_uid_an_older_checkout_holds_under_tmpdir_is_not_claimed(config, tmp_p
             assert sb._uid == base + 1
             with open(legacy / str(base + 1), "w") as probe, pytest.raises(BlockingIOError):
                 fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)  # an older checkout would skip it too
+
+
+@root_only
+def test_closing_a_session_kills_every_process_of_its_uid_through_setpriv(config):
+    """Whatever runs as a session's uid when it closes dies with it (a process that left the worker's tree, here
+    one started beside it); the kill runs through `setpriv`, as that uid with its own gid and no other group."""
+    from sciresearcher.sandbox.process import as_uid
+
+    base = 320_000 + os.getpid() % 1000 * 8
+    with SandboxSession(config.model_copy(update={"uid_base": base})) as sb:
+        assert sb.run_sync("1").ok
+        uid = sb._uid
+        argv, kwargs = as_uid(["sh", "-c", "id -u; id -g; id -G"], uid)
+        assert argv[0].endswith("setpriv") and not kwargs  # no Popen user=/group=: CPython can vfork
+        ids = subprocess.run(argv, capture_output=True, text=True, check=True).stdout.split()
+        assert ids == [str(uid)] * 3  # uid, gid, and the gid as its only group
+        leftover = subprocess.Popen(as_uid(["sleep", "60"], uid)[0], start_new_session=True)
+        time.sleep(0.1)
+        assert leftover.poll() is None
+    assert leftover.wait(timeout=10) == -9  # SIGKILLed when the session closed
