@@ -32,14 +32,13 @@ STEPS = ("search_names", "read_id", "python_right", "correct")
 
 
 def made_up_tasks(recipe: Any, elements: int, tasks: int, namespace: str | None = None) -> tuple[list[Any], list[Any]]:
-    """(documents, tasks): `elements` made-up elements for the run's seed, optionally re-labelled into
-    `namespace`, and up to `tasks` element_atoms tasks over them (verified by the synthesis's own drafting)."""
+    """(documents, tasks): `elements` made-up elements for the run's seed, under `namespace` if given (else
+    `fictional:element`), and up to `tasks` element_atoms tasks over them (verified by the synthesis's own
+    drafting)."""
     from sciresearcher.synth.computational import draft_tasks, to_task
     from sciresearcher.synth.fictional import NAMESPACE, fictional_elements
 
-    docs = fictional_elements(elements, f"probe:{recipe.seed}")
-    if namespace:
-        docs = [d.model_copy(update={"id": d.id.replace(NAMESPACE, namespace, 1)}) for d in docs]
+    docs = fictional_elements(elements, f"probe:{recipe.seed}", namespace=namespace or NAMESPACE)
     cfg = recipe.synth.computational.model_copy(update={"n": tasks, "templates": ["element_atoms"], "seed": recipe.seed})
     return docs, [to_task(d, cfg.tolerance) for d in draft_tasks(cfg, docs)]
 

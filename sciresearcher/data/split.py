@@ -135,11 +135,11 @@ def assign_documents(doc_ids: set[str], config: SplitConfig, made_up: Collection
     `train_only_rl` share to rl, the rest to train."""
     fractions = {name: config.fractions.get(name, 0.0) for name in SPLITS}
     made_up_shares = {"rl": config.train_only_rl, "train": 1.0 - config.train_only_rl}
-    named = set(made_up)
+    named, prefixes = set(made_up), tuple(config.train_only)
     by_ns: dict[tuple[bool, str], list[str]] = {}
     for doc_id in doc_ids:
         ns = _namespace(doc_id)
-        by_ns.setdefault((doc_id in named or ns.startswith(tuple(config.train_only)), ns), []).append(doc_id)
+        by_ns.setdefault((doc_id in named or ns.startswith(prefixes), ns), []).append(doc_id)
     out: dict[str, str] = {}
     for (is_made_up, _), ids in by_ns.items():
         out.update(_cut(ids, made_up_shares if is_made_up else fractions, config.seed))

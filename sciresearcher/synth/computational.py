@@ -119,20 +119,12 @@ FICTIONAL_SALT = 1_000_003  # the fictional tasks' drafting seed is the run's pl
 def fictional_documents(config: SynthConfig) -> tuple[list[Document], list[Document]]:
     """The fictional elements and stock records of an offline run (synth/fictional.py); each only when tasks are
     asked about it."""
-    from sciresearcher.synth.fictional import (
-        NAMESPACE,
-        REAL_FORM,
-        STOCK_NAMESPACE,
-        fictional_elements,
-        fictional_stocks,
-    )
+    from sciresearcher.synth.fictional import ID_FORMS, fictional_elements, fictional_stocks
 
     made_up = config.fictional
-    real = made_up.ids == "real"
-    return (fictional_elements(made_up.elements, config.seed, namespace=REAL_FORM["element"] if real else NAMESPACE)
-            if made_up.tasks else [],
-            fictional_stocks(made_up.stocks, config.seed, namespace=REAL_FORM["stock"] if real else STOCK_NAMESPACE)
-            if made_up.stock_tasks else [])
+    ns = ID_FORMS[made_up.ids]
+    return (fictional_elements(made_up.elements, config.seed, namespace=ns["element"]) if made_up.tasks else [],
+            fictional_stocks(made_up.stocks, config.seed, namespace=ns["stock"]) if made_up.stock_tasks else [])
 
 
 def _jobs(config: SynthConfig, writer: LLMClient | None) -> tuple[list[Document], list[tuple[str, str, Any]]]:

@@ -35,6 +35,8 @@ NAMESPACE = "fictional:element"
 STOCK_NAMESPACE = "fictional:stock"
 # the real documents' id namespaces (synth/facts.py, records_bio.py), for made-up documents written in their form
 REAL_FORM = {"element": "mendeleev:element", "stock": "record:stock"}
+# the namespaces of each id form (`synth.computational.fictional.ids`), by kind of document
+ID_FORMS = {"fictional": {"element": NAMESPACE, "stock": STOCK_NAMESPACE}, "real": REAL_FORM}
 STOCK_CODES = range(5000, 10000)  # real stock records are ST-0000 on (records_bio.py: 60), so none shares a code
 # every real element's symbol, so that no fictional one borrows a real symbol
 _SYMBOLS = """H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As Se
@@ -58,8 +60,8 @@ def made_up_word(rng: random.Random, like: str = "") -> str:
 def fictional_elements(n: int, seed: int | str = 0, *, max_letters: int = 8,
                        namespace: str = NAMESPACE) -> list[Document]:
     """`n` fictional elements with a standard atomic weight and a density near room temperature, written as the
-    real element documents are (synth/facts.py), under `<namespace>:<symbol>` (`fictional:element:`). Names have 4 to
-    `max_letters` letters (real element names: 3-10), symbols are two letters of the name that no real element
+    real element documents are (synth/facts.py), under `<namespace>:<symbol>` (`fictional:element:`). Names have
+    4 to `max_letters` letters (real element names: 3-10), symbols are two letters of the name that no real element
     (of all 118) and no other fictional one has; same `seed`, same documents."""
     rng = random.Random(f"fictional-elements:{seed}")
     taken = set(REAL_SYMBOLS)
@@ -91,7 +93,8 @@ def fictional_elements(n: int, seed: int | str = 0, *, max_letters: int = 8,
 def fictional_stocks(n: int, seed: int | str = 0, *, namespace: str = STOCK_NAMESPACE) -> list[Document]:
     """`n` fictional reagent stock records, written as the seeded ones are (`Stock record ST-xxxx: the <reagent>
     stock solution was <c> mM.`, a real reagent, a concentration from the same range) under
-    `<namespace>:<code>` (`fictional:stock:`), with codes from ST-5000 on that no real record has; same `seed`, same documents."""
+    `<namespace>:<code>` (`fictional:stock:`), with codes from ST-5000 on that no real record has; same `seed`, same
+    documents."""
     if n > len(STOCK_CODES):
         raise ValueError(f"at most {len(STOCK_CODES)} fictional stock records (asked for {n})")
     rng = random.Random(f"fictional-stocks:{seed}")
