@@ -2,10 +2,13 @@
 
 The agent loop runs many trajectories at once (`rollout.run_rollouts` with `concurrency: N`); each asks the
 client for its next turn. `LocalClient` answers them one at a time; this client queues them and a worker
-thread generates every queued request with the same sampling settings in one left-padded `generate` call
-(waiting while requests keep arriving, `batch_wait_s` after the last one and `batch_wait_max_s` at most, so the
-turns of trajectories whose tool calls end a little apart still share a batch), so a CPU evaluates a small
-model on a hundred tasks in the time of a few requests. With `loop_stop` a reply stuck repeating itself ends
+thread generates every queued request with the same sampling settings in one left-padded `generate` call, so a
+CPU evaluates a small model on a hundred tasks in the time of a few requests. When the callers mark their
+conversations (`llm.base.conversation`, as `rollout.one` does), a batch starts as soon as every open conversation
+has asked for its next turn, or `open_wait_max_s` after its first request (a conversation inside a slow tool
+call); otherwise it waits while requests keep arriving, `batch_wait_s` after the last one and `batch_wait_max_s`
+at most. A turn whose tool calls end far apart (a hundred sandboxed python calls take ~2.5 s) is then one batch,
+not a small one and a large one that each decode to the longest reply. With `loop_stop` a reply stuck repeating itself ends
 early (llm/loop_stop.py) instead of keeping the whole batch decoding to `max_tokens`. Replies are cut and parsed
 as `LocalClient` cuts and parses them (`LocalClient._reply`, the one Qwen3 reply parser).
 
@@ -23,6 +26,8 @@ import asyncio
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,13 +59,15 @@ class BatchedLocalClient(LocalClient):
     backend = "local"
 
     def __init__(self, config: LLMConfig, *, max_batch: int = 64, batch_wait_s: float = 0.1,
-                 batch_wait_max_s: float = 1.0) -> None:
+                 batch_wait_max_s: float = 1.0, open_wait_max_s: float = 5.0) -> None:
         super().__init__(config)
         from sciresearcher.llm.chat_template import training_template
 
         self.max_batch = max_batch
         self.batch_wait_s = batch_wait_s
         self.batch_wait_max_s = batch_wait_max_s
+        self.open_wait_max_s = open_wait_max_s
+        self._open = 0  # conversations marked open (llm.base.conversation)
         self.chat_template = training_template(self.tokenizer)  # what render() uses: the template trained on
         self._queue: list[_Request] = []
         self._cond = threading.Condition()
@@ -73,15 +80,31 @@ class BatchedLocalClient(LocalClient):
                 self._worker = threading.Thread(target=self._serve, name="batched-local-generate", daemon=True)
                 self._worker.start()
 
+    @contextmanager
+    def open_conversation(self) -> Iterator[None]:
+        """One open conversation (see llm.base.conversation): its next turn is worth waiting for."""
+        with self._cond:
+            self._open += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._open -= 1
+                self._cond.notify_all()
+
     def _next_batch(self) -> list[_Request]:
         with self._cond:
             while not self._queue:
                 self._cond.wait()
-            # wait while requests keep arriving (each arrival gives the next one batch_wait_s), up to a cap
+            # until every open conversation has asked (or open_wait_max_s), then while requests keep arriving
+            # (each arrival gives the next one batch_wait_s, up to batch_wait_max_s)
             now = time.monotonic()
             deadline, cap, seen = now + self.batch_wait_s, now + self.batch_wait_max_s, len(self._queue)
             while len(self._queue) < self.max_batch:
-                left = min(deadline, cap) - time.monotonic()
+                if self._open and len(self._queue) < self._open:
+                    left = now + self.open_wait_max_s - time.monotonic()
+                else:  # (conversations open at once start a few ms apart: the first must not go alone)
+                    left = min(deadline, cap) - time.monotonic()
                 if left <= 0:
                     break
                 self._cond.wait(left)

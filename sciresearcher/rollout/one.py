@@ -16,7 +16,7 @@ from sciresearcher.agent.config import AgentConfig
 from sciresearcher.agent.toolbox import ToolsFactory, make_tools_factory
 from sciresearcher.errors import ConfigError
 from sciresearcher.grade.outcome import Judge, grade_outcome
-from sciresearcher.llm.base import LLMClient
+from sciresearcher.llm.base import LLMClient, conversation
 from sciresearcher.records import Task, Trajectory
 from sciresearcher.rollout.config import RolloutConfig
 from sciresearcher.tasks.benchmark import options_for_sample
@@ -50,7 +50,8 @@ async def rollout_one(task: Task, sample: int, llm: LLMClient, tools_factory: To
     sampling.setdefault("seed", seed * 100_003 + sample)
     agent = agent.model_copy(update={"sampling": sampling})
     async with tools_factory() as tools:
-        traj = await run_agent(shown, llm, tools, agent, sample_index=sample, backend=backend)
+        with conversation(llm):
+            traj = await run_agent(shown, llm, tools, agent, sample_index=sample, backend=backend)
     traj.grade = await grade_outcome(shown, traj.final, judge, where=traj.id)  # the judge sees the raw question
     traj.reward = traj.grade.score
     traj.metadata = {**traj.metadata, "benchmark_gold": shown.answer, "category": task.category,

@@ -1,6 +1,7 @@
 """The sandbox worker: a persistent Python process that runs code cells sent by the host.
 
-Runs INSIDE the sandbox, as a script (`python -I -B _worker.py SPEC_JSON`), with the standard library only
+Runs INSIDE the sandbox, as a script (`python -I -S -B _worker.py SPEC_JSON`: the host passes the site
+directories, see confine.site_dirs), with the standard library only
 so that it starts fast and imports nothing of SciResearcher. It talks to the host over its original
 stdin/stdout (length-prefixed JSON), which it moves to private descriptors at start; the code's fd 1 and
 2 then point at per-call capture files, so output of subprocesses and C extensions is captured too.
@@ -256,9 +257,22 @@ def _block_imports(names):
     sys.meta_path.insert(0, _BlockedImports(names))
 
 
+def _add_site(dirs):
+    """What `site` would have done for a worker started with -S: the host's site directories on sys.path, and the
+    builtins site adds (exit, quit, help, copyright, credits, license), which model-written cells do call."""
+    import site
+
+    sys.path.extend(d for d in dirs if d not in sys.path)
+    site.setquit()
+    site.setcopyright()
+    site.sethelper()
+
+
 def main():
     global _IN_CALL
     spec = json.loads(sys.argv[1])
+    if spec.get("site_dirs") is not None:
+        _add_site(spec["site_dirs"])
     os.chdir(spec["workdir"])
     proto_in, proto_out = os.dup(0), os.dup(1)
     devnull = os.open(os.devnull, os.O_RDONLY)

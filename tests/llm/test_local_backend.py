@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import time
 
 import pytest
 
@@ -125,6 +127,36 @@ def test_batched_local_client_generates_concurrent_requests_together(tiny_model_
     # the training template: earlier assistant turns keep their <think> block, as SFT and GRPO rendered them
     prompt = client.render([Message.user("q"), Message(role="assistant", content="a"), Message.user("r")], None)
     assert "<think>\n\n</think>\n\na<|im_end|>" in prompt
+
+
+def test_open_conversations_share_a_batch_however_far_apart_their_turns_come(tiny_model_dir):
+    """Three conversations whose requests come 0.4 s apart (tool calls ending at different times): unmarked, each
+    goes alone after the quiet spell; marked open (llm.base.conversation), they wait for each other and go as one
+    batch, as soon as the last one asks. The replies are the same either way."""
+    from sciresearcher.llm.base import conversation
+
+    questions = ["What is 2+2?", "Name a kinase.", "Which element has atomic number 26?"]
+    sampling = {"temperature": 0, "max_tokens": 6}
+
+    async def staggered(client, mark: bool):
+        async def one(i: int, q: str):
+            with conversation(client) if mark else contextlib.nullcontext():
+                await asyncio.sleep(0.4 * i)  # its tool call before this turn
+                return await client.chat([Message.user(q)], **sampling)
+
+        started = time.monotonic()
+        replies = await asyncio.gather(*(one(i, q) for i, q in enumerate(questions)))
+        return replies, time.monotonic() - started
+
+    apart = make_client(LLMConfig(backend="local", model=str(tiny_model_dir), local_batch=8, max_concurrency=8))
+    apart.batch_wait_s = 0.1
+    replies_apart, _ = asyncio.run(staggered(apart, mark=False))
+    assert apart.batches == [1, 1, 1]
+    together = make_client(LLMConfig(backend="local", model=str(tiny_model_dir), local_batch=8, max_concurrency=8))
+    replies_together, seconds = asyncio.run(staggered(together, mark=True))
+    assert together.batches == [3] and seconds < together.open_wait_max_s
+    assert [r.message.content for r in replies_together] == [r.message.content for r in replies_apart]
+    assert together._open == 0  # every conversation closed
 
 
 

@@ -53,6 +53,7 @@ def test_the_whole_pipeline_ends_with_the_models_table_and_the_report(
     kept_sft = {json.loads(line)["task_id"] for line in (root / "06-filter" / "kept.jsonl").open()}
     assert kept_rl and kept_rl <= set(ids["rl"]) and not kept_sft & set(ids["rl"])
     sft_rows = (root / "08-export" / "sft" / "train.jsonl").read_text()
+    assert "check_tokens: false" in (root / "09-sft" / "config.yaml").read_text()  # the export checked its rows
     guide_rows = (root / "08-export" / "guidance" / "train.jsonl").read_text().splitlines()
     assert len(guide_rows) == len(kept_rl)
     rl_questions = [json.loads(line)["question"] for line in (root / "04-split" / "rl.jsonl").open()]

@@ -146,3 +146,18 @@ def test_the_plan_counts_fictional_tasks_in_train_alone():
     both = task_counts(recipe)
     assert both["rl"] == pytest.approx(60 * recipe.estimates.kept_fraction)
     assert both["train"] - plain["train"] == pytest.approx(180 * recipe.estimates.kept_fraction)
+
+
+def test_sft_token_checks_only_rows_the_export_did_not_check_against_its_model():
+    """The export refuses rows that are not token-exact for the tokenizer it is given; SFT checks them again only
+    when that tokenizer was another model's, or the export did not check."""
+    from sciresearcher.pipeline.model_stages import sft_checks_tokens
+
+    demo, _ = load_recipe("demo")
+    assert not sft_checks_tokens(demo, "/runs/07-base/model")
+    unchecked = demo.model_copy(update={"export": demo.export.model_copy(update={"check_tokens": False})})
+    assert sft_checks_tokens(unchecked, "/runs/07-base/model")
+    other = demo.model_copy(update={"export": demo.export.model_copy(update={"tokenizer": "/models/other"})})
+    assert sft_checks_tokens(other, "/runs/07-base/model")
+    assert not sft_checks_tokens(other.model_copy(update={"sft": demo.sft.model_copy(update={"check_tokens": False})}),
+                                 "/runs/07-base/model")

@@ -178,3 +178,28 @@ def test_closing_a_session_kills_every_process_of_its_uid_through_setpriv(config
         time.sleep(0.1)
         assert leftover.poll() is None
     assert leftover.wait(timeout=10) == -9  # SIGKILLed when the session closed
+
+
+def test_the_worker_starts_without_site_and_still_finds_packages_and_site_builtins(config):
+    """The worker skips site's start-up (python -S) and gets this interpreter's site directories from the host: the
+    venv's packages import, `exit`/`quit`/`help` exist as site makes them, and no .pth import hook ran (this
+    project's editable install is not importable from a cell)."""
+    with SandboxSession(config) as session:
+        result = session.run_sync("import sys, numpy\nprint(sys.flags.no_site, type(exit).__name__, "
+                                  "type(quit).__name__, type(help).__name__)")
+        assert result.ok and result.stdout.split() == ["1", "Quitter", "Quitter", "_Helper"], result
+        hidden = session.run_sync("import sciresearcher")
+        assert not hidden.ok and "No module named 'sciresearcher'" in (hidden.error or "")
+        assert session.run_sync("exit()").ok is False  # SystemExit inside a cell is the cell's error, not the worker's
+        assert session.run_sync("print(1 + 1)").stdout == "2\n"
+
+
+def test_pth_path_lines_are_kept_and_import_lines_are_not_run(tmp_path: Path):
+    from sciresearcher.sandbox.confine import with_pth_paths
+
+    site_dir, extra = tmp_path / "site-packages", tmp_path / "src"
+    site_dir.mkdir()
+    extra.mkdir()
+    (site_dir / "a.pth").write_text(f"# a comment\n{extra}\nimport os; os.remove('x')\n{tmp_path / 'missing'}\n")
+    (site_dir / "b.pth").write_text("../src\n")  # the same directory, relative: listed once
+    assert with_pth_paths([str(site_dir), str(tmp_path / "absent")]) == (str(site_dir), str(extra))
