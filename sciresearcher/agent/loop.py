@@ -26,7 +26,7 @@ from sciresearcher.agent.subcalls import collect_subcalls
 from sciresearcher.agent.tools import Toolset
 from sciresearcher.errors import ProviderError
 from sciresearcher.llm.base import ChatResult, LLMClient
-from sciresearcher.records import Counters, Message, Policy, Step, Task, Trajectory
+from sciresearcher.records import Counters, Message, Policy, Step, SubCall, Task, Trajectory
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +136,14 @@ async def _drive(run: _Run) -> tuple[str, str | None, str | None, str | None]:
         return "ok", None, None, result.message.content or ""
 
 
+def in_call_order(subcalls: list[SubCall], messages: list[Message]) -> list[SubCall]:
+    """Sub-agent records in the order the model made their tool calls, not the order they finished: the parallel
+    calls of one turn finish in any order, and a trajectory's record must not depend on it (replays, caches and
+    resumed runs compare records). Records of one call keep their own order."""
+    order = {call.id: i for i, call in enumerate(c for m in messages for c in (m.tool_calls or []))}
+    return sorted(subcalls, key=lambda sub: order.get(sub.tool_call_id, len(order)))
+
+
 async def run_agent(
     task: Task | str,
     llm: LLMClient,
@@ -170,7 +178,7 @@ async def run_agent(
         except Exception as exc:  # a bug in a backend must not take down a batch of rollouts
             status, kind, error = "error", "bug", f"{type(exc).__name__}: {exc}"
             log.exception("trajectory %s failed unexpectedly", run.traj_id)
-        subcall_records = list(subcalls)
+        subcall_records = in_call_order(list(subcalls), run.messages)
 
     return Trajectory(
         id=run.traj_id,

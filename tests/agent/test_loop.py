@@ -60,6 +60,31 @@ def test_parallel_tool_calls_run_concurrently():
     assert [m.content for m in traj.messages if m.role == "tool"] == ["slept"] * 4
 
 
+def test_sub_agent_records_follow_the_call_order_not_the_finish_order():
+    """The first of two parallel calls finishes last; the trajectory lists its sub-agent record first all the same,
+    so a trajectory's record does not depend on timing."""
+    from sciresearcher.agent.subcalls import record_subcall
+    from sciresearcher.records import SubCall
+
+    async def lookup(name: str, seconds: float) -> str:
+        """Look a name up, slowly.
+
+        Args:
+            name: The name.
+            seconds: How long it takes.
+        """
+        await asyncio.sleep(seconds)
+        record_subcall(SubCall(tool="lookup", kind="search", input=name, output=f"found {name}"))
+        return f"found {name}"
+
+    llm = ScriptedLLM([multi_tool_call_message([("lookup", {"name": "slow", "seconds": 0.2}),
+                                                ("lookup", {"name": "fast", "seconds": 0.0})]), final_answer_text("x")])
+    traj = run(run_agent("q", llm, [lookup]))
+    calls = traj.messages[2].tool_calls
+    assert [s.input for s in traj.subcalls] == ["slow", "fast"]
+    assert [s.tool_call_id for s in traj.subcalls] == [c.id for c in calls]
+
+
 def test_model_mistakes_go_back_as_errors_and_are_counted():
     bad_json = Message(role="assistant", tool_calls=[ToolCall.make("c1", "echo_tool", '{"text": "unterminated')])
     llm = ScriptedLLM([
