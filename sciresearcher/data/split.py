@@ -18,7 +18,9 @@ so the reward measures what the test split does, but SFT sees fewer entities), o
 about the train entities whose questions SFT never sees: drawn first from the tasks `max_tasks.train` leaves out,
 so SFT's tasks stay the same, then from train's own), or `train_only_rl` (a share of the made-up entities: names
 neither SFT nor any evaluation saw, so GRPO practises copying unseen names, the test split's failure, while SFT
-keeps every real entity). Its documents are training documents, never held out; the pipeline's split stage
+keeps every real entity), or `rl_counterfactual` (SFT's own tasks re-posed over copies of their documents with
+other values, data/counterfactual.py: known names, values no model has seen; the pipeline's split stage makes
+them, since it holds the documents). Its documents are training documents, never held out; the pipeline's split stage
 keeps those of its own entities (documents no train task cites) out of what the student reads before GRPO
 (tokenizer, copy pretraining) and out of the teacher's index, in GRPO's index alone (`rl_index`).
 
@@ -39,6 +41,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sciresearcher.data.counterfactual import CounterfactualConfig
 from sciresearcher.records import Document, Task
 
 SPLITS = ("train", "rl", "validation", "test")
@@ -64,14 +67,20 @@ class SplitConfig(BaseModel):
     train_only_rl: float = Field(
         0.0, ge=0.0, le=1.0, description="share of the train_only documents (made-up entities) that go to the rl "
         "split instead of train: entities SFT never trains on, for GRPO; 0 = all to train, 1 = all to rl")
+    rl_counterfactual: CounterfactualConfig | None = Field(
+        None, description="the rl split is the train tasks re-posed over copies of their documents with changed "
+        "values (data/counterfactual.py), which GRPO's index holds in place of the originals: SFT's tasks and "
+        "texts stay the same; none = off")
     seed: int = Field(0, description="salt of the document assignment and of the capping sample")
 
     @property
     def rl_sources(self) -> list[str]:
-        """The settings that fill the `rl` split: entities of its own, train tasks set aside, or made-up ones."""
+        """The settings that fill the `rl` split: entities of its own, train tasks set aside, made-up ones, or
+        train tasks re-posed over counterfactual documents."""
         return [name for name, on in (("fractions.rl", self.fractions.get("rl", 0) > 0),
                                       ("rl_from_train", self.rl_from_train > 0),
-                                      ("train_only_rl", self.train_only_rl > 0)) if on]
+                                      ("train_only_rl", self.train_only_rl > 0),
+                                      ("rl_counterfactual", self.rl_counterfactual is not None)) if on]
 
     @property
     def has_rl(self) -> bool:
@@ -87,8 +96,8 @@ class SplitConfig(BaseModel):
             raise ValueError(f"split fractions must be >= 0 and sum to 1 (got {self.fractions})")
         if len(sources := self.rl_sources) > 1:
             raise ValueError(f"the rl split comes from one source, got {' and '.join(sources)}: entities of its own "
-                             "(fractions.rl), train tasks (rl_from_train) or made-up entities (train_only_rl); "
-                             "set the others to 0")
+                             "(fractions.rl), train tasks (rl_from_train), made-up entities (train_only_rl) or "
+                             "re-posed train tasks (rl_counterfactual); set the others to 0 (or null)")
         if self.train_only_rl and not self.train_only:
             raise ValueError("train_only_rl sends a share of the train_only documents to rl, but train_only is "
                              "empty: name their id prefixes (e.g. ['fictional:']) or set train_only_rl to 0")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import shutil
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 from sciresearcher.errors import ConfigError
 from sciresearcher.pipeline.recipe import FILLED, Recipe
 from sciresearcher.pipeline.stage import Context, StageResult, dump, rounded, training_tools, write_tasks
+
+log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------------------------------------- world
 
@@ -142,11 +145,6 @@ def run_split(ctx: Context, d: Path) -> StageResult:
         made_up = (load_sources([fictional]).documents
                    if synth is not None and (fictional := synth.outputs.get("fictional_documents")) else [])
         split = split_by_entity(read_tasks(ctx.output("clean", "tasks")), cfg, {doc.id for doc in made_up})
-        if cfg.has_rl and not split.tasks.get("rl"):  # GRPO would get no prompts; say why before any training
-            raise ConfigError(f"the recipe asks for an rl split (split.{', '.join(cfg.rl_sources)}) but no task "
-                              "landed in it", hint="train_only_rl needs synth.computational.fictional "
-                              "tasks; fractions.rl and rl_from_train need more tasks: raise synth's n or the share")
-        outputs = {name: str(write_tasks(d / f"{name}.jsonl", tasks)) for name, tasks in split.tasks.items()}
         held = held_out_documents([t for name, ts in split.tasks.items() if name not in TRAINING_SPLITS for t in ts])
         benchmarks = _benchmark_tasks(recipe)
         for tasks in benchmarks.values():
@@ -154,13 +152,28 @@ def run_split(ctx: Context, d: Path) -> StageResult:
         docs = load_sources([ctx.output("world", "documents")]).documents
         train_docs, dropped = training_documents(docs, held)
         train_docs += made_up
+        changed: dict[str, Any] = {}
+        if cfg.rl_counterfactual is not None:  # SFT's tasks re-posed over changed copies of their documents
+            split.tasks["rl"], changed = _counterfactual_rl(split.tasks.get("train", []), train_docs, cfg)
+        if cfg.has_rl and not split.tasks.get("rl"):  # GRPO would get no prompts; say why before any training
+            raise ConfigError(f"the recipe asks for an rl split (split.{', '.join(cfg.rl_sources)}) but no task "
+                              "landed in it", hint="train_only_rl needs synth.computational.fictional "
+                              "tasks; fractions.rl and rl_from_train need more tasks: raise synth's n or the share")
+        outputs = {name: str(write_tasks(d / f"{name}.jsonl", tasks)) for name, tasks in split.tasks.items()}
         # the rl split's own entities (GRPO alone sees them) stay out of the student's texts before GRPO (its
         # tokenizer and copy pretraining read train_documents) and the teacher's index: they are in GRPO's only
         train_docs, rl_docs = _split_off(train_docs, held_out_documents(split.tasks.get("rl", []))
                                          - held_out_documents(split.tasks.get("train", [])))
         write_jsonl_atomic(d / "train_documents.jsonl", train_docs)
         build_index(train_docs, d / "train_index", dense=recipe.world.dense, model=recipe.world.model)
-        if rl_docs:  # the training index extended: only the rl documents are indexed (and embedded) anew
+        if changed:  # GRPO's index: the counterfactual copies in place of the originals, built afresh
+            write_jsonl_atomic(d / "counterfactual_documents.jsonl", list(changed.values()))
+            outputs["counterfactual_documents"] = str(d / "counterfactual_documents.jsonl")
+            shutil.rmtree(d / "rl_index", ignore_errors=True)
+            build_index([changed.get(doc.id, doc) for doc in train_docs + rl_docs], d / "rl_index",
+                        dense=recipe.world.dense, model=recipe.world.model)
+            outputs["rl_index"] = str(d / "rl_index")
+        elif rl_docs:  # the training index extended: only the rl documents are indexed (and embedded) anew
             shutil.rmtree(d / "rl_index", ignore_errors=True)
             shutil.copytree(d / "train_index", d / "rl_index")
             build_index(train_docs + rl_docs, d / "rl_index", dense=recipe.world.dense, model=recipe.world.model)
@@ -168,12 +181,27 @@ def run_split(ctx: Context, d: Path) -> StageResult:
         summary = {**split.summary(), "benchmarks": {k: len(v) for k, v in benchmarks.items()},
                    "training_index": {"documents": len(train_docs), "held_out": len(dropped),
                                       "rl_only": sorted(doc.id for doc in rl_docs)},
-                   "held_out_documents": sorted(dropped)}
+                   "held_out_documents": sorted(dropped),
+                   **({"counterfactual_documents": sorted(changed)} if changed else {})}
         run.write_json("summary.json", summary)
     outputs.update(train_index=str(d / "train_index"), train_documents=str(d / "train_documents.jsonl"))
     figures = {**{k: v for k, v in summary["tasks"].items()}, "index_docs": len(train_docs),
-               **({"rl_only_docs": len(rl_docs)} if rl_docs else {})}
+               **({"rl_only_docs": len(rl_docs)} if rl_docs else {}),
+               **({"counterfactual_docs": len(changed)} if changed else {})}
     return StageResult(outputs, figures)
+
+
+def _counterfactual_rl(train: list[Any], docs: list[Any], cfg: Any) -> tuple[list[Any], dict[str, Any]]:
+    """The rl split of `split.rl_counterfactual`: the train tasks that cite a changed value, re-posed over the
+    changed documents (data/counterfactual.py), and those documents by id."""
+    from sciresearcher.data.counterfactual import SUFFIX, counterfactual_tasks
+
+    cf = cfg.rl_counterfactual.model_copy(update={"seed": cfg.seed + cfg.rl_counterfactual.seed})
+    tasks, changed = counterfactual_tasks(train, docs, cf)
+    rl = [t.model_copy(update={"split": "rl"}) for t in tasks if t.id.endswith(SUFFIX)]
+    log.info("split: %d of %d train tasks re-posed over %d counterfactual documents for GRPO", len(rl), len(train),
+             len(changed))
+    return rl, changed
 
 
 # ---------------------------------------------------------------------------------------------------- teacher

@@ -121,3 +121,53 @@ def test_made_up_entities_with_real_form_ids_stay_training_only(
     assert not student & docs["rl"] and docs["rl"] <= rl_index and docs["train"] & made_up <= student
     world = {json.loads(line)["id"] for line in (root / "01-world" / "documents.jsonl").open()}
     assert not world & made_up
+
+
+def test_rl_counterfactual_re_poses_sfts_tasks_over_changed_documents_only_grpo_searches(
+    tmp_path: Path, small_recipe: Callable[..., Path], run_pipeline: Callable[..., CompletedProcess[str]],
+    small: dict[str, Any],
+):
+    """`split.rl_counterfactual`: the rl split is the train tasks re-posed over copies of their documents with other
+    values; GRPO's index holds the copies in place of the originals, the teacher's SFT index and the student's texts
+    keep the real ones, and the guided teacher solves the re-posed tasks by reading the copies."""
+    plain = small_recipe(out=str(tmp_path / "plain"))
+    assert run_pipeline(str(plain), "--until", "export").returncode == 0
+    recipe = small_recipe(split={**small["split"], "rl_counterfactual": {"low": 0.6, "high": 1.6}},
+                          grpo={"guidance": {"when": "all_failed"}})
+    result = run_pipeline(str(recipe), "--until", "export")
+    assert result.returncode == 0, result.stderr[-3000:]
+    root, before = tmp_path / "p", tmp_path / "plain"
+
+    def rows(path: Path) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in path.read_text().splitlines()]
+
+    train, rl = rows(root / "04-split" / "train.jsonl"), rows(root / "04-split" / "rl.jsonl")
+    assert [t["id"] + "-cf" for t in train] == [t["id"] for t in rl]
+    assert [t["question"] for t in train] == [t["question"] for t in rl]
+    assert all(a["answer"] != b["answer"] for a, b in zip(train, rl, strict=True))
+    # SFT's side is the run without the option, byte for byte: the student's texts, its index and its rows
+    assert [(t["id"], t["answer"]) for t in train] == [(t["id"], t["answer"])
+                                                       for t in rows(before / "04-split" / "train.jsonl")]
+    for same in ("04-split/train_documents.jsonl", "08-export/sft/train.jsonl"):
+        assert (root / same).read_bytes() == (before / same).read_bytes(), same
+    changed = {d["id"]: d for d in rows(root / "04-split" / "counterfactual_documents.jsonl")}
+    indexed = {name: {d["id"]: d for d in rows(root / "04-split" / name / "documents.jsonl")}
+               for name in ("train_index", "rl_index")}
+    assert changed and set(indexed["rl_index"]) == set(indexed["train_index"])
+    for doc_id, doc in changed.items():
+        assert indexed["rl_index"][doc_id]["sentences"] == doc["sentences"]
+        assert indexed["train_index"][doc_id]["sentences"] != doc["sentences"]
+    assert not any("counterfactual of" in line for line in (root / "01-world" / "documents.jsonl").open())
+    # the teacher, searching GRPO's index, solves every re-posed task from the changed values it reads
+    guided = read_trajectories([root / "06-filter" / "guidance.jsonl"])
+    assert {t.task_id for t in guided} == {t["id"] for t in rl}
+    by_id = {t["id"]: t for t in rl}
+    for t in guided:
+        assert t.grade is not None and t.grade.correct and t.final is not None and by_id[t.task_id]["answer"] in (t.final.answer or "")
+        outputs = "".join(m.content or "" for m in t.messages if m.role == "tool")
+        cited = by_id[t.task_id]["evidence"][0]
+        assert cited["text"] in outputs and cited["text"] == changed[cited["doc_id"]]["sentences"][
+            cited["locator"]["sentence"]]
+    guide_rows = (root / "08-export" / "guidance" / "train.jsonl").read_text()
+    assert len(guide_rows.splitlines()) == len(rl)
+    assert json.loads((root / "04-split" / "stage.json").read_text())["figures"]["counterfactual_docs"] == len(changed)
