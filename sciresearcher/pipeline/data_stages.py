@@ -194,11 +194,11 @@ def run_split(ctx: Context, d: Path) -> StageResult:
 def _counterfactual_rl(train: list[Any], docs: list[Any], cfg: Any) -> tuple[list[Any], dict[str, Any]]:
     """The rl split of `split.rl_counterfactual`: the train tasks that cite a changed value, re-posed over the
     changed documents (data/counterfactual.py), and those documents by id."""
-    from sciresearcher.data.counterfactual import SUFFIX, counterfactual_tasks
+    from sciresearcher.data.counterfactual import counterfactual_tasks
 
     cf = cfg.rl_counterfactual.model_copy(update={"seed": cfg.seed + cfg.rl_counterfactual.seed})
     tasks, changed = counterfactual_tasks(train, docs, cf)
-    rl = [t.model_copy(update={"split": "rl"}) for t in tasks if t.id.endswith(SUFFIX)]
+    rl = [t.model_copy(update={"split": "rl"}) for t in tasks if "counterfactual_of" in t.metadata]
     log.info("split: %d of %d train tasks re-posed over %d counterfactual documents for GRPO", len(rl), len(train),
              len(changed))
     return rl, changed
