@@ -78,6 +78,10 @@ class Message(_Record):
     # Opaque provider state sent back verbatim on later turns (e.g. Anthropic's signed thinking blocks,
     # which multi-turn thinking with tools requires); never rendered by to_openai, never trained on.
     provider_data: dict[str, Any] | None = None
+    # An assistant turn's weight in training, as in OpenAI's fine-tuning format: 0 keeps the turn in the
+    # conversation (what the model saw next depends on it) but trains nothing on it, e.g. a demonstrated mistake
+    # before its correction; None or 1 trains it. Only SFT reads it.
+    weight: Literal[0, 1] | None = None
 
     def to_openai(self) -> dict[str, Any]:
         """A plain dict for OpenAI-compatible APIs and chat templates (unset fields left out)."""
@@ -90,6 +94,8 @@ class Message(_Record):
             out["tool_call_id"] = self.tool_call_id
         if self.name is not None:
             out["name"] = self.name
+        if self.weight is not None:
+            out["weight"] = self.weight
         return out
 
     @classmethod
@@ -340,6 +346,10 @@ class Counters(_Record):
     tool_errors: int = 0
     format_errors: int = 0
     truncated_outputs: int = 0
+    # of tool_errors / format_errors: those of calls made in turns of weight 0 (demonstrated mistakes, which SFT
+    # does not train on and rejection sampling does not hold against the trajectory)
+    untrained_tool_errors: int = 0
+    untrained_format_errors: int = 0
 
 
 class Trajectory(_MutableRecord):

@@ -94,11 +94,16 @@ class _Run:
         allowed, refused = calls[:max(budget, 0)], calls[max(budget, 0):]
         outcomes = await self.toolset.execute_all(allowed)
         c = self.counters
+        tool_errors = sum(1 for o in outcomes if not o.ok and not o.format_error)
+        format_errors = sum(1 for o in outcomes if o.format_error)
+        untrained = message.weight == 0  # a demonstrated mistake: its errors are the point of the turn
         update = {
             "tool_calls": c.tool_calls + len(allowed),
-            "tool_errors": c.tool_errors + sum(1 for o in outcomes if not o.ok and not o.format_error),
-            "format_errors": c.format_errors + sum(1 for o in outcomes if o.format_error),
+            "tool_errors": c.tool_errors + tool_errors,
+            "format_errors": c.format_errors + format_errors,
             "truncated_outputs": c.truncated_outputs + sum(1 for o in outcomes if o.truncated),
+            "untrained_tool_errors": c.untrained_tool_errors + (tool_errors if untrained else 0),
+            "untrained_format_errors": c.untrained_format_errors + (format_errors if untrained else 0),
         }
         self.counters = c.model_copy(update=update)
         for outcome in outcomes:

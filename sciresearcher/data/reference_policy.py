@@ -17,6 +17,12 @@ researcher would:
    took for the answer), and the answer line repeats that value, the last number before it; with
    `printed="labelled"` python prints `Answer: <value>` and the answer line copies it after the same words.
 
+With `mistakes=share`, that share of the tasks (picked by a hash of the task id) shows a recovery: the first python
+call sends the code cut inside its final `print` (the unclosed call a small student writes after copying values it
+has not seen), in a turn of weight 0 (kept in the conversation, never trained on: `Message.weight`); the sandbox
+answers with the error, and the next turn sends the whole code. A student trained on those rows sees what to do
+after an error, which it never does when every trajectory succeeds at once.
+
 If search does not list a cited document, or read does not return its value, the policy answers that it
 could not find the evidence: the trajectory is graded wrong and rejection sampling drops it. Its
 trajectories are therefore real runs with real tool outputs, graded and filtered like a model teacher's.
@@ -27,6 +33,7 @@ It does not handle conceptual or multiple-choice tasks; those need a model teach
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -127,6 +134,19 @@ def _expression(task: Task) -> str:
     return match.group(1).strip()
 
 
+def cut_print(code: str, salt: str) -> str:
+    """`code` cut inside its last line's `print(f"{...}")`, after the expression's first operand and before the
+    string closes (where a salted hash of `salt` says), as a student that loses its place writes it: Python then
+    fails with a SyntaxError. Code without such a print is cut in the middle of its last line."""
+    lines = code.rstrip("\n").split("\n")
+    last = lines[-1]
+    start = last.find("{") + 2 if last.startswith("print(f") and "{" in last else 1
+    stop = last.find(":.4g}") if ":.4g}" in last else len(last) - 1
+    stop = max(stop, start + 1)
+    at = start + int.from_bytes(hashlib.blake2b(f"cut:{salt}".encode(), digest_size=8).digest(), "big") % (stop - start)
+    return "\n".join([*lines[:-1], last[:at]]) + "\n"
+
+
 class ReferencePolicy:
     """Solves computational tasks from their evidence chain with the real search / read / python tools."""
 
@@ -134,7 +154,7 @@ class ReferencePolicy:
     model = "reference-policy"
 
     def __init__(self, tasks: list[Task], query: Literal["fact", "question", "echo"] = "fact",
-                 printed: Literal["plain", "labelled"] = "plain") -> None:
+                 printed: Literal["plain", "labelled"] = "plain", mistakes: float = 0.0) -> None:
         """`query`: what the first search asks: each cited fact without its number ("fact"), the question
         word for word ("question": a student then copies the question, names and ids included, instead of
         composing a query around a name it has to recall), or a fact query without a record id led by the
@@ -143,14 +163,28 @@ class ReferencePolicy:
         `printed`: how python prints the result and the answer takes it: the bare number, repeated in the
         explanation and the answer line ("plain"), or `Answer: 4.658`, which the answer line copies after the
         same `Answer: ` ("labelled": the number's first digit then has a cue to copy from; after the bare
-        `<tool_response>` it has none, and a student that misses it writes `1.41` for 21.41)."""
+        `<tool_response>` it has none, and a student that misses it writes `1.41` for 21.41).
+
+        `mistakes`: the share of tasks whose first python call is cut inside its print (weight 0) and sent again
+        whole after the sandbox's error."""
         if query not in ("fact", "question", "echo"):
             raise ValueError(f"query must be 'fact', 'question' or 'echo', not {query!r}")
         if printed not in ("plain", "labelled"):
             raise ValueError(f"printed must be 'plain' or 'labelled', not {printed!r}")
+        if not 0.0 <= mistakes <= 1.0:
+            raise ValueError(f"mistakes is a share of the tasks, between 0 and 1, not {mistakes}")
         self._by_question = {render_question(t).strip(): t for t in tasks}
         self.query = query
         self.printed = printed
+        self.mistakes = mistakes
+
+    def shows_mistake(self, task: Task) -> bool:
+        """Whether this task's trajectory shows a cut python call and its correction (a salted hash of the id, so
+        the same tasks on every run)."""
+        if self.mistakes <= 0:
+            return False
+        digest = hashlib.blake2b(f"mistake:{task.id}".encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big") / 2**64 < self.mistakes
 
     def _task(self, messages: list[Message]) -> Task:
         user = next((m for m in messages if m.role == "user"), None)
@@ -200,7 +234,8 @@ class ReferencePolicy:
                 return self._give_up(task, f"the search results did not list {', '.join(missing)}")
             reads = dict.fromkeys((e.doc_id, fact_goal(e.text)) for e in task.evidence if e.doc_id in docs)
             return self._calls(turn, [("read", {"doc_id_or_url": d, "goal": goal}) for d, goal in reads])
-        if not done["python"]:
+        retry = len(done["python"]) == 1 and self.shows_mistake(task)  # the cut call was answered: send it whole
+        if not done["python"] or retry:
             read_text: dict[str, str] = {}
             for c, text in done["read"]:  # one read per cited fact; a document's reads taken together
                 doc = json.loads(c.function.arguments)["doc_id_or_url"]
@@ -214,6 +249,9 @@ class ReferencePolicy:
                 values[name] = found[1]
             code = self._code(task, values, reads=[t for _, t in done["read"]],
                               label=_LABEL if self.printed == "labelled" else "")
+            if not retry and self.shows_mistake(task):
+                cut = self._calls(turn, [("python", {"code": cut_print(code, task.id)})])
+                return cut.model_copy(update={"weight": 0})
             return self._calls(turn, [("python", {"code": code})])
         output = done["python"][-1][1].strip()
         printed = output.splitlines()[-1].strip() if output else ""

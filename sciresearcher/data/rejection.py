@@ -93,9 +93,10 @@ def reject_reasons(traj: Trajectory, config: FilterConfig, task: Task | None = N
         elif not traj.grade.correct:
             reasons.append("wrong")
     c = traj.counters
-    if config.max_format_errors is not None and c.format_errors > config.max_format_errors:
+    # the errors of demonstrated mistakes (turns of weight 0, which SFT does not train on) are not held against it
+    if config.max_format_errors is not None and c.format_errors - c.untrained_format_errors > config.max_format_errors:
         reasons.append("format_errors")
-    if config.max_tool_errors is not None and c.tool_errors > config.max_tool_errors:
+    if config.max_tool_errors is not None and c.tool_errors - c.untrained_tool_errors > config.max_tool_errors:
         reasons.append("tool_errors")
     if c.tool_calls < config.min_tool_calls:
         reasons.append("too_few_tool_calls")

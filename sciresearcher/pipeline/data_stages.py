@@ -224,7 +224,7 @@ def run_teacher_stage(ctx: Context, d: Path) -> StageResult:
             from sciresearcher.data.reference_policy import ReferencePolicy
 
             llm = ReferencePolicy(tasks, query=recipe.teacher.reference_query,
-                                  printed=recipe.teacher.reference_printed)
+                                  printed=recipe.teacher.reference_printed, mistakes=recipe.teacher.reference_mistakes)
         return asyncio.run(run_teacher(tasks, cfg, out, source=str(ctx.output("split", split)), llm=llm,
                                        show_progress=ctx.show_progress))
 

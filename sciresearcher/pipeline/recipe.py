@@ -66,6 +66,9 @@ class TeacherConfig(_Strict):
     reference_printed: Literal["plain", "labelled"] = Field(
         "plain", description="how the reference policy's python prints the result: the bare number (plain), or "
         "`Answer: <value>`, which its answer line then copies after the same words (labelled)")
+    reference_mistakes: float = Field(
+        0.0, ge=0.0, le=1.0, description="the share of tasks whose reference trajectory first sends a python call cut "
+        "inside its print (a turn of weight 0: in the context, not trained on), then the whole call after the error")
     rollout: RolloutConfig = Field(default_factory=RolloutConfig,
                                    description="tools.knowledge.index is the training index (set by the pipeline)")
 

@@ -36,7 +36,7 @@ def _message_row(msg: dict[str, Any]) -> dict[str, Any]:
         calls = [{"id": c.get("id") or f"call_{i}", "type": "function",
                   "function": {"name": c["function"]["name"], "arguments": _args_string(c["function"].get("arguments"))}}
                  for i, c in enumerate(calls)]
-    return {
+    row = {
         "role": msg["role"],
         "content": msg.get("content") or "",
         "reasoning_content": msg.get("reasoning_content"),
@@ -44,6 +44,9 @@ def _message_row(msg: dict[str, Any]) -> dict[str, Any]:
         "tool_call_id": msg.get("tool_call_id"),
         "name": msg.get("name"),
     }
+    if msg.get("weight") is not None:  # only where set, so rows without weights stay as they were
+        row["weight"] = msg["weight"]
+    return row
 
 
 def _args_string(arguments: Any) -> str:
@@ -105,6 +108,9 @@ def normalise_row(row: Any, where: str = "row") -> dict[str, Any]:
     for i, msg in enumerate(row["messages"]):
         if not isinstance(msg, dict) or msg.get("role") not in ("system", "user", "assistant", "tool"):
             raise TrainingError(f"{where}: message {i} has no valid role (system, user, assistant or tool)")
+        if msg.get("weight") is not None and (msg["role"] != "assistant" or msg["weight"] not in (0, 1)):
+            raise TrainingError(f"{where}: message {i} has weight {msg['weight']!r}",
+                                hint="weight is 0 (in the context, not trained) or 1, and only on assistant messages")
         for call in msg.get("tool_calls") or []:
             try:
                 args = json.loads(_args_string(call["function"].get("arguments")))

@@ -18,12 +18,35 @@ from sciresearcher.llm.chat_template import training_template
 
 
 def render_row(tokenizer: Any, row: dict[str, Any], template: str | None = None) -> dict[str, list[int]]:
-    """`input_ids` and `assistant_masks` for one row, rendered as SFTTrainer renders it."""
+    """`input_ids` and `assistant_masks` for one row, rendered as SFTTrainer renders it, with the assistant turns
+    of weight 0 (`has_untrained_turns`) left out of the mask: they stay in the context and carry no loss."""
     template = template or training_template(tokenizer)
     tools = json.loads(row.get("tools") or "[]") or None
-    out = tokenizer.apply_chat_template(row["messages"], tools=tools, chat_template=template, tokenize=True,
-                                        return_dict=True, return_assistant_tokens_mask=True)
-    return {"input_ids": list(out["input_ids"]), "assistant_masks": list(out["assistant_masks"])}
+
+    def render(messages: list[dict[str, Any]]) -> dict[str, list[int]]:
+        out = tokenizer.apply_chat_template(messages, tools=tools, chat_template=template, tokenize=True,
+                                            return_dict=True, return_assistant_tokens_mask=True)
+        return {"input_ids": list(out["input_ids"]), "assistant_masks": list(out["assistant_masks"])}
+
+    messages = row["messages"]
+    whole = render(messages)
+    for i, message in enumerate(messages):
+        if message.get("role") != "assistant" or message.get("weight") != 0:
+            continue
+        start = len(render(messages[:i])["input_ids"]) if i else 0
+        upto = render(messages[:i + 1])["input_ids"]
+        if whole["input_ids"][:len(upto)] != upto:
+            raise ValueError(f"message {i} has weight 0, but the template does not render the conversation up to it "
+                             "as a prefix of the whole, so its tokens cannot be told apart")
+        whole["assistant_masks"][start:len(upto)] = [0] * (len(upto) - start)
+    return whole
+
+
+def has_untrained_turns(row: dict[str, Any]) -> bool:
+    """Whether a row has an assistant turn of weight 0 (OpenAI's fine-tuning format: kept in the context, not
+    trained on)."""
+    return any(m.get("role") == "assistant" and m.get("weight") == 0
+               for m in row.get("messages") or [*row.get("prompt", []), *row.get("completion", [])])
 
 
 def with_response_parser(tokenizer: Any) -> Any:

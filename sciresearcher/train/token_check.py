@@ -5,7 +5,7 @@ messages[:k] with the generation prompt, and produced `completion_k` = assistant
 (the template's rendering of that message as the last one, up to its end-of-turn token). Training on a whole
 conversation in one sequence (`{"messages"}` rows) is exact only if, for every assistant turn k, the training
 sequence starts with `prompt_k` and continues with `completion_k`, and the loss mask covers exactly the
-completions. Qwen3's template breaks this whenever an earlier assistant turn has no reasoning: at inference
+completions (but those of turns of weight 0, which it must leave out). Qwen3's template breaks this whenever an earlier assistant turn has no reasoning: at inference
 the history drops the empty `<think></think>` block the model wrote, while TRL's training variant keeps it
 (verl#7807, slime#2263, prime-rl#1334 are this drift). Prompt-completion rows (one row per assistant turn,
 `{"prompt": messages[:k], "completion": [message k]}`, trained with the model's own template and a
@@ -110,6 +110,12 @@ def check_row(tokenizer: Any, row: dict[str, Any], *, training_template: str | N
             pos = len(prompt) + at
             return Divergence(k, "completion", pos, _snippet(tokenizer, completion, at), _snippet(tokenizer, ids, pos))
         span = mask[len(prompt):len(prompt) + len(completion)]
+        if msg.get("weight") == 0:  # kept in the context, trained on nowhere
+            if 1 in span:
+                pos = len(prompt) + span.index(1)
+                return Divergence(k, "mask", pos, "(weight 0: not trained)",
+                                  f"(trained) {_snippet(tokenizer, ids, pos)!s}")
+            continue
         if 0 in span:
             pos = len(prompt) + span.index(0)
             return Divergence(k, "mask", pos, "(trained)", f"(masked) {_snippet(tokenizer, ids, pos)!s}")

@@ -164,3 +164,42 @@ def test_an_echo_query_starts_with_the_words_before_the_name_in_the_question():
     assert _echo(task, "density of iron near room temperature") == "piece of iron near room temperature density"
     assert _echo(task, "standard atomic weight of iron") == "piece of iron standard atomic weight"
     assert _echo(task, "melting point of water") == "melting point of water"  # nothing the question says
+
+
+def test_a_demonstrated_mistake_is_an_untrained_cut_call_then_the_whole_call(world, tmp_path: Path):
+    from sciresearcher.data.config import FilterConfig
+    from sciresearcher.data.rejection import reject_reasons
+    from sciresearcher.records import Trajectory
+    from sciresearcher.train.rows import trajectory_to_sft_row
+
+    tasks_file, index = world
+    tasks = read_tasks(tasks_file)
+    policy = ReferencePolicy(tasks, mistakes=0.5)
+    shown = {t.id for t in tasks if policy.shows_mistake(t)}
+    assert 0 < len(shown) < len(tasks)  # a share of the tasks, picked by id
+    assert shown == {t.id for t in tasks if ReferencePolicy(tasks, mistakes=0.5).shows_mistake(t)}
+    summary = asyncio.run(run_teacher(tasks, _config(index), tmp_path / "r", llm=policy, show_progress=False))
+    assert summary["accuracy"] == 1.0
+    for line in (tmp_path / "r" / "trajectories.jsonl").read_text().splitlines():
+        traj = Trajectory.model_validate_json(line)
+        turns = [m for m in traj.messages if m.role == "assistant"]
+        python = [(m, c) for m in turns for c in (m.tool_calls or []) if c.function.name == "python"]
+        outputs = [m.content or "" for m in traj.messages if m.role == "tool" and m.name == "python"]
+        if traj.task_id not in shown:
+            assert len(python) == 1 and all(m.weight is None for m in turns)
+            assert traj.counters.tool_errors == 0
+            continue
+        (cut_turn, cut), (whole_turn, whole) = python
+        cut_code, code = (json.loads(c.function.arguments)["code"] for c in (cut, whole))
+        # the first call is the whole code cut inside its print, in a turn of weight 0; the sandbox's error comes
+        # back (a real SyntaxError), and the next turn sends the whole code, trained on
+        assert code.startswith(cut_code.rstrip("\n")) and cut_code.rstrip().splitlines()[-1].startswith('print(f"{')
+        assert cut_turn.weight == 0 and whole_turn.weight is None
+        assert "SyntaxError" in outputs[0] and _same(outputs[1].strip(), float(outputs[1]))
+        assert traj.counters.tool_errors == 1 == traj.counters.untrained_tool_errors
+        # rejection sampling does not hold the demonstrated error against it, but still counts a real one
+        assert reject_reasons(traj, FilterConfig(max_tool_errors=0)) == []
+        real = traj.model_copy(update={"counters": traj.counters.model_copy(update={"tool_errors": 2})})
+        assert "tool_errors" in reject_reasons(real, FilterConfig(max_tool_errors=0))
+        row = trajectory_to_sft_row(traj)
+        assert [m.get("weight") for m in row["messages"] if m["role"] == "assistant"].count(0) == 1
