@@ -14,7 +14,7 @@ GRPO prompts by the text of their user turn; a question that different tasks sha
 `guided_grpo_trainer(trl.GRPOTrainer)` returns the trainer class that does it: the replaced completion is tokenised
 the way TRL builds a multi-turn rollout (each assistant turn as the model writes it, through its end-of-turn token,
 then TRL's own tool-response suffix, masked), so its tokens are those the policy would hold had it sampled that
-trajectory. The importance ratio of those tokens is the policy's
+trajectory; a turn of weight 0 (a demonstrated mistake, `Message.weight`) stays in it, masked, as in SFT. The importance ratio of those tokens is the policy's
 (old log-probabilities are the current ones with one update per generation), as in LUFFY without its policy shaping.
 
 Not here: the trainer's config (grpo.py), the rewards (rewards.py), the environments (environment.py). Transformers
@@ -216,7 +216,7 @@ def guided_grpo_trainer(base: type) -> type:
                 text = completion_text(tokenizer, context + [message], len(context), tools, self.chat_template)
                 turn = list(tokenizer(text, add_special_tokens=False)["input_ids"])
                 ids += turn
-                mask += [1] * len(turn)
+                mask += [0 if message.get("weight") == 0 else 1] * len(turn)  # a turn SFT does not train either
                 context.append(message)
             if pending_tools or not ids or ids[-1] not in eos:
                 log.warning("guidance for %r skipped: the trajectory does not end with an answer turn", key[:60])

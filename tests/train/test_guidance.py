@@ -13,7 +13,7 @@ import json
 import logging
 
 import pytest
-from train_helpers import PYTHON_TASK, python_gold_row
+from train_helpers import PYTHON_TASK, python_gold_row, python_row_with_a_mistake
 
 from sciresearcher.errors import TrainingError
 from sciresearcher.train.grpo import GRPORunConfig, build_grpo_trainer
@@ -41,10 +41,12 @@ def _rows_file(tmp_path, rows):
     return path
 
 
-def test_a_failed_group_trains_on_the_guidance_trajectory_token_for_token(tiny_model_dir, tmp_path):
-    row = python_gold_row()
+@pytest.mark.parametrize("mistake", [False, True])
+def test_a_failed_group_trains_on_the_guidance_trajectory_token_for_token(tiny_model_dir, tmp_path, mistake):
+    # with `mistake`, the trajectory first sends a cut call in a turn of weight 0: in the completion, out of the loss
+    row = python_row_with_a_mistake(0) if mistake else python_gold_row()
     guide = GuidanceConfig(trajectories=str(_rows_file(tmp_path, [row])), when="all_failed")
-    trainer = build_grpo_trainer(_config(tiny_model_dir, tmp_path / "run", guide, max_completion_length=160),
+    trainer = build_grpo_trainer(_config(tiny_model_dir, tmp_path / "run", guide, max_completion_length=300),
                                  tasks=[PYTHON_TASK])
     seen = []
     compute_loss = trainer.compute_loss
@@ -78,6 +80,8 @@ def test_a_failed_group_trains_on_the_guidance_trajectory_token_for_token(tiny_m
     diff = [(tok.decode(want_ids[i - 1:i + 1]), got_mask[i]) for i in range(n) if got_mask[i] != want_mask[i]]
     assert diff == [("<|im_end|>\n", 0)]
     assert 0 in want_mask and "Answer: 42" in tok.decode(batch["completion_ids"][g][:n])
+    trained = tok.decode([t for t, m in zip(want_ids, got_mask) if m])
+    assert ("print(6 *\"" in tok.decode(want_ids)) == mistake and "print(6 *\"" not in trained
     guided = [h["guidance/groups_guided"] for h in trainer.state.log_history if "guidance/groups_guided" in h]
     assert guided == [1.0]
 

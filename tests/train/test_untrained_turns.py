@@ -11,7 +11,7 @@ import copy
 from typing import Any
 
 import pytest
-from train_helpers import python_gold_row
+from train_helpers import python_row_with_a_mistake
 
 from sciresearcher.errors import TrainingError
 from sciresearcher.train.rows import normalise_row
@@ -20,21 +20,8 @@ from sciresearcher.train.templates import has_untrained_turns, render_row
 from sciresearcher.train.token_check import check_row, turn_rows
 
 
-def _row_with_a_mistake(weight: int | None = 0) -> dict[str, Any]:
-    """Call python with a cut print (weight 0), read the SyntaxError, call it whole, read 42, answer 42."""
-    row = python_gold_row()
-    user, call, result, answer = row["messages"]
-    cut = copy.deepcopy(call)
-    cut["tool_calls"][0]["function"]["arguments"] = '{"code": "print(6 *"}'
-    cut["tool_calls"][0]["id"] = "c-cut"
-    if weight is not None:
-        cut["weight"] = weight
-    error = {**result, "tool_call_id": "c-cut", "content": "SyntaxError: '(' was never closed"}
-    return normalise_row({"messages": [user, cut, error, call, result, answer], "tools": row["tools"]})
-
-
 def test_a_turn_of_weight_0_stays_in_the_tokens_and_leaves_the_mask(tiny_tokenizer):
-    weighted, plain = _row_with_a_mistake(0), _row_with_a_mistake(None)
+    weighted, plain = python_row_with_a_mistake(0), python_row_with_a_mistake(None)
     assert has_untrained_turns(weighted) and not has_untrained_turns(plain)
     got, full = render_row(tiny_tokenizer, weighted), render_row(tiny_tokenizer, plain)
     assert got["input_ids"] == full["input_ids"]  # the context is the same: the mistake is still there
@@ -50,7 +37,7 @@ def test_a_turn_of_weight_0_stays_in_the_tokens_and_leaves_the_mask(tiny_tokeniz
 def test_the_token_check_refuses_a_weight_0_turn_that_would_be_trained(tiny_tokenizer, monkeypatch):
     from sciresearcher.train import templates
 
-    row = _row_with_a_mistake(0)
+    row = python_row_with_a_mistake(0)
     real = templates.render_row
     monkeypatch.setattr(templates, "render_row", lambda tok, r, t=None: real(tok, {**r, "messages": [
         {k: v for k, v in m.items() if k != "weight"} for m in r["messages"]]}, t))  # a renderer ignoring weights
@@ -65,8 +52,8 @@ def test_sft_trains_the_row_as_trl_would_but_for_the_weight_0_turn(tiny_model_di
         example = build_sft_trainer(config, rows=rows).train_dataset[0]
         return list(example["input_ids"]), list(example["labels"])
 
-    ids, ours = labels([_row_with_a_mistake(0)])  # rendered here, with the weight
-    trl_ids, trl = labels([_row_with_a_mistake(None)])  # rendered by TRL, every assistant turn trained
+    ids, ours = labels([python_row_with_a_mistake(0)])  # rendered here, with the weight
+    trl_ids, trl = labels([python_row_with_a_mistake(None)])  # rendered by TRL, every assistant turn trained
     assert ids == trl_ids
     differ = [i for i, (a, b) in enumerate(zip(ours, trl)) if a != b]
     assert differ and all(ours[i] == -100 and trl[i] != -100 for i in differ)
@@ -75,7 +62,7 @@ def test_sft_trains_the_row_as_trl_would_but_for_the_weight_0_turn(tiny_model_di
 
 
 def test_per_turn_rows_of_weight_0_are_not_trained(tiny_model_dir, tmp_path):
-    rows = turn_rows(_row_with_a_mistake(0))
+    rows = turn_rows(python_row_with_a_mistake(0))
     assert [has_untrained_turns({"messages": r["completion"]}) for r in rows] == [True, False, False]
     config = SFTRunConfig(model=str(tiny_model_dir), dataset="unused.jsonl", output_dir=str(tmp_path / "run"),
                           max_length=2048, max_steps=1, use_cpu=True)
@@ -84,7 +71,7 @@ def test_per_turn_rows_of_weight_0_are_not_trained(tiny_model_dir, tmp_path):
 
 
 def test_a_weight_other_than_0_or_1_or_off_an_assistant_turn_is_refused():
-    row = _row_with_a_mistake(0)
+    row = python_row_with_a_mistake(0)
     for i, weight in ((1, 0.5), (2, 0)):  # half a weight; a tool output cannot be trained on either way
         bad = copy.deepcopy(row)
         bad["messages"][i]["weight"] = weight

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sciresearcher.agent.final import final_of
 from sciresearcher.records import Policy, Task, Trajectory
 
@@ -74,3 +76,20 @@ def python_gold_row(reasoning: str | None = "Compute it.") -> dict:
     traj = Trajectory.from_chat(chat, id="py", task_id="py", policy=Policy(backend="gold", model="gold"),
                                 tools=[schema])
     return trajectory_to_sft_row(traj)
+
+
+def python_row_with_a_mistake(weight: int | None = 0) -> dict[str, Any]:
+    """Call python with a cut print (weight 0), read the SyntaxError, call it whole, read 42, answer 42."""
+    import copy
+
+    from sciresearcher.train.rows import normalise_row
+
+    row = python_gold_row()
+    user, call, result, answer = row["messages"]
+    cut = copy.deepcopy(call)
+    cut["tool_calls"][0]["function"]["arguments"] = '{"code": "print(6 *"}'
+    cut["tool_calls"][0]["id"] = "c-cut"
+    if weight is not None:
+        cut["weight"] = weight
+    error = {**result, "tool_call_id": "c-cut", "content": "SyntaxError: '(' was never closed"}
+    return normalise_row({"messages": [user, cut, error, call, result, answer], "tools": row["tools"]})
