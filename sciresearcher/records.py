@@ -80,7 +80,7 @@ class Message(_Record):
     provider_data: dict[str, Any] | None = None
     # An assistant turn's weight in training, as in OpenAI's fine-tuning format: 0 keeps the turn in the
     # conversation (what the model saw next depends on it) but trains nothing on it, e.g. a demonstrated mistake
-    # before its correction; None or 1 trains it. Only SFT reads it.
+    # before its correction; None or 1 trains it. SFT and GRPO's guidance read it; chat APIs are not sent it.
     weight: Literal[0, 1] | None = None
 
     def to_openai(self) -> dict[str, Any]:

@@ -36,7 +36,8 @@ def map_openai_error(exc: Exception, model: str, base_url: str | None = None) ->
 
 
 def to_openai_messages(messages: list[Message]) -> list[dict[str, Any]]:
-    return [m.to_openai() for m in messages]
+    """The messages as the chat API takes them: a turn's training `weight` is ours, not the API's, and stays out."""
+    return [{k: v for k, v in m.to_openai().items() if k != "weight"} for m in messages]
 
 
 def _message_from(content: str | None, reasoning: str | None, calls: list[dict[str, Any]]) -> Message:

@@ -14,8 +14,9 @@ GRPO prompts by the text of their user turn; a question that different tasks sha
 `guided_grpo_trainer(trl.GRPOTrainer)` returns the trainer class that does it: the replaced completion is tokenised
 the way TRL builds a multi-turn rollout (each assistant turn as the model writes it, through its end-of-turn token,
 then TRL's own tool-response suffix, masked), so its tokens are those the policy would hold had it sampled that
-trajectory; a turn of weight 0 (a demonstrated mistake, `Message.weight`) stays in it, masked, as in SFT. The importance ratio of those tokens is the policy's
-(old log-probabilities are the current ones with one update per generation), as in LUFFY without its policy shaping.
+trajectory; a turn of weight 0 (a demonstrated mistake, `Message.weight`) stays in it, masked, as in SFT. The
+importance ratio of those tokens is the policy's (old log-probabilities are the current ones with one update per
+generation), as in LUFFY without its policy shaping.
 
 Not here: the trainer's config (grpo.py), the rewards (rewards.py), the environments (environment.py). Transformers
 generation only: with vLLM, TRL's importance-sampling correction needs sampling log-probabilities a teacher's

@@ -73,6 +73,18 @@ def test_multi_turn_sends_tool_calls_and_results_back():
     assert sent[3] == {"role": "tool", "content": "result text", "tool_call_id": "c1", "name": "search"}
 
 
+def test_a_turns_training_weight_is_not_sent_to_the_api():
+    history = USER + [
+        Message(role="assistant", tool_calls=[ToolCall.make("c1", "python", {"code": "print(6 *"})], weight=0),
+        Message.tool("SyntaxError: '(' was never closed", "c1", "python"),
+    ]
+    with OpenAITestServer(["done"]) as srv:
+        chat(client_for(srv), messages=history)
+    sent = srv.requests[0]["messages"]
+    assert history[2].to_openai()["weight"] == 0 and all("weight" not in m for m in sent)
+    assert sent[2]["tool_calls"][0]["function"]["arguments"] == '{"code": "print(6 *"}'
+
+
 def test_429_retry_after_is_honoured():
     with OpenAITestServer(["ok"]) as srv:
         srv.inject(Fault("rate_limit", retry_after=0.5))
