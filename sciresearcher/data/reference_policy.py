@@ -234,7 +234,8 @@ class ReferencePolicy:
                 return self._give_up(task, f"the search results did not list {', '.join(missing)}")
             reads = dict.fromkeys((e.doc_id, fact_goal(e.text)) for e in task.evidence if e.doc_id in docs)
             return self._calls(turn, [("read", {"doc_id_or_url": d, "goal": goal}) for d, goal in reads])
-        retry = len(done["python"]) == 1 and self.shows_mistake(task)  # the cut call was answered: send it whole
+        mistake = self.shows_mistake(task)
+        retry = mistake and len(done["python"]) == 1  # the demonstrated cut call was answered: send it whole
         if not done["python"] or retry:
             read_text: dict[str, str] = {}
             for c, text in done["read"]:  # one read per cited fact; a document's reads taken together
@@ -249,7 +250,7 @@ class ReferencePolicy:
                 values[name] = found[1]
             code = self._code(task, values, reads=[t for _, t in done["read"]],
                               label=_LABEL if self.printed == "labelled" else "")
-            if not retry and self.shows_mistake(task):
+            if mistake and not retry:
                 cut = self._calls(turn, [("python", {"code": cut_print(code, task.id)})])
                 return cut.model_copy(update={"weight": 0})
             return self._calls(turn, [("python", {"code": code})])

@@ -132,9 +132,12 @@ def row_layout(rows: list[dict[str, Any]]) -> str:
 
 
 def validate_sft_rows(rows: Iterable[dict[str, Any]], tokenizer: Any, max_length: int | None,
-                      *, overlong: str = "error", check_tokens: bool = True) -> Iterator[dict[str, Any]]:
+                      *, overlong: str = "error", check_tokens: bool = True,
+                      tokenised: bool = False) -> Iterator[dict[str, Any]]:
     """Yields rows that train cleanly; raises TrainingError for unmaskable rows, rows whose training tokens
-    differ from what the policy saw (with `check_tokens`, see token_check) and (by default) overlong ones."""
+    differ from what the policy saw (with `check_tokens`, see token_check) and (by default) overlong ones.
+    With `tokenised`, a whole-conversation row is yielded as the `render_row` it was checked with (`input_ids`,
+    `assistant_masks`: what SFT hands TRL when rows have turns of weight 0), not rendered a second time."""
     from sciresearcher.train.token_check import check_row
 
     template = training_template(tokenizer)
@@ -180,6 +183,6 @@ def validate_sft_rows(rows: Iterable[dict[str, Any]], tokenizer: Any, max_length
                 f"row {i} is {n} tokens, over max_length={max_length}",
                 hint="raise max_length, or set overlong: drop to skip such rows (truncating would cut the answer)",
             )
-        yield row
+        yield rendered if tokenised else row
     if dropped:
         log.warning("dropped %d rows longer than max_length=%d", dropped, max_length)

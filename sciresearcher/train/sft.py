@@ -206,28 +206,28 @@ def build_sft_trainer(config: SFTRunConfig, rows: list[dict[str, Any]] | None = 
 
     from sciresearcher.train.right_padding import drop_right_padding_mask
     from sciresearcher.train.rows import read_sft_rows, row_layout, validate_sft_rows
-    from sciresearcher.train.templates import has_untrained_turns, render_row
+    from sciresearcher.train.templates import has_untrained_turns
 
     model_dir = check_model_dir(config.model)
     tokenizer = load_tokenizer(model_dir)
     rows = rows if rows is not None else read_sft_rows(config.dataset)
     layout = row_layout(rows)
-    rows = list(validate_sft_rows(rows, tokenizer, config.max_length, overlong=config.overlong,
-                                  check_tokens=config.check_tokens))
     # whole conversations: loss on every assistant turn (TRL's training template marks them); prompt-completion
     # turns: the model's own template and loss on the completion only, i.e. exactly the inference context
     per_turn = layout == "prompt-completion"
+    # TRL's own rendering trains every assistant turn; rendered here (`render_row`, as validation checks them), the
+    # turns of weight 0 leave the mask (TRL builds the labels from a tokenised row's `assistant_masks`, and refuses
+    # assistant_only_loss on it)
+    rendered = not per_turn and any(has_untrained_turns(r) for r in rows)
+    rows = list(validate_sft_rows(rows, tokenizer, config.max_length, overlong=config.overlong,
+                                  check_tokens=config.check_tokens, tokenised=rendered))
+    if rendered:
+        log.info("rows rendered with their turns of weight 0 out of the loss")
     if per_turn:  # a turn of weight 0 (a demonstrated mistake) is no completion to train on
         kept = [r for r in rows if not has_untrained_turns({"messages": r["completion"]})]
         if len(kept) < len(rows):
             log.info("left out %d prompt-completion rows whose completion has weight 0", len(rows) - len(kept))
         rows = kept
-    rendered = not per_turn and any(has_untrained_turns(r) for r in rows)
-    if rendered:
-        # TRL's own rendering trains every assistant turn; rendered here, the turns of weight 0 leave the mask
-        # (TRL builds the labels from a tokenised row's `assistant_masks`, and refuses assistant_only_loss on it)
-        rows = [render_row(tokenizer, r) for r in rows]
-        log.info("rows rendered with their turns of weight 0 out of the loss")
     if not rows:
         raise TrainingError("no SFT rows left to train on",
                             hint="every row was longer than max_length, or had weight 0 on all it would train")
