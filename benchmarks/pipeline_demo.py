@@ -9,16 +9,18 @@ seed changes the split (which entities are held out), the model's initialisation
 Per seed it prints the accuracies (with 95% intervals), the minutes the seed's stages took (a stage reused from
 an earlier run in the same `--out`, its config and inputs unchanged, counts with the time it took then), and what
 GRPO saw: the mean reward of its first and last steps, the share of groups whose completions all got the same
-reward (no learning signal: `frac_reward_zero_std`), the reward's spread within groups, and how often SFT already
+reward (no learning signal: `frac_reward_zero_std`), the reward's spread within groups, the policy's entropy per
+token on its own samples at the start and end (an update that flattens the forks shows here first), and how often SFT already
 solves the GRPO tasks at the sampling temperature (the first steps' mean reward), how many prompts its updates saw
 (and with `grpo.guidance`, the share of groups given the teacher's trajectory);
 the test tasks GRPO gained and lost against SFT with McNemar's exact p (a gap of a few tasks is noise unless the
 flips go one way); SFT's solved tasks by how firmly it holds its own trajectory (the weakest teacher-forced gap
 between its token and the strongest rival) with how many of each GRPO lost (the thin ones are where its losses come
 from); and each model's solved tasks per task shape (which routine it has not learned). With
-`--sampled N`, the SFT model is also rolled out N times per task at GRPO's temperature: the pass rates of the tasks its
-greedy answer solves and of those it gets wrong (the never-solved ones per shape) say which tasks GRPO can learn
-anything on. The last line is
+`--sampled N`, the SFT and GRPO models are also rolled out N times per task at GRPO's temperature: SFT's pass rates on
+the tasks its greedy answer solves and on those it gets wrong (the never-solved ones per shape) say which tasks GRPO
+can learn anything on, and the two models' mean sampled accuracy says whether GRPO raised what it optimises (the
+expected reward at its temperature) on tasks it did not train on. The last line is
 `base_acc=<x> sft_acc=<y> grpo_acc=<z> minutes=<m>` (means over seeds; minutes per seed).
 
     .venv/bin/python benchmarks/pipeline_demo.py --seeds 3 [--out DIR] [--split validation] [--sampled 8]
@@ -71,6 +73,7 @@ def grpo_signal(summary_file: Path) -> dict[str, Any]:
             "reward_last": avg(outcome, history[-quarter:]),
             "copy_first": avg("rewards/copy_reward/mean", history[:quarter]),
             "copy_last": avg("rewards/copy_reward/mean", history[-quarter:]),
+            "entropy_first": avg("entropy", history[:quarter]), "entropy_last": avg("entropy", history[-quarter:]),
             "zero_std_groups": avg("frac_reward_zero_std", history),
             "reward_std": avg("reward_std", history), "clip_ratio": avg("clip_ratio/region_mean", history),
             "tool_calls": avg("tools/call_frequency", history), "truncated": avg("completions/clipped_ratio", history),
@@ -164,10 +167,10 @@ def split_by_greedy(greedy: dict[str, bool], rates: dict[str, float],
     return out
 
 
-def sampled_signal(out: Path, split: str, samples: int) -> dict[str, Any]:
-    """Why GRPO moves greedy answers so little: the SFT model rolled out `samples` times per task at GRPO's
-    sampling temperature on the evaluated tasks (the eval stage's agent, tools and backend), against its greedy
-    answers (`split_by_greedy`). Written to `out/sampled-sft-SPLIT/`; ~5 minutes for 60 tasks x 8 on 2 cores."""
+def sampled_rates(out: Path, split: str, samples: int, model: str) -> tuple[dict[str, float], float]:
+    """One of the run's models (`sft` or `grpo`) rolled out `samples` times per task at GRPO's sampling temperature
+    on the evaluated tasks (the eval stage's agent, tools and backend): each task's pass rate, and the temperature.
+    Written to `out/sampled-MODEL-SPLIT/`; ~2-7 minutes for 60 tasks x 8 on 2 cores (a looping model is slower)."""
     import asyncio
 
     from sciresearcher.eval.harness import run_eval
@@ -176,15 +179,34 @@ def sampled_signal(out: Path, split: str, samples: int) -> dict[str, Any]:
 
     recipe, _ = load_recipe(out / "recipe.yaml")
     states = stage_states(out)
-    runs = json.loads(Path(states["eval"]["outputs"]["runs"]).read_text())
-    cfg = eval_config(recipe, "sft", states["sft"]["outputs"]["model"],
+    cfg = eval_config(recipe, model, states[model]["outputs"]["model"],
                       eval_tools(recipe, states["world"]["outputs"]["index"]), temperature=recipe.grpo.temperature,
                       samples=samples, benchmark=states["split"]["outputs"][split], limit=recipe.eval.max_tasks)
-    run_dir = out / f"sampled-sft-{split}"
+    run_dir = out / f"sampled-{model}-{split}"
     asyncio.run(run_eval(cfg, run_dir, show_progress=False))
-    rates = pass_rates(read_trajectories([run_dir / "trajectories.jsonl"]))
-    return {"samples": samples, "temperature": recipe.grpo.temperature,
-            **split_by_greedy(graded(runs, "sft", split), rates, task_shapes(out, split))}
+    return pass_rates(read_trajectories([run_dir / "trajectories.jsonl"])), recipe.grpo.temperature
+
+
+def sampled_signal(out: Path, split: str, samples: int) -> dict[str, Any]:
+    """Why GRPO moves greedy answers so little, and whether it moves what it optimises: the SFT and GRPO models
+    each rolled out `samples` times per task at GRPO's sampling temperature (`sampled_rates`). SFT's pass rates
+    against its greedy answers (`split_by_greedy`: which tasks GRPO can learn anything on), and GRPO's against
+    SFT's (`sampled_against_sft`: GRPO's own objective, the expected reward at its temperature, on these tasks)."""
+    runs = json.loads(Path(stage_states(out)["eval"]["outputs"]["runs"]).read_text())
+    sft, temperature = sampled_rates(out, split, samples, "sft")
+    grpo, _ = sampled_rates(out, split, samples, "grpo")
+    return {"samples": samples, "temperature": temperature, "grpo_against_sft": sampled_against_sft(sft, grpo),
+            **split_by_greedy(graded(runs, "sft", split), sft, task_shapes(out, split))}
+
+
+def sampled_against_sft(sft: dict[str, float], grpo: dict[str, float]) -> dict[str, Any]:
+    """Mean sampled accuracy (the expected reward GRPO maximises) of SFT and GRPO over the tasks both were rolled
+    out on, and how many tasks GRPO's pass rate rose or fell on."""
+    ids = sorted(set(sft) & set(grpo))
+    if not ids:
+        return {}
+    return {"tasks": len(ids), "sft": sum(sft[t] for t in ids) / len(ids), "grpo": sum(grpo[t] for t in ids) / len(ids),
+            "up": sum(grpo[t] > sft[t] for t in ids), "down": sum(grpo[t] < sft[t] for t in ids)}
 
 
 def stage_states(out: Path) -> dict[str, dict[str, Any]]:
@@ -229,8 +251,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "pipeline-demo-bench")
     parser.add_argument("--split", default="test", choices=["test", "validation"])
     parser.add_argument("--sampled", type=int, default=0, metavar="N",
-                        help="also roll the SFT model out N times per task at GRPO's temperature and print how many "
-                        "of the tasks its greedy answer gets wrong any sample solves (GRPO's reach); 0: off")
+                        help="also roll the SFT and GRPO models out N times per task at GRPO's temperature and print how "
+                        "many of the tasks SFT's greedy answer gets wrong any sample solves (GRPO's reach) and both "
+                        "models' mean sampled accuracy (what GRPO optimises); 0: off")
     parser.add_argument("overrides", nargs="*", help="recipe overrides after --, e.g. -- --sft.max_steps 200")
     args = parser.parse_args()
 
@@ -247,7 +270,8 @@ def main() -> None:
         print(f"  grpo: {g.get('steps')} steps on {g.get('prompts', '-')} prompts, reward {_fmt(g.get('reward_first'))} -> {_fmt(g.get('reward_last'))} "
               f"(first steps = how often SFT already solves GRPO tasks at the sampling temperature), groups with "
               f"no reward spread {_fmt(g.get('zero_std_groups'), 2)}, reward std {_fmt(g.get('reward_std'), 3)}, "
-              f"clipped {_fmt(g.get('clip_ratio'), 3)}, cut before the answer {_fmt(g.get('truncated'), 2)}"
+              f"clipped {_fmt(g.get('clip_ratio'), 3)}, cut before the answer {_fmt(g.get('truncated'), 2)}, "
+              f"policy entropy per token {_fmt(g.get('entropy_first'), 4)} -> {_fmt(g.get('entropy_last'), 4)}"
               + (f", groups given the teacher's trajectory {_fmt(g['guided_groups'], 2)}"
                  if g.get("guided_groups") is not None else "")
               + (f", values copied {_fmt(g['copy_first'])} -> {_fmt(g['copy_last'])}"
@@ -268,6 +292,10 @@ def main() -> None:
                   f"{wrong['never']} never solved (no reward spread: out of GRPO's reach"
                   + (": " + ", ".join(f"{k} {v}" for k, v in wrong["never_by_shape"].items())
                      if wrong.get("never_by_shape") else "") + ")", flush=True)
+            if c := w["grpo_against_sft"]:
+                print(f"  what GRPO optimises, sampled {w['samples']}x at temperature {w['temperature']} on the same "
+                      f"{c['tasks']} tasks: mean accuracy sft {c['sft']:.3f}, grpo {c['grpo']:.3f} ({c['grpo'] - c['sft']:+.3f}; "
+                      f"pass rate up on {c['up']} tasks, down on {c['down']})", flush=True)
         print("  turns cut at the eval's max_tokens: " + ", ".join(
             f"{m} {_fmt(a.get('cut_turns'), 2)}" for m, a in accs.items()), flush=True)
         print("  solved by task shape: " + "; ".join(

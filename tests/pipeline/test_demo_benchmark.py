@@ -82,6 +82,23 @@ def test_sampled_pass_rates_are_split_by_the_greedy_answer() -> None:
     assert by_shape["greedy_right"]["never_by_shape"] == {}
 
 
+def test_grpo_signal_reads_the_first_and_last_quarter_of_the_log(tmp_path: Path) -> None:
+    history = [{"reward": r, "rewards/outcome_reward/mean": r, "entropy": e, "frac_reward_zero_std": 0.5}
+               for r, e in [(0.5, 0.01), (0.75, 0.02), (0.25, 0.03), (1.0, 0.04)]]
+    (tmp_path / "summary.json").write_text(json.dumps({"log_history": history + [{"train_loss": 0.1}]}))
+    signal = _bench().grpo_signal(tmp_path / "summary.json")
+    assert (signal["steps"], signal["reward_first"], signal["reward_last"]) == (4, 0.5, 1.0)
+    assert (signal["entropy_first"], signal["entropy_last"], signal["zero_std_groups"]) == (0.01, 0.04, 0.5)
+    assert _bench().grpo_signal(tmp_path / "missing.json") == {}
+
+
+def test_sampled_accuracy_of_grpo_against_sft_on_the_tasks_both_ran() -> None:
+    sft = {"a": 1.0, "b": 0.5, "c": 0.0, "only_sft": 1.0}
+    grpo = {"a": 0.75, "b": 0.5, "c": 0.25, "only_grpo": 0.0}
+    assert _bench().sampled_against_sft(sft, grpo) == {"tasks": 3, "sft": 0.5, "grpo": 0.5, "up": 1, "down": 1}
+    assert _bench().sampled_against_sft(sft, {}) == {}
+
+
 def test_no_margins_without_an_sft_model_or_its_run(tmp_path: Path) -> None:
     bench = _bench()
     runs = {"sft": {"test": {"dir": str(tmp_path / "missing")}}}
