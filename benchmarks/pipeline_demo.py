@@ -10,9 +10,9 @@ Per seed it prints the accuracies (with 95% intervals), the minutes the seed's s
 an earlier run in the same `--out`, its config and inputs unchanged, counts with the time it took then), and what
 GRPO saw: the mean reward of its first and last steps, the share of groups whose completions all got the same
 reward (no learning signal: `frac_reward_zero_std`), the reward's spread within groups, the policy's entropy per
-token on its own samples at the start and end (an update that flattens the forks shows here first), and how often SFT already
-solves the GRPO tasks at the sampling temperature (the first steps' mean reward), how many prompts its updates saw
-(and with `grpo.guidance`, the share of groups given the teacher's trajectory);
+token on its own samples at the start and end (an update that flattens the forks shows here first), how often SFT
+already solves the GRPO tasks at the sampling temperature (the first steps' mean reward), how many prompts its
+updates saw (and with `grpo.guidance`, the share of groups given the teacher's trajectory);
 the test tasks GRPO gained and lost against SFT with McNemar's exact p (a gap of a few tasks is noise unless the
 flips go one way); SFT's solved tasks by how firmly it holds its own trajectory (the weakest teacher-forced gap
 between its token and the strongest rival) with how many of each GRPO lost (the thin ones are where its losses come
@@ -294,8 +294,8 @@ def main() -> None:
                      if wrong.get("never_by_shape") else "") + ")", flush=True)
             if c := w["grpo_against_sft"]:
                 print(f"  what GRPO optimises, sampled {w['samples']}x at temperature {w['temperature']} on the same "
-                      f"{c['tasks']} tasks: mean accuracy sft {c['sft']:.3f}, grpo {c['grpo']:.3f} ({c['grpo'] - c['sft']:+.3f}; "
-                      f"pass rate up on {c['up']} tasks, down on {c['down']})", flush=True)
+                      f"{c['tasks']} tasks: mean accuracy sft {c['sft']:.3f}, grpo {c['grpo']:.3f} "
+                      f"({c['grpo'] - c['sft']:+.3f}; pass rate up on {c['up']} tasks, down on {c['down']})", flush=True)
         print("  turns cut at the eval's max_tokens: " + ", ".join(
             f"{m} {_fmt(a.get('cut_turns'), 2)}" for m, a in accs.items()), flush=True)
         print("  solved by task shape: " + "; ".join(
