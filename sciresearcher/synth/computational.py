@@ -213,40 +213,49 @@ async def run_synthesis(config: SynthConfig, out: str | Path, *, solver: LLMClie
             done = kept.done_ids() | rejected.done_ids()
             todo = [j for j in jobs if j[0] not in done]
             log.info("%d candidates, %d to write and verify (%d done)", len(jobs), len(todo), len(jobs) - len(todo))
-            concurrent = writer is not None or solver is not None
-            sem = asyncio.Semaphore(config.solver.concurrency if concurrent else 1)
+            sem = asyncio.Semaphore(config.solver.concurrency)
             if config.executor == "ray":
                 from sciresearcher.synth.remote import verify_on_ray
 
                 await verify_on_ray(todo, config, docs, kept, rejected, solver=solver, tools_factory=tools_factory)
                 todo = []
-            # a fresh session per candidate (verify.reference_solution), started ahead of demand
-            async with SandboxPool(config.sandbox, warm=min(4, len(todo))) as sandbox:
+            # a fresh session per candidate (verify.reference_solution), started ahead of demand; candidates are
+            # verified `solver.concurrency` at a time and written in the order they were drawn, so the files do not
+            # depend on which finished first (the split and everything after it read them in order)
+            async with SandboxPool(config.sandbox, warm=min(max(4, config.solver.concurrency), len(todo))) as sandbox:
                 with Progress(TextColumn("[bold]synth computational"), BarColumn(), MofNCompleteColumn(),
                               TextColumn("{task.fields[kept]}"), TimeElapsedColumn(),
                               disable=not show_progress) as progress:
                     bar = progress.add_task("verify", total=len(todo), kept="")
-                    n_kept = 0
+                    n_kept, n_written = 0, 0
+                    finished: dict[int, tuple[str, str, Task | None, list[str]]] = {}
 
-                    async def one(job_id: str, template: str, make: Any) -> None:
-                        nonlocal n_kept
+                    def write_in_order() -> None:
+                        nonlocal n_kept, n_written
+                        while n_written in finished:
+                            job_id, template, task, failed = finished.pop(n_written)
+                            if failed:
+                                rejected.append({"id": job_id, "template": template, "reasons": failed,
+                                                 "task": task.model_dump(mode="json") if task else None})
+                            else:
+                                kept.append(task)
+                                n_kept += 1
+                            n_written += 1
+                            progress.update(bar, advance=1, kept=f"kept {n_kept}")
+
+                    async def one(i: int, job_id: str, template: str, make: Any) -> None:
                         async with sem:
                             task = await make()
                             if isinstance(task, str):
                                 failed = [task if task.startswith("declined:") else f"written: {task}"]
                                 row_task = None
                             else:
-                                task, failed = await verify_task(task, by_id, sandbox, config, solver, tools_factory)
-                                row_task = task
-                        if failed:
-                            rejected.append({"id": job_id, "template": template, "reasons": failed,
-                                             "task": row_task.model_dump(mode="json") if row_task else None})
-                        else:
-                            kept.append(task)
-                            n_kept += 1
-                        progress.update(bar, advance=1, kept=f"kept {n_kept}")
+                                row_task, failed = await verify_task(task, by_id, sandbox, config, solver,
+                                                                     tools_factory)
+                        finished[i] = (job_id, template, row_task, failed)
+                        write_in_order()
 
-                    await asyncio.gather(*(one(*j) for j in todo))
+                    await asyncio.gather(*(one(i, *j) for i, j in enumerate(todo)))
             summary = _summary(list(kept.latest().values()), list(rejected.latest().values()), solver is not None)
         summary["writer"] = getattr(writer, "model", None) or WRITER
         summary["session_cost"] = session_costs(writer=writer, solver=solver)  # cache/batch split

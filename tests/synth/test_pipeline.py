@@ -152,3 +152,28 @@ def test_synth_cli_writes_a_resumable_run(tmp_path):
     clean = CliRunner().invoke(app, ["data", "clean", str(out / "tasks.jsonl"), "--out", str(tmp_path / "clean"),
                                      "--eval_sets", "[]"])
     assert clean.exit_code == 0 and json.loads(clean.stdout[clean.stdout.index("{"):])["kept"] == 21
+
+
+def test_candidates_are_written_in_the_order_drawn_whatever_order_they_finish(tmp_path, monkeypatch):
+    """Verified 4 at a time, the first candidates finishing last: tasks.jsonl lists them as drawn, as one at a time."""
+    from sciresearcher.synth import computational
+
+    real = computational.verify_task
+    finished: list[str] = []
+
+    async def late_for_the_first(task, *args, **kwargs):
+        await asyncio.sleep(0.3 if task.id in first_ids else 0.0)  # the first two finish after the rest
+        result = await real(task, *args, **kwargs)
+        finished.append(task.id)
+        return result
+
+    one = _run(run_synthesis(SynthConfig(n=8, solver=SolverConfig(concurrency=1)), tmp_path / "one",
+                             show_progress=False))
+    drawn = [json.loads(line)["id"] for line in (tmp_path / "one" / "tasks.jsonl").read_text().splitlines()]
+    first_ids = set(drawn[:2])
+    monkeypatch.setattr(computational, "verify_task", late_for_the_first)
+    four = _run(run_synthesis(SynthConfig(n=8, solver=SolverConfig(concurrency=4)), tmp_path / "four",
+                              show_progress=False))
+    assert finished[:2] != drawn[:2] and set(finished[-2:]) == first_ids  # they did finish out of order
+    written = [json.loads(line)["id"] for line in (tmp_path / "four" / "tasks.jsonl").read_text().splitlines()]
+    assert written == drawn and one["kept"] == four["kept"] == 8
