@@ -11,7 +11,8 @@ and loss curves and summary.json go to the run directory as for SFT.
 With `judge_llm` set, the reward is the HLE judge's verdict instead (an async reward, see rewards.py). Rollouts
 generate with transformers, or with vLLM (`vllm.enabled`, colocate or server mode: train/vllm.py, whose
 `train vllm-serve` starts the server). With `guidance` set, a group whose samples all fail gets the task's solved
-teacher trajectory in place of one sample (off-policy guidance, guidance.py).
+teacher trajectory in place of one sample (off-policy guidance, guidance.py); `positive_advantage_weight` and
+`negative_advantage_weight` scale the two signs of advantage apart (advantage_weights.py).
 """
 
 from __future__ import annotations
@@ -102,6 +103,11 @@ class GRPORunConfig(BaseModel):
     loop_stop: int = Field(0, ge=0, description="end a completion whose last N+ tokens repeat one phrase 3 times "
                            "over, as truncated (what it would be at max_completion_length), instead of decoding the "
                            "budget (0: off; at least 3; transformers generation only): train/grpo_loop_stop.py")
+    positive_advantage_weight: float = Field(1.0, ge=0.0, le=1.0, description="scale of the advantages above the "
+                                             "group's mean (0: negative samples only, NSR; 0.1: W-REINFORCE): "
+                                             "advantage_weights.py")
+    negative_advantage_weight: float = Field(1.0, ge=0.0, le=1.0, description="scale of the advantages below the "
+                                             "group's mean (0: positive samples only, PSR)")
     trainer_overrides: dict[str, Any] = Field(default_factory=dict, description="extra GRPOConfig arguments")
 
 
@@ -185,6 +191,11 @@ def build_grpo_trainer(config: GRPORunConfig, *, environment_factory: Callable[[
         from sciresearcher.train.guidance import guided_grpo_trainer
 
         trainer_cls, extra = guided_grpo_trainer(GRPOTrainer), {"guidance": config.guidance}
+    if (config.positive_advantage_weight, config.negative_advantage_weight) != (1.0, 1.0):
+        from sciresearcher.train.advantage_weights import weighted_advantages_trainer
+
+        trainer_cls = weighted_advantages_trainer(trainer_cls, config.positive_advantage_weight,
+                                                  config.negative_advantage_weight)
     try:
         trainer = trainer_cls(model=str(model_dir), reward_funcs=reward_funcs, args=args,
                               train_dataset=Dataset.from_list(task_rows(tasks, config.system_prompt)),
