@@ -14,7 +14,8 @@ as `LocalClient` cuts and parses them (`LocalClient._reply`, the one Qwen3 reply
 
 Prompts are rendered with the TRAINING chat template (`llm.chat_template.training_template`: the one SFT and GRPO
 render with, where every assistant turn keeps its `<think>` block), so a model trained here sees at evaluation
-the context it was trained on; Qwen3's chat template drops the empty think blocks of earlier turns.
+the context it was trained on; Qwen3's chat template drops the empty think blocks of earlier turns. With
+`prefix_cache_mb`, a row's tokens that an earlier batch encoded or wrote are not encoded again (llm/prefix_cache.py).
 A sampled request draws from its own random stream, seeded by its seed and prompt (llm/row_sampling.py), so its
 reply does not depend on the batch it shared; greedy requests (`temperature: 0`) are deterministic. It is for small
 local models; serve big ones with vLLM.
@@ -35,6 +36,7 @@ from sciresearcher.errors import ProviderError
 from sciresearcher.llm.base import ChatResult
 from sciresearcher.llm.config import LLMConfig
 from sciresearcher.llm.local_backend import LocalClient
+from sciresearcher.llm.prefix_cache import PrefixStore
 from sciresearcher.llm.reply_format import parse_qwen_reply
 from sciresearcher.records import Message, Usage
 
@@ -72,11 +74,14 @@ class BatchedLocalClient(LocalClient):
         self._queue: list[_Request] = []
         self._cond = threading.Condition()
         self._worker: threading.Thread | None = None
+        self._closing = False  # close(): the worker returns once the queue is empty
         self.batches: list[int] = []  # sizes of the batches generated (for measurements)
+        self.prefixes: PrefixStore | None = PrefixStore(config.prefix_cache_mb) if config.prefix_cache_mb else None
 
     def _ensure_worker(self) -> None:
         with self._cond:
             if self._worker is None or not self._worker.is_alive():
+                self._closing = False
                 self._worker = threading.Thread(target=self._serve, name="batched-local-generate", daemon=True)
                 self._worker.start()
 
@@ -92,9 +97,11 @@ class BatchedLocalClient(LocalClient):
                 self._open -= 1
                 self._cond.notify_all()
 
-    def _next_batch(self) -> list[_Request]:
+    def _next_batch(self) -> list[_Request] | None:
         with self._cond:
             while not self._queue:
+                if self._closing:
+                    return None
                 self._cond.wait()
             # until every open conversation has asked (or open_wait_max_s), then while requests keep arriving
             # (each arrival gives the next one batch_wait_s, up to batch_wait_max_s)
@@ -115,9 +122,23 @@ class BatchedLocalClient(LocalClient):
             self._queue = [r for r in self._queue if r not in batch]
             return batch
 
+    def close(self) -> None:
+        """Stops the worker thread (a later request starts another) and empties the stored prefixes. An idle
+        worker left behind slows the next client's generation in the same process (its thread pool stays up): an
+        evaluation of three models in one pipeline took 58 s instead of 47."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        if self._worker is not None and self._worker is not threading.current_thread():
+            self._worker.join(timeout=10)
+        if self.prefixes is not None:
+            self.prefixes = PrefixStore(self.config.prefix_cache_mb)
+
     def _serve(self) -> None:
         while True:
             batch = self._next_batch()
+            if batch is None:  # closed
+                return
             try:
                 results: list[Any] = self.generate_batch([r.prompt for r in batch], batch[0].sampling,
                                                          seeds=[r.sampling.get("seed") for r in batch])
@@ -140,6 +161,8 @@ class BatchedLocalClient(LocalClient):
             seeds = [sampling.get("seed")] * len(prompts)
         gen = with_row_sampling(self._generation_kwargs(sampling),
                                 [row_seed(s, p) for s, p in zip(seeds, prompts, strict=True)])
+        if self.prefixes is not None:
+            return self._generate_from_prefixes(prompts, gen)
         tok = self.tokenizer
         side = tok.padding_side
         tok.padding_side = "left"
@@ -156,6 +179,36 @@ class BatchedLocalClient(LocalClient):
         for i, (row, mask) in enumerate(zip(output, inputs["attention_mask"], strict=True)):
             text, n_new, ended = self._reply(row[width:].tolist(), stopped.get(i))
             out.append((text, int(mask.sum()), n_new, "stop" if ended else "length"))
+        return out
+
+    def _generate_from_prefixes(self, prompts: list[str], gen: dict[str, Any]) -> list[tuple[str, int, int, str]]:
+        """`generate_batch` with each row's longest stored prefix taken from `self.prefixes` (llm/prefix_cache.py)
+        instead of encoded again, and every row's tokens and states stored for the next turn."""
+        import torch
+
+        from sciresearcher.llm.prefix_cache import prefilled_batch, row_states
+
+        assert self.prefixes is not None
+        ids = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+        hits = [self.prefixes.lookup(x) for x in ids]
+        gen = {k: v for k, v in gen.items() if k != "cache_implementation"}
+        input_ids, mask, cache = prefilled_batch(self.hf_model, ids, hits, gen["pad_token_id"], gen["max_new_tokens"])
+        input_ids, mask = input_ids.to(self.device), mask.to(self.device)
+        width = input_ids.shape[1]
+        loop_stop = self._loop_stop(width, gen)
+        with self._lock, torch.inference_mode():
+            output = self.hf_model.generate(input_ids=input_ids, attention_mask=mask, cache=cache,
+                                            return_dict_in_generate=True, **gen)
+        sequences, cache = output.sequences, output.past_key_values
+        written = sequences.shape[1] - width
+        stopped = loop_stop.stopped if loop_stop is not None else {}
+        out, rows = [], []
+        for i, row in enumerate(sequences):
+            text, n_new, ended = self._reply(row[width:].tolist(), stopped.get(i))
+            out.append((text, len(ids[i]), n_new, "stop" if ended else "length"))
+            keep = min(n_new, written - 1)
+            rows.append((ids[i] + row[width:width + keep].tolist(), row_states(cache, mask, i, width, keep)))
+        self.prefixes.add(rows)
         return out
 
     async def _chat_once(self, messages: list[Message], tools: list[dict[str, Any]] | None,

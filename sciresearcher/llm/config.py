@@ -91,6 +91,10 @@ class LLMConfig(BaseModel):
         "dynamic", description="local backend: the key-value cache of a generation. dynamic grows by one token a "
         "step (a copy of the whole cache each step); static is allocated once at prompt + max_tokens: the same "
         "tokens, and on CPU ~1.5x faster decoding of a padded batch (llm/batched_local.py)")
+    prefix_cache_mb: int = Field(
+        0, ge=0, description="local backend with local_batch > 1: keep every row's tokens and key-value states after "
+        "a batch, up to this many MB, so that the next turn of a conversation encodes only what is new (the tool "
+        "output) instead of the whole conversation; uses a static cache (llm/prefix_cache.py; 0: off)")
     loop_stop: int = Field(
         0, ge=0, description="local backend: end a reply as cut at max_tokens once its last N or more tokens repeat "
         "one period three times (llm/loop_stop.py; 0: off). A looping row otherwise keeps its whole batch decoding")

@@ -87,6 +87,9 @@ async def run_rollouts(tasks: list[Task], config: RolloutConfig, out: str | Path
                 await _record_all(local_rollouts(todo, one, config.concurrency), len(todo), records, label,
                                   show_progress)
             trajectories = list(records.latest().values())
+        close = getattr(llm, "close", None)
+        if not explicit_llm and callable(close):
+            close()  # a local model's worker thread, which would slow the next client in this process
         summary = summarize(trajectories, judged) if summarize is not None else {}
         summary["session_cost"] = session_costs(agent=llm, judge=judge_llm)  # this session's calls, judge included
         run.write_json("summary.json", summary)
