@@ -36,7 +36,7 @@ from sciresearcher.errors import ProviderError
 from sciresearcher.llm.base import ChatResult
 from sciresearcher.llm.config import LLMConfig
 from sciresearcher.llm.local_backend import LocalClient
-from sciresearcher.llm.prefix_cache import PrefixStore
+from sciresearcher.llm.prefix_cache import PrefixStore, prefilled_batch, row_states
 from sciresearcher.llm.reply_format import parse_qwen_reply
 from sciresearcher.records import Message, Usage
 
@@ -186,10 +186,8 @@ class BatchedLocalClient(LocalClient):
         instead of encoded again, and every row's tokens and states stored for the next turn."""
         import torch
 
-        from sciresearcher.llm.prefix_cache import prefilled_batch, row_states
-
         assert self.prefixes is not None
-        ids = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+        ids = self.tokenizer(prompts, add_special_tokens=False)["input_ids"]
         hits = [self.prefixes.lookup(x) for x in ids]
         gen = {k: v for k, v in gen.items() if k != "cache_implementation"}
         input_ids, mask, cache = prefilled_batch(self.hf_model, ids, hits, gen["pad_token_id"], gen["max_new_tokens"])
