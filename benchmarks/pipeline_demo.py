@@ -16,7 +16,10 @@ updates saw (and with `grpo.guidance`, the share of groups given the teacher's t
 the test tasks GRPO gained and lost against SFT with McNemar's exact p (a gap of a few tasks is noise unless the
 flips go one way); SFT's solved tasks by how firmly it holds its own trajectory (the weakest teacher-forced gap
 between its token and the strongest rival) with how many of each GRPO lost (the thin ones are where its losses come
-from); and each model's solved tasks per task shape (which routine it has not learned). With
+from); each model's solved tasks per task shape (which routine it has not learned); and the training stages' pace,
+seconds per optimizer step of copy pretraining, SFT and GRPO (those stages are compute-bound, so the pace is what
+changes a seed's minutes from one machine to another: the same students took 9.6 minutes on one AMD EPYC and 12.0
+on another). With
 `--sampled N`, the SFT and GRPO models are also rolled out N times per task at GRPO's temperature: SFT's pass rates on
 the tasks its greedy answer solves and on those it gets wrong (the never-solved ones per shape) say which tasks GRPO
 can learn anything on, and the two models' mean sampled accuracy says whether GRPO raised what it optimises (the
@@ -215,6 +218,14 @@ def stage_states(out: Path) -> dict[str, dict[str, Any]]:
     return {name: state for name, d in stage_dirs(out).items() if (state := read_state(d)) is not None}
 
 
+def training_pace(figures: dict[str, Any]) -> dict[str, float]:
+    """Seconds per optimizer step of copy pretraining, SFT and GRPO, from their stages' figures (absent for a
+    stage that did not train this run)."""
+    pace = {"copy pretraining": (figures.get("base") or {}).get("copy_s_per_step"),
+            "sft": (figures.get("sft") or {}).get("s_per_step"), "grpo": (figures.get("grpo") or {}).get("s_per_step")}
+    return {k: v for k, v in pace.items() if isinstance(v, (int, float))}
+
+
 def run_seed(seed: int, out: Path, split: str, overrides: list[str]) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "sciresearcher", "pipeline", "demo", "--out", str(out), "--seed", str(seed), "-q",
            "--eval.splits", f"[{split}]", *overrides]
@@ -302,6 +313,9 @@ def main() -> None:
             f"{m} " + " ".join(f"{k} {a}/{n}" for k, (a, n) in sorted(c.items()))
             for m, c in r["by_shape"].items()), flush=True)
         print("  stage seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in r["stage_seconds"].items() if v), flush=True)
+        if pace := training_pace(r["figures"]):
+            print("  training pace, seconds a step (compute-bound: what makes the minutes differ between machines): "
+                  + ", ".join(f"{k} {v:.3f}" for k, v in pace.items()), flush=True)
     base = mean(r["runs"]["base"][args.split]["accuracy"] for r in results)
     sft = mean(r["runs"]["sft"][args.split]["accuracy"] for r in results)
     grpo = mean(r["runs"]["grpo"][args.split]["accuracy"] for r in results)

@@ -312,6 +312,7 @@ def run_base(ctx: Context, d: Path) -> StageResult:
             copied = pretrain_copying(path, [doc.text for doc in train_docs], cfg,
                                       on_step=lambda step, acc: update(step, f"copy accuracy {acc:.2f}"))
         figures["copy_acc"] = f"{copied['copy_accuracy_first']:.2f}->{copied['copy_accuracy_last']:.2f}"
+        figures["copy_s_per_step"] = round(copied["seconds"] / copied["steps"], 3)  # the machine's pace on this model
     return StageResult({"model": str(path)}, figures)
 
 

@@ -73,7 +73,8 @@ def run_sft_stage(ctx: Context, d: Path) -> StageResult:
                           "output_dir": str(d), "seed": recipe.seed, "check_tokens": sft_checks_tokens(recipe, model)})
     summary = _train("sft", cfg, recipe.sft.launch, ctx, d, run_sft)
     return StageResult({"model": str(d / "final"), "summary": str(d / "summary.json")},
-                       {"steps": summary.get("global_step"), "loss": rounded(summary.get("last_loss"))})
+                       {"steps": summary.get("global_step"), "loss": rounded(summary.get("last_loss")),
+                        "s_per_step": rounded(summary.get("seconds_per_step"))})
 
 
 def _seeded_subset(items: list[Any], n: int, seed: int) -> list[Any]:
@@ -166,7 +167,8 @@ def run_grpo_stage(ctx: Context, d: Path) -> StageResult:
                        {"steps": summary.get("global_step"),
                         "reward_first": rounded(_mean(rewards[: max(1, len(rewards) // 4)])),
                         "reward_last": rounded(_mean(rewards[-max(1, len(rewards) // 4):])),
-                        "truncated": rounded(summary.get("truncated_share")), **filtered})
+                        "truncated": rounded(summary.get("truncated_share")),
+                        "s_per_step": rounded(summary.get("seconds_per_step")), **filtered})
 
 
 def _mean(xs: list[float]) -> float | None:

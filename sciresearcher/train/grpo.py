@@ -235,7 +235,7 @@ def run_grpo(config: GRPORunConfig, *, environment_factory: Callable[[], Any] | 
         truncated = _truncated_share(trainer.state.log_history, config.max_completion_length)
         return finish_run(trainer, out, config, "grpo", run,
                           extra={"last_reward": rewards[-1] if rewards else None, "rewards": rewards,
-                                 "truncated_share": truncated})
+                                 "truncated_share": truncated}, resumed_from=resume)
 
 
 def _truncated_share(history: list[dict[str, Any]], limit: int) -> float | None:

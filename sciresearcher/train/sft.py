@@ -274,9 +274,22 @@ def plot_loss(log_history: list[dict[str, Any]], path: Path, title: str = "train
     return path
 
 
+def checkpoint_step(checkpoint: str | None) -> int:
+    """The optimizer step a `checkpoint-N` directory was saved at (0 for none: a fresh run)."""
+    return int(Path(checkpoint).name.rsplit("-", 1)[-1]) if checkpoint else 0
+
+
+def seconds_per_step(history: list[dict[str, Any]], steps: int) -> float | None:
+    """This run's seconds per optimizer step: the trainer's `train_runtime` over the `steps` it took (the machine's
+    pace on this model; compute-bound stages are compared across machines by it)."""
+    runtimes = [h["train_runtime"] for h in history if "train_runtime" in h]
+    return runtimes[-1] / steps if runtimes and steps > 0 else None
+
+
 def finish_run(trainer: Any, out: Path, resolved: BaseModel, kind: str, run: Any = None,
-               extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Saves the final model, loss curve and summary.json (main process only) into `run` (a RunDir) or `out`."""
+               extra: dict[str, Any] | None = None, resumed_from: str | None = None) -> dict[str, Any]:
+    """Saves the final model, loss curve and summary.json (main process only) into `run` (a RunDir) or `out`.
+    `resumed_from` is the checkpoint this run started at, so that its pace counts only the steps it took."""
     trainer.save_model(str(out / "final"))
     if not is_main_process():
         return {}
@@ -284,10 +297,11 @@ def finish_run(trainer: Any, out: Path, resolved: BaseModel, kind: str, run: Any
     history = trainer.state.log_history
     losses = [h["loss"] for h in history if "loss" in h]
     png = plot_loss(history, out / "loss.png", f"{kind} loss")
+    steps = trainer.state.global_step - checkpoint_step(resumed_from)
     summary = {"kind": kind, "global_step": trainer.state.global_step, "first_loss": losses[0] if losses else None,
                "last_loss": losses[-1] if losses else None, "loss_png": str(png) if png else None,
-               "final_model": str(out / "final"), **(extra or {}),
-               "log_history": history}
+               "final_model": str(out / "final"), "seconds_per_step": seconds_per_step(history, steps),
+               **(extra or {}), "log_history": history}
     if run is not None:
         run.write_json("summary.json", summary)
     else:
@@ -329,4 +343,4 @@ def run_sft(config: SFTRunConfig, *, callbacks: list[Any] | None = None) -> dict
         if resume:
             log.info("resuming from %s", resume)
         trainer.train(resume_from_checkpoint=resume)
-        return finish_run(trainer, out, config, "sft", run)
+        return finish_run(trainer, out, config, "sft", run, resumed_from=resume)

@@ -136,3 +136,11 @@ def test_unseen_names_probe_counts_each_step_and_keeps_the_real_split_apart() ->
                        grade=Grade(correct=ok, method="numeric")) for i, (m, ok) in enumerate([(good, True), (bad, False)])]
     assert probe.step_counts(runs, {task.id: task}) == {"search_names": 1, "read_id": 1, "python_right": 1,
                                                         "correct": 1}
+
+
+def test_training_pace_from_the_stages_figures() -> None:
+    figures = {"base": {"copy_acc": "0.05->0.98", "copy_s_per_step": 0.297}, "sft": {"steps": 300, "s_per_step": 0.68},
+               "grpo": {"steps": 8, "s_per_step": None}, "eval": {"sft/test": 0.62}}
+    # GRPO's pace is unknown (a stage reused from a run before the pace was recorded): left out
+    assert _bench().training_pace(figures) == {"copy pretraining": 0.297, "sft": 0.68}
+    assert _bench().training_pace({"base": None}) == {}

@@ -64,6 +64,9 @@ def test_the_whole_pipeline_ends_with_the_models_table_and_the_report(
     assert grpo_stage["filter_tried"] == 2 and grpo_stage["filter_kept"] == len(grpo_tasks)
     base = json.loads((root / "07-base" / "stage.json").read_text())
     assert "->" in base["figures"]["copy_acc"]  # copy pretraining ran on the training documents
+    # each training stage's pace (seconds a step), what a seed's minutes depend on from one machine to the next
+    assert base["figures"]["copy_s_per_step"] > 0 and grpo_stage["s_per_step"] > 0
+    assert json.loads((root / "09-sft" / "stage.json").read_text())["figures"]["s_per_step"] > 0
     runs = json.loads((root / "11-eval" / "runs.json").read_text())
     assert set(runs) == {"base", "sft", "grpo"}
     for by in runs.values():

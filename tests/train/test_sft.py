@@ -32,6 +32,8 @@ def test_sft_trains_writes_artefacts_and_resumes(tiny_model_dir, sft_jsonl, tmp_
         assert (out / name).exists(), name
     assert yaml.safe_load((out / "config.yaml").read_text())["max_steps"] == 3
     assert json.loads((out / "summary.json").read_text())["kind"] == "sft"
+    runtime = [h["train_runtime"] for h in summary["log_history"] if "train_runtime" in h][-1]
+    assert summary["seconds_per_step"] == pytest.approx(runtime / 3)  # the machine's pace: the run's time per step
 
     # same config again: the last checkpoint already reached max_steps, nothing to do
     assert run_sft(config)["global_step"] == 3
@@ -41,6 +43,8 @@ def test_sft_trains_writes_artefacts_and_resumes(tiny_model_dir, sft_jsonl, tmp_
     again = run_sft(config)
     assert again["global_step"] == 3
     assert [h["step"] for h in again["log_history"] if "loss" in h] == [1, 2, 3]
+    runtime = [h["train_runtime"] for h in again["log_history"] if "train_runtime" in h][-1]
+    assert again["seconds_per_step"] == pytest.approx(runtime / 1)  # the resumed run took one step, not three
     # another config in the same directory is refused, naming the difference
     with pytest.raises(RunError, match="max_steps"):
         run_sft(_config(tiny_model_dir, sft_jsonl, out, max_steps=5))
