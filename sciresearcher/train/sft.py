@@ -15,6 +15,7 @@ It does not build the rows (the export step does, with `trajectory_to_sft_row`) 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 from collections.abc import Iterator
@@ -92,8 +93,6 @@ def check_model_dir(path: str) -> Path:
 
 def model_context(model_dir: str | Path) -> int:
     """The model's context length in tokens (`max_position_embeddings` in its config.json)."""
-    import json
-
     config = json.loads((check_model_dir(str(model_dir)) / "config.json").read_text())
     context = config.get("max_position_embeddings") or config.get("text_config", {}).get("max_position_embeddings")
     if not context:
@@ -145,14 +144,18 @@ def last_checkpoint(output_dir: Path) -> str | None:
     return get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
 
 
+def checkpoint_step(checkpoint: str | None) -> int:
+    """The optimizer step a checkpoint was saved at, from its trainer_state.json (0 for none: a fresh run)."""
+    if checkpoint is None:
+        return 0
+    return int(json.loads((Path(checkpoint) / "trainer_state.json").read_text()).get("global_step", 0))
+
+
 def finished_summary(output_dir: Path, resume: str | None, max_steps: int) -> dict[str, Any] | None:
     """The saved summary when the last checkpoint already reached `max_steps` (rerunning would add a step)."""
-    import json
-
     if resume is None or max_steps <= 0 or not (output_dir / "summary.json").is_file():
         return None
-    state = json.loads((Path(resume) / "trainer_state.json").read_text())
-    if state.get("global_step", 0) < max_steps:
+    if checkpoint_step(resume) < max_steps:
         return None
     log.info("%s already reached max_steps=%d; nothing to do", output_dir, max_steps)
     return json.loads((output_dir / "summary.json").read_text())
@@ -272,11 +275,6 @@ def plot_loss(log_history: list[dict[str, Any]], path: Path, title: str = "train
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
-
-
-def checkpoint_step(checkpoint: str | None) -> int:
-    """The optimizer step a `checkpoint-N` directory was saved at (0 for none: a fresh run)."""
-    return int(Path(checkpoint).name.rsplit("-", 1)[-1]) if checkpoint else 0
 
 
 def seconds_per_step(history: list[dict[str, Any]], steps: int) -> float | None:
