@@ -15,7 +15,15 @@ from typing import Any
 
 from sciresearcher.errors import ConfigError
 from sciresearcher.pipeline.recipe import FILLED, Recipe
-from sciresearcher.pipeline.stage import Context, StageResult, dump, rounded, training_tools, write_tasks
+from sciresearcher.pipeline.stage import (
+    Context,
+    StageResult,
+    dump,
+    rounded,
+    set_cpu_math,
+    training_tools,
+    write_tasks,
+)
 
 log = logging.getLogger(__name__)
 
@@ -306,6 +314,7 @@ def run_base(ctx: Context, d: Path) -> StageResult:
 
         train_docs = load_sources([ctx.output("split", "train_documents")]).documents  # documents only: no tasks
         cfg = tiny.copy_pretrain.model_copy(update={"seed": recipe.seed, "threads": recipe.threads})
+        matmul = set_cpu_math(recipe)
         from sciresearcher.pipeline.progress import step_progress
 
         with step_progress("copy pretraining", cfg.steps, ctx.show_progress) as update:
@@ -313,6 +322,8 @@ def run_base(ctx: Context, d: Path) -> StageResult:
                                       on_step=lambda step, acc: update(step, f"copy accuracy {acc:.2f}"))
         figures["copy_acc"] = f"{copied['copy_accuracy_first']:.2f}->{copied['copy_accuracy_last']:.2f}"
         figures["copy_s_per_step"] = round(copied["seconds"] / copied["steps"], 3)  # the machine's pace on this model
+        if recipe.cpu_matmul != "ieee":
+            figures["cpu_matmul"] = matmul  # what ran: ieee where the CPU had no bf16
     return StageResult({"model": str(path)}, figures)
 
 

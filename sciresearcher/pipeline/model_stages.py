@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from sciresearcher.pipeline.recipe import FILLED, Recipe
-from sciresearcher.pipeline.stage import Context, StageResult, rounded, training_tools, write_tasks
+from sciresearcher.pipeline.stage import (
+    Context,
+    StageResult,
+    rounded,
+    set_cpu_math,
+    training_tools,
+    write_tasks,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +43,6 @@ def _launch(kind: str, config: Any, launch: Any, d: Path) -> None:
     subprocess.run(cmd, check=True)
 
 
-def _set_threads(recipe: Recipe) -> None:
-    if recipe.threads:
-        import torch
-
-        torch.set_num_threads(recipe.threads)
-
-
 def _train(kind: str, cfg: Any, launch: Any, ctx: Context, d: Path, run: Any) -> dict[str, Any]:
     """Trains under `accelerate launch` when the recipe asks for it, else in this process with the pipeline's
     progress bar; returns the run's summary."""
@@ -51,7 +51,7 @@ def _train(kind: str, cfg: Any, launch: Any, ctx: Context, d: Path, run: Any) ->
         return json.loads((d / "summary.json").read_text())
     from sciresearcher.pipeline.progress import training_progress
 
-    _set_threads(ctx.recipe)
+    set_cpu_math(ctx.recipe)
     return run(cfg, callbacks=[training_progress(kind, ctx.show_progress)])
 
 
@@ -108,7 +108,7 @@ def _filter_prompts(ctx: Context, d: Path, tasks: list[Any], cfg: Any) -> tuple[
     tools = training_tools(ctx, recipe.grpo.tools, rl=True)
     cfg_eval = eval_config(recipe, "sft", str(ctx.output("sft", "model")), tools,
                            temperature=cfg.temperature, samples=cfg.samples, benchmark=str(pool_file))
-    _set_threads(recipe)
+    set_cpu_math(recipe, training=False)
     asyncio.run(run_eval_harness(cfg_eval, d / "rollouts", show_progress=ctx.show_progress))
     rates = pass_rates(read_trajectories([d / "rollouts" / "trajectories.jsonl"]))
     kept = [t for t in pool if cfg.min_pass <= rates.get(t.id, 0.0) <= cfg.max_pass]
@@ -211,7 +211,7 @@ def run_eval(ctx: Context, d: Path) -> StageResult:
 
     recipe = ctx.recipe
     cfg_eval = recipe.eval
-    _set_threads(recipe)
+    set_cpu_math(recipe, training=False)
     tools = eval_tools(recipe, ctx.output("world", "index"))
     runs: dict[str, dict[str, Any]] = {}
     for model in cfg_eval.models:

@@ -74,3 +74,22 @@ def training_tools(ctx: Context, tools: Any, *, rl: bool = False) -> Any:
 def rounded(x: Any, digits: int = 3) -> Any:
     """A figure for the summary table."""
     return round(x, digits) if isinstance(x, float) else x
+
+
+def set_cpu_math(recipe: Recipe, *, training: bool = True) -> str:
+    """Sets the recipe's torch CPU threads and float32 matrix products for this process: `cpu_matmul` for a
+    stage that trains, the default kernels for one that only generates (evaluation, rollouts: oneDNN is slower
+    at decoding). Returns the products' mode in force (`ieee` where the CPU cannot do `bf16`)."""
+    from sciresearcher.train.cpu_matmul import apply_cpu_matmul
+
+    if recipe.threads:
+        import torch
+
+        torch.set_num_threads(recipe.threads)
+    return apply_cpu_matmul(recipe.cpu_matmul if training else "ieee")
+
+
+def cpu_math_key(recipe: Recipe) -> dict[str, Any]:
+    """What a model stage's key adds for `cpu_matmul`: nothing at the default, so that runs made before the
+    setting existed keep their keys."""
+    return {"cpu_matmul": recipe.cpu_matmul} if recipe.cpu_matmul != "ieee" else {}

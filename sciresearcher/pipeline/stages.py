@@ -32,7 +32,7 @@ from sciresearcher.pipeline.model_stages import (
     run_report,
     run_sft_stage,
 )
-from sciresearcher.pipeline.stage import Context, Stage, StageResult, dump
+from sciresearcher.pipeline.stage import Context, Stage, StageResult, cpu_math_key, dump
 
 __all__ = ["STAGES", "STAGE_NAMES", "Context", "Stage", "StageResult", "eval_targets"]
 
@@ -50,14 +50,14 @@ STAGES: list[Stage] = [
           run_teacher_stage, ("trajectories",)),
     Stage("filter", "rejection sampling", ("teacher", "split"), lambda r: dump(r.filter), run_filter, ("kept",)),
     Stage("base", "the student before training", ("filter", "split", "world"),
-          lambda r: {"student": dump(r.student), "seed": r.seed}, run_base, ("model",)),
+          lambda r: {"student": dump(r.student), "seed": r.seed, **cpu_math_key(r)}, run_base, ("model",)),
     Stage("export", "SFT rows (fitting the student's context) and RL tasks (the rl split, else train)",
           ("filter", "base", "split"),
           lambda r: dump(r.export), run_export, ("sft_train", "rl_train")),
     Stage("sft", "supervised fine-tuning on the kept trajectories", ("base", "export"),
-          lambda r: {"sft": dump(r.sft), "seed": r.seed}, run_sft_stage, ("model",)),
+          lambda r: {"sft": dump(r.sft), "seed": r.seed, **cpu_math_key(r)}, run_sft_stage, ("model",)),
     Stage("grpo", "GRPO with the outcome reward, tools over the training index", ("sft", "export", "split"),
-          lambda r: {"grpo": dump(r.grpo), "seed": r.seed}, run_grpo_stage, ("model",)),
+          lambda r: {"grpo": dump(r.grpo), "seed": r.seed, **cpu_math_key(r)}, run_grpo_stage, ("model",)),
     Stage("eval", "each model on the held-out tasks, side by side", ("base", "sft", "grpo", "split", "world"),
           lambda r: {"eval": dump(r.eval), "seed": r.seed}, run_eval, ("runs",)),
     Stage("report", "one HTML report comparing the models", ("eval", "sft", "grpo"), lambda r: {}, run_report,

@@ -213,6 +213,9 @@ def build_grpo_trainer(config: GRPORunConfig, *, environment_factory: Callable[[
         from sciresearcher.train.grpo_loop_stop import with_loop_stop
 
         with_loop_stop(trainer.model, config.loop_stop)
+    from sciresearcher.train.cpu_matmul import generate_on_default_kernels
+
+    generate_on_default_kernels(trainer.model)  # sampling on the default kernels, updates in the process's mode
     return trainer
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from sciresearcher.data.rejection import read_trajectories
 from sciresearcher.pipeline.model_stages import pass_rates
+from sciresearcher.train.cpu_matmul import cpu_has_bf16
 
 
 def test_the_whole_pipeline_ends_with_the_models_table_and_the_report(
@@ -34,7 +35,8 @@ def test_the_whole_pipeline_ends_with_the_models_table_and_the_report(
                            "prompt_filter": {"samples": 1, "max_pass": 0.0, "pool": 2},
                            "guidance": {"when": "always"}},
                      eval={"splits": ["test"], "rollout": {"tools": small["teacher"]["rollout"]["tools"],
-                                                           "agent": {"max_turns": 2, "sampling": {"max_tokens": 8}}}})
+                                                           "agent": {"max_turns": 2, "sampling": {"max_tokens": 8}}}},
+                     cpu_matmul="bf16")  # the demo's kernels (train/cpu_matmul.py), in every model stage
     result = run_pipeline(str(recipe))
     assert result.returncode == 0, result.stderr[-3000:]
     root = tmp_path / "p"
@@ -64,6 +66,7 @@ def test_the_whole_pipeline_ends_with_the_models_table_and_the_report(
     assert grpo_stage["filter_tried"] == 2 and grpo_stage["filter_kept"] == len(grpo_tasks)
     base = json.loads((root / "07-base" / "stage.json").read_text())
     assert "->" in base["figures"]["copy_acc"]  # copy pretraining ran on the training documents
+    assert base["figures"]["cpu_matmul"] == ("bf16" if cpu_has_bf16() else "ieee")  # what ran, on this CPU
     # each training stage's pace (seconds a step), what a seed's minutes depend on from one machine to the next
     assert base["figures"]["copy_s_per_step"] > 0 and grpo_stage["s_per_step"] > 0
     assert json.loads((root / "09-sft" / "stage.json").read_text())["figures"]["s_per_step"] > 0

@@ -74,6 +74,20 @@ def test_a_setting_left_at_its_default_is_not_in_any_key(tmp_path: Path, small_r
     assert dump(After(lr=3e-3, loop_stop=96)) != dump(Before(lr=3e-3))
 
 
+def test_cpu_matmul_moves_the_model_stages_keys_only_when_set(tmp_path: Path, small_recipe: Callable[..., Path]):
+    """`cpu_matmul: bf16` trains and generates with other kernels, so the student and everything after it are
+    new stages; the data stages before it are not, and `ieee` spelled out is the default's key."""
+    recipe, path = load_recipe(small_recipe())
+    keys = {p.stage.name: p.key for p in plan(recipe, path, tmp_path / "p")}
+    spelled, _ = load_recipe(path, ["--cpu_matmul", "ieee"])
+    assert {p.stage.name: p.key for p in plan(spelled, path, tmp_path / "p")} == keys
+    fast, _ = load_recipe(path, ["--cpu_matmul", "bf16"])
+    moved = {p.stage.name for p in plan(fast, path, tmp_path / "p") if p.key != keys[p.stage.name]}
+    assert moved == {"base", "export", "sft", "grpo", "eval", "report"}
+    with pytest.raises(ConfigError, match="cpu_matmul"):
+        load_recipe(path, ["--cpu_matmul", "tf32"])
+
+
 def test_dry_run_prints_the_real_scale_plan_with_calls_tokens_and_cost():
     result = runner.invoke(app, ["pipeline", str(ROOT / "recipes" / "sciresearcher-8b.yaml"), "--dry-run"],
                            env={"COLUMNS": "220"})

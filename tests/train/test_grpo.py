@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 from train_helpers import PYTHON_QUESTION, PYTHON_TASK
 
 from sciresearcher.errors import ConfigError, DataError, TrainingError
@@ -49,7 +50,16 @@ def test_grpo_rollouts_use_the_sandbox_and_only_model_tokens_carry_loss(python_a
         return compute_loss(model, inputs, *args, **kwargs)
 
     trainer.compute_loss = recording
-    trainer.train()
+    kernels: list[tuple[bool, str]] = []  # (gradients on, float32 products' mode) at each forward pass
+    trainer.model.register_forward_pre_hook(
+        lambda *_: kernels.append((torch.is_grad_enabled(), torch.backends.mkldnn.matmul.fp32_precision)))
+    torch.backends.mkldnn.matmul.fp32_precision = "bf16"  # the demo's mode (train/cpu_matmul.py)
+    try:
+        trainer.train()
+    finally:
+        torch.backends.mkldnn.matmul.fp32_precision = "ieee"
+    # the update trains in the process's mode; sampling decodes on the default kernels
+    assert {mode for grad, mode in kernels if grad} == {"bf16"} and ("ieee" in {mode for _, mode in kernels})
     tok = trainer.processing_class
     assert seen and "tool_mask" in seen[0], "the rollouts made no tool call"
     batch = seen[0]
