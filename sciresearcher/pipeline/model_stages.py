@@ -63,6 +63,16 @@ def sft_checks_tokens(recipe: Recipe, model: str) -> bool:
     return recipe.sft.check_tokens and not exported_checked
 
 
+def _stage_model(d: Path, lora: Any) -> str:
+    """The model a training stage hands on: its run's `final/`, or with LoRA that adapter merged into its base
+    model (`merged/`), which the next stages load as any model directory."""
+    if not lora.enabled:
+        return str(d / "final")
+    from sciresearcher.train.merge import merge_adapter
+
+    return str(merge_adapter(d / "final", d / "merged"))
+
+
 def run_sft_stage(ctx: Context, d: Path) -> StageResult:
     from sciresearcher.train.sft import SFTRunConfig, run_sft
 
@@ -72,7 +82,7 @@ def run_sft_stage(ctx: Context, d: Path) -> StageResult:
     cfg = SFTRunConfig(**{**data, "model": model, "dataset": str(ctx.output("export", "sft_train")),
                           "output_dir": str(d), "seed": recipe.seed, "check_tokens": sft_checks_tokens(recipe, model)})
     summary = _train("sft", cfg, recipe.sft.launch, ctx, d, run_sft)
-    return StageResult({"model": str(d / "final"), "summary": str(d / "summary.json")},
+    return StageResult({"model": _stage_model(d, cfg.lora), "summary": str(d / "summary.json")},
                        {"steps": summary.get("global_step"), "loss": rounded(summary.get("last_loss")),
                         "s_per_step": rounded(summary.get("seconds_per_step"))})
 
@@ -163,7 +173,7 @@ def run_grpo_stage(ctx: Context, d: Path) -> StageResult:
     dataset, filtered = _grpo_tasks(ctx, d)
     summary = _train("grpo", grpo_run_config(ctx, d, dataset), ctx.recipe.grpo.launch, ctx, d, run_grpo)
     rewards = summary.get("rewards") or []
-    return StageResult({"model": str(d / "final"), "summary": str(d / "summary.json")},
+    return StageResult({"model": _stage_model(d, ctx.recipe.grpo.lora), "summary": str(d / "summary.json")},
                        {"steps": summary.get("global_step"),
                         "reward_first": rounded(_mean(rewards[: max(1, len(rewards) // 4)])),
                         "reward_last": rounded(_mean(rewards[-max(1, len(rewards) // 4):])),

@@ -33,7 +33,8 @@ def test_the_whole_pipeline_ends_with_the_models_table_and_the_report(
                            # GRPO on the tasks the SFT model's greedy rollout fails, out of a pool of 2, each group
                            # guided by the teacher's trajectory of its rl task
                            "prompt_filter": {"samples": 1, "max_pass": 0.0, "pool": 2},
-                           "guidance": {"when": "always"}},
+                           "guidance": {"when": "always"},
+                           "lora": {"enabled": True, "r": 4, "alpha": 8}},  # merged for the eval stage
                      eval={"splits": ["test"], "rollout": {"tools": small["teacher"]["rollout"]["tools"],
                                                            "agent": {"max_turns": 2, "sampling": {"max_tokens": 8}}}},
                      cpu_matmul="bf16")  # the demo's kernels (train/cpu_matmul.py), in every model stage
@@ -70,6 +71,9 @@ def test_the_whole_pipeline_ends_with_the_models_table_and_the_report(
     # each training stage's pace (seconds a step), what a seed's minutes depend on from one machine to the next
     assert base["figures"]["copy_s_per_step"] > 0 and grpo_stage["s_per_step"] > 0
     assert json.loads((root / "09-sft" / "stage.json").read_text())["figures"]["s_per_step"] > 0
+    grpo_model = Path(json.loads((root / "10-grpo" / "stage.json").read_text())["outputs"]["model"])
+    assert grpo_model == root / "10-grpo" / "merged" and (grpo_model / "config.json").is_file()
+    assert (root / "10-grpo" / "final" / "adapter_config.json").is_file()  # the adapter itself stays
     runs = json.loads((root / "11-eval" / "runs.json").read_text())
     assert set(runs) == {"base", "sft", "grpo"}
     for by in runs.values():
