@@ -209,9 +209,10 @@ class Recipe(_Strict):
     grpo: GRPOStage = Field(default_factory=GRPOStage)
     eval: EvalStage = Field(default_factory=EvalStage)
     threads: int | None = Field(None, ge=1, description="torch CPU threads for training and local generation")
-    cpu_matmul: CpuMatmul = Field("ieee", description="float32 matrix products on the CPU, for training and local "
-                                  "generation: ieee (exact) or bf16 (bfloat16 products, float32 sums; ~1.2x faster "
-                                  "on CPUs with AVX-512 BF16 or AMX, float32 on others)")
+    cpu_matmul: CpuMatmul = Field("ieee", description="the training stages' float32 matrix products on the CPU: "
+                                  "ieee (PyTorch's default kernels) or bf16 (oneDNN's, allowed bfloat16 arithmetic; "
+                                  "on an AMD EPYC with AVX-512 BF16 still float32 and ~1.25x faster; ieee on a CPU "
+                                  "without bfloat16); generation keeps the default kernels (train/cpu_matmul.py)")
     prices: str | None = Field(None, description="price table (YAML: model -> {input, output} USD per 1M tokens); "
                                "relative paths are relative to the recipe file")
     estimates: Estimates = Field(default_factory=Estimates)

@@ -5,8 +5,8 @@ arithmetic allowed (`bf16`).
 then hands float32 matrix products to oneDNN and lets it compute them in bfloat16 where it implements that. What
 it does depends on the CPU, so both were measured, not assumed. On 2 cores of an AMD EPYC with AVX-512 BF16 and no
 AMX, oneDNN still multiplies in float32: the forward pass is the same bit for bit, the gradients within 3e-6
-(relative) of the default kernels', and training is ~1.2x faster because oneDNN's kernels beat the default ones
-there (copy pretraining 200 -> 161 ms a step, SFT 715 -> 599 ms). On a CPU with AMX, oneDNN may round the
+(relative) of the default kernels', and training is ~1.25x faster because oneDNN's kernels beat the default ones
+there (the demo's copy pretraining 0.21 -> 0.16-0.17 s a step, SFT 0.64 -> 0.45-0.47). On a CPU with AMX, oneDNN may round the
 products' inputs to bfloat16 (float32 sums), as TF32 does on a GPU. On a CPU with neither flag, `bf16` falls back
 to `ieee` with a warning. Either way the sums run in another order, so a model trained one way is another draw
 than one trained the other way.
