@@ -6,9 +6,9 @@ then hands float32 matrix products to oneDNN and lets it compute them in bfloat1
 it does depends on the CPU, so both were measured, not assumed. On 2 cores of an AMD EPYC with AVX-512 BF16 and no
 AMX, oneDNN still multiplies in float32: the forward pass is the same bit for bit, the gradients within 3e-6
 (relative) of the default kernels', and training is ~1.25x faster because oneDNN's kernels beat the default ones
-there (the demo's copy pretraining 0.21 -> 0.16-0.17 s a step, SFT 0.64 -> 0.45-0.47). On a CPU with AMX, oneDNN may round the
-products' inputs to bfloat16 (float32 sums), as TF32 does on a GPU. On a CPU with neither flag, `bf16` falls back
-to `ieee` with a warning. Either way the sums run in another order, so a model trained one way is another draw
+there (the demo's copy pretraining 0.21 -> 0.16-0.17 s a step, SFT 0.64 -> 0.45-0.47). On a CPU with AMX, oneDNN
+may round the products' inputs to bfloat16 (float32 sums), as TF32 does on a GPU. On a CPU with neither flag,
+`bf16` falls back to `ieee` with a warning. Either way the sums run in another order, so a model trained one way is another draw
 than one trained the other way.
 
 Generation keeps PyTorch's default kernels whatever the mode (`default_kernels`, and `generate_on_default_kernels`
@@ -25,7 +25,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def apply_cpu_matmul(mode: CpuMatmul, *, cpuinfo: str | Path = "/proc/cpuinfo") 
     an earlier `bf16` in the same process."""
     import torch
 
-    if mode not in ("ieee", "bf16"):
+    if mode not in get_args(CpuMatmul):
         raise ValueError(f"cpu_matmul must be 'ieee' or 'bf16', got {mode!r}")
     if mode == "bf16" and not cpu_has_bf16(cpuinfo):
         log.warning("cpu_matmul: bf16 asked for, but this CPU has no native bfloat16 (%s); multiplying in float32",
