@@ -19,7 +19,8 @@ between its token and the strongest rival) with how many of each GRPO lost (the 
 from); each model's solved tasks per task shape (which routine it has not learned); and the training stages' pace,
 seconds per optimizer step of copy pretraining, SFT and GRPO (those stages are compute-bound, so the pace is what
 changes a seed's minutes from one machine to another: the same students took 9.6 minutes on one AMD EPYC and 12.0
-on another). With
+on another); GRPO's settings beside its signal (group size, temperature, learning rate, KL beta, clip epsilon, loss).
+Before the last line, the demo's goal is checked seed by seed (SFT >= 0.5, GRPO >= SFT + 0.05, under 10 minutes). With
 `--sampled N`, the SFT and GRPO models are also rolled out N times per task at GRPO's temperature: SFT's pass rates on
 the tasks its greedy answer solves and on those it gets wrong (the never-solved ones per shape) say which tasks GRPO
 can learn anything on, and the two models' mean sampled accuracy says whether GRPO raised what it optimises (the
@@ -139,17 +140,33 @@ def margin_signal(runs: dict[str, Any], split: str, sft_model: str | None) -> li
     return gap_bins(weakest_gaps(sft_model, rows), graded(runs, "grpo", split))
 
 
-def grpo_prompts(grpo_dir: Path) -> int | None:
-    """How many prompts GRPO's updates saw: steps x (completions per step / completions per prompt)."""
+def grpo_config(grpo_dir: Path) -> dict[str, Any]:
+    """The GRPO stage's resolved config (its `config.yaml`), or {} where the stage has not run."""
     config_file = grpo_dir / "config.yaml"
-    if not config_file.is_file():
-        return None
-    c = yaml.safe_load(config_file.read_text()) or {}
+    return (yaml.safe_load(config_file.read_text()) or {}) if config_file.is_file() else {}
+
+
+def grpo_prompts(c: dict[str, Any]) -> int | None:
+    """How many prompts GRPO's updates saw: steps x (completions per step / completions per prompt)."""
     try:
         per_step = c["per_device_train_batch_size"] * c.get("gradient_accumulation_steps", 1) // c["num_generations"]
         return int(c["max_steps"]) * per_step
     except (KeyError, TypeError):
         return None
+
+
+def grpo_settings(c: dict[str, Any]) -> str:
+    """GRPO's settings to read beside its signal: group size, sampling temperature, learning rate, KL, clipping."""
+    if not c:
+        return "-"
+    overrides = c.get("trainer_overrides") or {}
+    # TRL's GRPOConfig defaults where the recipe leaves them (epsilon 0.2; epsilon_high = epsilon)
+    low = overrides.get("epsilon", 0.2)
+    high = overrides.get("epsilon_high") or low
+    quantile = c.get("top_entropy_quantile", 1.0)
+    return (f"group size {c.get('num_generations')}, temperature {c.get('temperature')}, learning rate "
+            f"{c.get('learning_rate')}, KL beta {c.get('beta')}, clip epsilon {low}/{high}, loss {c.get('loss_type')}"
+            + (f", policy loss on the {quantile:.0%} highest-entropy tokens" if quantile < 1.0 else ""))
 
 
 def split_by_greedy(greedy: dict[str, bool], rates: dict[str, float],
@@ -244,11 +261,28 @@ def run_seed(seed: int, out: Path, split: str, overrides: list[str]) -> dict[str
     # inputs) counts with the seconds it took then, so the figure is the same whether the seed ran at once or not
     minutes = sum(v for v in seconds.values() if v) / 60
     return {"seed": seed, "minutes": minutes, "wall_minutes": wall_minutes, "runs": runs,
-            "grpo": grpo_signal(dirs["grpo"] / "summary.json") | {"prompts": grpo_prompts(dirs["grpo"])},
+            "grpo": grpo_signal(dirs["grpo"] / "summary.json") | {"prompts": grpo_prompts(grpo_config(dirs["grpo"])),
+                                                                  "settings": grpo_settings(grpo_config(dirs["grpo"]))},
             "grpo_against_sft": grpo_against_sft(runs, split), "stage_seconds": seconds,
             "margins": margin_signal(runs, split, stages.get("sft", {}).get("outputs", {}).get("model")),
             "by_shape": by_shape(out, split, runs),
             "figures": {name: s.get("figures") for name, s in stages.items()}}
+
+
+def goal_line(results: list[dict[str, Any]], split: str) -> str:
+    """The demo's goal (README), seed by seed: SFT >= 0.5, GRPO >= SFT + 0.05, each seed under 10 minutes."""
+    acc = [{m: r["runs"][m][split]["accuracy"] for m in ("sft", "grpo")} for r in results]
+    gains = [a["grpo"] - a["sft"] for a in acc]
+
+    def verdict(ok: list[bool]) -> str:
+        return "yes" if all(ok) else f"no ({sum(ok)} of {len(ok)} seeds)"
+
+    sft = " / ".join(f"{a['sft']:.2f}" for a in acc)
+    gain = " / ".join(f"{g:+.2f}" for g in gains)
+    minutes = " / ".join(f"{r['minutes']:.1f}" for r in results)
+    return (f"goal on every seed: sft >= 0.5 {verdict([a['sft'] >= 0.5 for a in acc])} ({sft}); grpo >= sft + 0.05 "
+            f"{verdict([g >= 0.05 - 1e-9 for g in gains])} ({gain}); under 10 minutes "
+            f"{verdict([r['minutes'] < 10 for r in results])} ({minutes})")
 
 
 def _fmt(x: Any, digits: int = 3) -> str:
@@ -287,6 +321,7 @@ def main() -> None:
                  if g.get("guided_groups") is not None else "")
               + (f", values copied {_fmt(g['copy_first'])} -> {_fmt(g['copy_last'])}"
                  if g.get("copy_first") is not None else ""), flush=True)
+        print(f"  grpo settings: {g.get('settings', '-')}", flush=True)
         if d := r["grpo_against_sft"]:
             print(f"  grpo against sft on the same {d['tasks']} tasks: {d['gained']} gained, {d['lost']} lost "
                   f"(McNemar exact p={d['p_value']:.2f})", flush=True)
@@ -320,6 +355,7 @@ def main() -> None:
     sft = mean(r["runs"]["sft"][args.split]["accuracy"] for r in results)
     grpo = mean(r["runs"]["grpo"][args.split]["accuracy"] for r in results)
     minutes = mean(r["minutes"] for r in results)
+    print(goal_line(results, args.split), flush=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
     print(f"base_acc={base:.3f} sft_acc={sft:.3f} grpo_acc={grpo:.3f} minutes={minutes:.1f}")
 

@@ -66,8 +66,34 @@ def test_stage_states_leave_out_previous_runs(tmp_path: Path) -> None:
 def test_grpo_prompts_from_the_trainer_config(tmp_path: Path) -> None:
     (tmp_path / "config.yaml").write_text("num_generations: 8\nmax_steps: 32\nper_device_train_batch_size: 32\n"
                                           "gradient_accumulation_steps: 2\n")
-    assert _bench().grpo_prompts(tmp_path) == 32 * 32 * 2 // 8
-    assert _bench().grpo_prompts(tmp_path / "missing") is None
+    bench = _bench()
+    assert bench.grpo_prompts(bench.grpo_config(tmp_path)) == 32 * 32 * 2 // 8
+    assert bench.grpo_config(tmp_path / "missing") == {}
+    assert bench.grpo_prompts({}) is None
+
+
+def test_grpo_settings_name_group_sampling_kl_and_clipping() -> None:
+    """The benchmark shows GRPO's group size, sampling temperature and KL / clip settings beside its
+    signal; TRL's clip default (0.2, the same above and below) is shown where the recipe leaves it."""
+    bench = _bench()
+    recipe = {"num_generations": 8, "temperature": 1.0, "learning_rate": 1e-4, "beta": 0.0, "loss_type": "dapo",
+              "top_entropy_quantile": 0.2, "trainer_overrides": {"lr_scheduler_type": "constant"}}
+    assert bench.grpo_settings(recipe) == (
+        "group size 8, temperature 1.0, learning rate 0.0001, KL beta 0.0, clip epsilon 0.2/0.2, loss dapo, "
+        "policy loss on the 20% highest-entropy tokens")
+    clip_higher = recipe | {"top_entropy_quantile": 1.0, "trainer_overrides": {"epsilon": 0.2, "epsilon_high": 0.28}}
+    assert bench.grpo_settings(clip_higher).endswith("clip epsilon 0.2/0.28, loss dapo")
+    assert bench.grpo_settings({}) == "-"
+
+
+def test_goal_line_checks_every_seed() -> None:
+    def seed(sft: float, grpo: float, minutes: float) -> dict:
+        return {"minutes": minutes, "runs": {"sft": {"test": {"accuracy": sft}}, "grpo": {"test": {"accuracy": grpo}}}}
+
+    line = _bench().goal_line([seed(0.66, 0.66, 8.0), seed(0.59, 0.64, 8.2), seed(0.57, 0.58, 10.4)], "test")
+    assert line == ("goal on every seed: sft >= 0.5 yes (0.66 / 0.59 / 0.57); grpo >= sft + 0.05 no (1 of 3 seeds) "
+                    "(+0.00 / +0.05 / +0.01); under 10 minutes no (2 of 3 seeds) (8.0 / 8.2 / 10.4)")
+    assert "grpo >= sft + 0.05 yes" in _bench().goal_line([seed(0.50, 0.56, 9.0)], "test")
 
 
 def test_sampled_pass_rates_are_split_by_the_greedy_answer() -> None:
