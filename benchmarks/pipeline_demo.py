@@ -260,9 +260,10 @@ def run_seed(seed: int, out: Path, split: str, overrides: list[str]) -> dict[str
     # the whole pipeline's time, stage by stage: a stage reused from an earlier run in `out` (unchanged config and
     # inputs) counts with the seconds it took then, so the figure is the same whether the seed ran at once or not
     minutes = sum(v for v in seconds.values() if v) / 60
+    grpo = grpo_config(dirs["grpo"])
     return {"seed": seed, "minutes": minutes, "wall_minutes": wall_minutes, "runs": runs,
-            "grpo": grpo_signal(dirs["grpo"] / "summary.json") | {"prompts": grpo_prompts(grpo_config(dirs["grpo"])),
-                                                                  "settings": grpo_settings(grpo_config(dirs["grpo"]))},
+            "grpo": grpo_signal(dirs["grpo"] / "summary.json") | {"prompts": grpo_prompts(grpo),
+                                                                  "settings": grpo_settings(grpo)},
             "grpo_against_sft": grpo_against_sft(runs, split), "stage_seconds": seconds,
             "margins": margin_signal(runs, split, stages.get("sft", {}).get("outputs", {}).get("model")),
             "by_shape": by_shape(out, split, runs),
